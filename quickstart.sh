@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up a virtual environment (.venv) with the CPU build of PyTorch and audioenh,
+# then run the main job or the tests. Safe to run again: set-up is skipped when done.
+#
+#   ./quickstart.sh report   # the main job
+#   ./quickstart.sh test     # the test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+what="${1:-}"
+case "$what" in
+  report|test) ;;
+  *) echo "usage: $0 report|test" >&2; exit 2 ;;
+esac
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+. .venv/bin/activate
+if ! python -c "import audioenh, torch, pytest, pytest_benchmark" 2>/dev/null; then
+  python -m pip install --quiet --upgrade pip
+  # The pinned CPU build first, so that nothing pulls the multi-GB CUDA build.
+  python -m pip install --quiet "torch==2.13.0"
+  python -m pip install --quiet -e ".[test]"
+fi
+
+if [ "$what" = test ]; then
+  AUDIOENH_NO_PLUGINS=1 python -m pytest "${@:2}"
+else
+  # Until 'audioenh generalization-report' lands (issue 4) the main job lists what is available.
+  audioenh list "${@:2}"
+fi

@@ -1,0 +1,65 @@
+"""Building blocks shared by the architectures."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class SubPixel1d(nn.Module):
+    """1-D sub-pixel shuffle: (B, C*r, T) -> (B, C, T*r).
+
+    Output sample ``t*r + i`` of channel ``c`` is input channel ``i*C + c`` at time ``t``.
+    """
+
+    def __init__(self, factor: int = 2):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, t = x.shape
+        r = self.factor
+        return x.reshape(b, r, c // r, t).permute(0, 2, 3, 1).reshape(b, c // r, t * r)
+
+
+def same_conv(in_ch: int, out_ch: int, kernel: int, stride: int = 1, bias: bool = True) -> nn.Conv1d:
+    """Conv1d with zero "same" padding ((kernel - 1) // 2 each side)."""
+    return nn.Conv1d(in_ch, out_ch, kernel, stride=stride, padding=(kernel - 1) // 2, bias=bias)
+
+
+def init_normal(module: nn.Module, std: float = 0.02) -> None:
+    """Initialise every convolution weight from N(0, std) (the paper's initialisation)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv1d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def resolve_preset(presets: dict[str, dict], preset: str, overrides: dict) -> dict:
+    """Options of ``preset`` with every non-``None`` override applied."""
+    if preset not in presets:
+        raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
+    options = dict(presets[preset])
+    options.update({k: v for k, v in overrides.items() if v is not None})
+    return options
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not float(value).is_integer() or int(value) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def odd_kernel(name: str, value) -> int:
+    k = positive_int(name, value)
+    if k % 2 == 0:
+        raise ValueError(f"{name} must be odd for 'same' padding, got {k}")
+    return k
+
+
+def dropout_rate(value) -> float:
+    p = float(value)
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {value!r}")
+    return p

@@ -1,0 +1,97 @@
+"""The paper's ResNet (Sulun & Davies 2021, Fig. 1b; EDSR-like residual blocks)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .layers import dropout_rate, init_normal, odd_kernel, positive_int, resolve_preset, same_conv
+
+PRESETS = {
+    # 55,074,306 parameters: 512 channels, 15 blocks, kernel 7.
+    "paper": dict(width=512, blocks=15, kernel=7),
+    "small": dict(width=64, blocks=8, kernel=7),
+    "tiny": dict(width=8, blocks=2, kernel=3),
+}
+
+
+class ResidualBlock(nn.Module):
+    """conv -> (BN) -> (dropout) -> ReLU -> conv -> (BN) -> (dropout), scaled and added to the input."""
+
+    def __init__(self, width: int, kernel: int, batchnorm: bool, dropout: float, scale: float):
+        super().__init__()
+        layers: list[nn.Module] = []
+        for i in range(2):
+            layers.append(same_conv(width, width, kernel, bias=not batchnorm))
+            if batchnorm:
+                layers.append(nn.BatchNorm1d(width))
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            if i == 0:
+                layers.append(nn.ReLU())
+        self.body = nn.Sequential(*layers)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.scale * self.body(x)
+
+
+class ResNet(nn.Module):
+    """Head conv (no activation), ``blocks`` residual blocks, 1x1 tail conv, plus the input.
+
+    Keeps the input length (no resampling inside), so any input length works.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        blocks: int,
+        kernel: int,
+        batchnorm: bool = False,
+        dropout: float = 0.0,
+        residual_scale: float = 0.1,
+        audio_channels: int = 2,
+    ):
+        super().__init__()
+        width, blocks = positive_int("width", width), positive_int("blocks", blocks)
+        kernel = odd_kernel("kernel", kernel)
+        audio_channels = positive_int("audio_channels", audio_channels)
+        dropout = dropout_rate(dropout)
+        self.audio_channels = audio_channels
+        self.head = same_conv(audio_channels, width, kernel)
+        self.blocks = nn.Sequential(
+            *[ResidualBlock(width, kernel, batchnorm, dropout, float(residual_scale)) for _ in range(blocks)]
+        )
+        self.tail = same_conv(width, audio_channels, 1)
+        init_normal(self)
+
+    length_multiple = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.tail(self.blocks(self.head(x)))
+
+
+def resnet(
+    preset: str = "paper",
+    width: int | None = None,
+    blocks: int | None = None,
+    kernel: int | None = None,
+    batchnorm: bool = False,
+    dropout: float = 0.0,
+    residual_scale: float = 0.1,
+    audio_channels: int = 2,
+) -> ResNet:
+    """The paper's ResNet (55,074,306 parameters with preset 'paper'); presets: paper, small, tiny.
+
+    width: channels; blocks: residual blocks; kernel: conv kernel (samples); batchnorm: BN in each
+    block (conv bias off); dropout: rate in each block (the paper's DO variant uses 0.5);
+    residual_scale: factor on each block's output (0.1).
+    """
+    options = resolve_preset(PRESETS, preset, dict(width=width, blocks=blocks, kernel=kernel))
+    return ResNet(
+        **options,
+        batchnorm=bool(batchnorm),
+        dropout=dropout,
+        residual_scale=residual_scale,
+        audio_channels=audio_channels,
+    )

@@ -1,0 +1,39 @@
+"""``audioenh list``: every registered degradation, architecture and metric."""
+
+from __future__ import annotations
+
+import click
+
+from ..plugins import KINDS, get_registry
+from .options import echo_json
+
+
+def describe(kind: str) -> list[dict[str, str]]:
+    """Name, providing plugin, accepted parameters and one-line doc of every entry of ``kind``."""
+    return [{"name": e.name, "plugin": e.plugin, "signature": e.signature, "doc": e.doc} for e in get_registry(kind)]
+
+
+@click.command("list")
+@click.argument("kind", required=False, type=click.Choice(list(KINDS)))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: [{name, plugin, signature, doc}, ...]}.")
+def list_names(kind, as_json):
+    """List registered degradations, architectures and metrics (or one KIND)."""
+    kinds = [kind] if kind else list(KINDS)
+    data = {k: describe(k) for k in kinds}
+    sets = {name: list(members) for name, members in get_registry("degradations").sets().items()}
+    if as_json:
+        if "degradations" in kinds:
+            data["degradation_sets"] = [
+                {"name": n, "plugin": get_registry("degradations").set_plugin(n), "members": m} for n, m in sets.items()
+            ]
+        echo_json(data)
+        return
+    for k in kinds:
+        click.secho(f"{k}:", bold=True)
+        for item in data[k]:
+            click.echo(f"  {item['name']}:{item['signature']}" if item["signature"] else f"  {item['name']}")
+            click.echo(f"      {item['doc']}  [{item['plugin']}]")
+        if k == "degradations" and sets:
+            click.secho("degradation sets:", bold=True)
+            for name, members in sets.items():
+                click.echo(f"  {name} = {' | '.join(members)}")

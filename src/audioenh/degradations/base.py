@@ -1,0 +1,50 @@
+"""The degradation interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def check_audio(audio: np.ndarray) -> np.ndarray:
+    """Validate a (channels, samples) floating-point array and return it."""
+    if not isinstance(audio, np.ndarray) or audio.ndim != 2:
+        raise ValueError(
+            f"audio must be a 2-D array shaped (channels, samples), got {getattr(audio, 'shape', type(audio))}"
+        )
+    if not np.issubdtype(audio.dtype, np.floating):
+        raise ValueError(f"audio must be floating point, got {audio.dtype}")
+    return audio
+
+
+class Degradation(ABC):
+    """A transform of (channels, samples) float audio at a sample rate (Hz).
+
+    Output has the input's shape and dtype. Subclasses implement :meth:`apply`.
+    """
+
+    #: A spec that creates a typical instance, for listings and the registry-wide tests
+    #: (needed when some parameter has no default, e.g. ``"butter:6"``).
+    example: str = ""
+
+    def __call__(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        check_audio(audio)
+        if sample_rate <= 0:
+            raise ValueError(f"sample rate must be positive, got {sample_rate}")
+        if audio.shape[-1] == 0:
+            return audio.copy()
+        out = self.apply(audio, int(sample_rate))
+        return np.ascontiguousarray(out, dtype=audio.dtype)
+
+    @abstractmethod
+    def apply(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Degrade ``audio`` (channels, samples) sampled at ``sample_rate`` Hz."""
+
+
+def apply_chain(chain: Sequence[Degradation], audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Apply degradations in order."""
+    for degradation in chain:
+        audio = degradation(audio, sample_rate)
+    return audio

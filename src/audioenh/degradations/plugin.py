@@ -1,0 +1,14 @@
+"""Built-in degradations, registered through the same hook as third-party plugins."""
+
+from ..hookspecs import hookimpl
+from . import filters
+
+
+@hookimpl
+def register_degradations(register):
+    register("butter", filters.Butterworth)
+    register("cheby1", filters.Chebyshev1)
+    register("cheby2", filters.Chebyshev2)
+    register("bessel", filters.Bessel)
+    register("ellip", filters.Elliptic)
+    register.set("paper-multi", filters.PAPER_MULTI)

@@ -1,0 +1,55 @@
+"""Shared fixtures. Third-party plugin autoloading is off in tests."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("AUDIOENH_NO_PLUGINS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from audioenh import plugins  # noqa: E402
+
+SR = 44100
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plugins():
+    """Each test sees freshly built registries (and none of another test's inline plugins)."""
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+def music_like(seconds: float = 0.5, sr: int = SR, channels: int = 2, seed: int = 0) -> np.ndarray:
+    """Broadband test signal: harmonic tones plus pink-ish noise, (channels, samples) float64."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    out = np.zeros((channels, n))
+    for c in range(channels):
+        for f in (220.0, 440.0 * (1 + 0.01 * c), 3000.0, 9000.0, 14000.0, 19000.0):
+            out[c] += 0.1 * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
+        white = rng.standard_normal(n)
+        spectrum = np.fft.rfft(white)
+        spectrum /= np.sqrt(np.maximum(np.arange(spectrum.size), 1))
+        out[c] += 0.05 * np.fft.irfft(spectrum, n) / np.std(np.fft.irfft(spectrum, n))
+    return out
+
+
+@pytest.fixture
+def stereo_wav(tmp_path):
+    """A 0.5-s stereo 44.1 kHz 16-bit WAV file."""
+    path = tmp_path / "in.wav"
+    sf.write(path, music_like().T * 0.8, SR, subtype="PCM_16")
+    return path
+
+
+@pytest.fixture
+def float_wav(tmp_path):
+    """A 0.5-s stereo 44.1 kHz 32-bit float WAV file."""
+    path = tmp_path / "in_float.wav"
+    sf.write(path, music_like(seed=1).T * 0.8, SR, subtype="FLOAT")
+    return path

@@ -1,0 +1,126 @@
+"""The paper's architectures: exact parameter counts, MACs, shapes and options."""
+
+import pytest
+import torch
+
+from audioenh.architectures import count_macs, count_parameters
+from audioenh.architectures.layers import SubPixel1d
+from audioenh.errors import SpecError
+from audioenh.plugins import architectures
+
+
+def meta_params(spec: str) -> int:
+    with torch.device("meta"):
+        return count_parameters(architectures().create(spec))
+
+
+def test_paper_parameter_counts():
+    assert meta_params("unet") == 56_424_324
+    assert meta_params("resnet") == 55_074_306
+
+
+def test_paper_macs_table_iv():
+    # one training batch of 8 x 2 x 8192 samples
+    assert count_macs(lambda: architectures().create("unet")) / 1e9 == pytest.approx(415.3, abs=0.05)
+    assert count_macs(lambda: architectures().create("resnet")) / 1e9 == pytest.approx(3608.3, abs=0.05)
+
+
+def test_macs_by_hand_on_a_tiny_resnet():
+    # head 2->8 k3, 2 blocks of two 8->8 k3 convs, tail 8->2 k1, on 1 x 2 x 100
+    expected = 100 * (8 * 2 * 3 + 4 * 8 * 8 * 3 + 2 * 8 * 1)
+    assert count_macs(lambda: architectures().create("resnet:preset=tiny"), batch=1, samples=100) == expected
+
+
+def test_macs_per_second_of_audio():
+    per_sample = count_macs(lambda: architectures().create("unet")) / (8 * 8192)
+    assert per_sample * 44100 / 1e9 == pytest.approx(279.4, abs=0.1)
+
+
+def test_batchnorm_drops_conv_bias_in_resnet():
+    # 30 block convs lose 512 bias each and gain 2 x 512 BN parameters
+    assert meta_params("resnet:batchnorm=true") == 55_074_306 + 30 * 512
+    # dropout adds no parameters
+    assert meta_params("resnet:dropout=0.5") == 55_074_306
+    assert meta_params("unet:dropout=0.5") == 56_424_324
+
+
+def test_resnet_layout():
+    model = architectures().create("resnet")
+    assert model.head.kernel_size == (7,) and model.head.out_channels == 512
+    assert len(model.blocks) == 15
+    assert model.tail.kernel_size == (1,) and model.tail.out_channels == 2
+    assert model.blocks[0].scale == 0.1
+
+
+def test_unet_layout():
+    model = architectures().create("unet")
+    assert [b[0].kernel_size[0] for b in model.down] == [65, 33, 17, 9]
+    assert [b[0].out_channels for b in model.down] == [128, 256, 512, 512]
+    assert all(b[0].stride == (2,) for b in model.down)
+    assert [b[0].kernel_size[0] for b in model.up] == [17, 33, 65, 9]
+    assert [b[0].in_channels for b in model.up] == [1024, 1024, 512, 256]
+    assert [b[0].out_channels for b in model.up] == [1024, 512, 256, 4]
+    assert model.length_multiple == 32
+
+
+def test_unet_batchnorm_only_in_down_path_dropout_not_in_down_path():
+    bn = architectures().create("unet:preset=tiny,batchnorm=true")
+    assert any(isinstance(m, torch.nn.BatchNorm1d) for m in bn.down.modules())
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in bn.up.modules())
+    do = architectures().create("unet:preset=tiny,dropout=0.5")
+    assert not any(isinstance(m, torch.nn.Dropout) for m in do.down.modules())
+    assert any(isinstance(m, torch.nn.Dropout) for m in do.up.modules())
+    assert any(isinstance(m, torch.nn.Dropout) for m in do.bottleneck.modules())
+
+
+@pytest.mark.parametrize("length", [1, 7, 31, 32, 33, 1000])
+def test_unet_pads_and_crops_any_length(length):
+    model = architectures().create("unet:preset=tiny").eval()
+    x = torch.randn(2, 2, length)
+    assert model(x).shape == x.shape
+
+
+def test_unet_padding_does_not_change_the_kept_samples_beyond_receptive_effects():
+    model = architectures().create("unet:preset=tiny").eval()
+    x = torch.randn(1, 2, 64)  # a multiple: no padding
+    torch.testing.assert_close(model(x), model(x))
+
+
+def test_subpixel_interleaves():
+    x = torch.arange(12.0).reshape(1, 4, 3)  # 2 channels x factor 2
+    y = SubPixel1d(2)(x)
+    assert y.shape == (1, 2, 6)
+    # channel c, time t*2 + i  <-  input channel i*C + c, time t
+    assert y[0, 0].tolist() == [0, 6, 1, 7, 2, 8]
+    assert y[0, 1].tolist() == [3, 9, 4, 10, 5, 11]
+
+
+def test_options_override_presets():
+    model = architectures().create("resnet:preset=tiny,width=16,blocks=3,kernel=5")
+    assert model.head.out_channels == 16 and len(model.blocks) == 3 and model.head.kernel_size == (5,)
+    model = architectures().create("unet:preset=tiny,depth=3,width=4,kernel=17")
+    assert [b[0].kernel_size[0] for b in model.down] == [17, 9, 5]
+    assert model.length_multiple == 16
+
+
+def test_zero_init_output_is_close_to_identity():
+    # the additive input connection means an untrained model stays near its input
+    model = architectures().create("resnet:preset=tiny").eval()
+    x = torch.randn(1, 2, 256)
+    assert torch.mean((model(x) - x) ** 2) < 0.1 * torch.mean(x**2)
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ("resnet:preset=huge", "unknown preset 'huge'"),
+        ("resnet:kernel=4", "kernel must be odd"),
+        ("unet:width=0", "width must be a positive integer"),
+        ("unet:dropout=1.5", "dropout must be in [0, 1)"),
+        ("resnet:depth=3", "unexpected keyword argument 'depth'"),
+    ],
+)
+def test_bad_options(spec, fragment):
+    with pytest.raises(SpecError) as info:
+        architectures().create(spec)
+    assert fragment in str(info.value)
