@@ -27,6 +27,7 @@ fi
 if [ "$what" = test ]; then
   AUDIOENH_NO_PLUGINS=1 python -m pytest "${@:2}"
 else
-  # Until 'audioenh generalization-report' lands (issue 4) the main job lists what is available.
-  audioenh list "${@:2}"
+  # The main job: the paper's generalization experiments on the built-in corpus.
+  audioenh generalization-report --preset quick --out report "${@:2}"
+  echo "open report/report.html"
 fi

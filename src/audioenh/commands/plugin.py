@@ -5,10 +5,15 @@ from ..hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli):
+    from .data import data
     from .degrade import degrade
+    from .enhance import enhance
     from .list_names import list_names
     from .metric import metric
     from .model_info import model_info
+    from .report import generalization_report
+    from .testing import test
+    from .train import train
 
-    for command in (list_names, degrade, metric, model_info):
+    for command in (list_names, degrade, metric, model_info, data, train, test, enhance, generalization_report):
         cli.add_command(command)

@@ -42,6 +42,22 @@ class Degradation(ABC):
     def apply(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
         """Degrade ``audio`` (channels, samples) sampled at ``sample_rate`` Hz."""
 
+    def context_samples(self, sample_rate: int) -> int:
+        """Samples of real signal needed on each side of an excerpt to degrade it as in its whole file.
+
+        Degrading ``audio[:, a - c : b + c]`` (with ``c`` this value, the span clipped at the
+        file's ends) and cropping back to ``[a, b)`` must give, to within float rounding, the
+        same samples as degrading the whole file and taking ``[a, b)``. Training-chunk sampling
+        (:mod:`audioenh.data.chunks`) reads this much extra signal around every chunk, so that
+        training inputs match the whole-file degradation used at test time.
+
+        The default, 0, is right for memoryless degradations (gains, clipping, quantisation).
+        A degradation with memory (filters, resamplers, reverbs) must override it; one that can
+        never be exactly local (e.g. a codec with its own frame grid) should return the context
+        beyond which the excerpt's edges no longer matter for its statistics.
+        """
+        return 0
+
 
 def apply_chain(chain: Sequence[Degradation], audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """Apply degradations in order."""

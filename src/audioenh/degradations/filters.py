@@ -21,6 +21,12 @@ from .base import Degradation
 
 DEFAULT_CUTOFF_HZ = 11025.0
 
+#: Context (see :meth:`LowPassFilter.context_samples`): the impulse-response length after which
+#: the remaining tail holds less than this fraction of its energy, times a safety margin, capped.
+_CONTEXT_TAIL_ENERGY = 1e-12
+_CONTEXT_MARGIN = 1.2
+MAX_CONTEXT_SAMPLES = 1 << 17
+
 #: Largest deviation (dB, over the passband and transition band) allowed between the
 #: (b, a) and second-order-section responses before (b, a) form is considered unsound.
 _BA_TOLERANCE_DB = 1e-3
@@ -49,6 +55,7 @@ class LowPassFilter(Degradation):
         self.order = int(order)
         self.cutoff = float(cutoff)
         self._designs: dict[int, FilterDesign] = {}
+        self._contexts: dict[int, int] = {}
 
     # -- design --------------------------------------------------------------
     def _design(self, wn: float, output: str):
@@ -83,6 +90,30 @@ class LowPassFilter(Degradation):
         else:
             _, h = signal.sosfreqz(d.sos, worN=freqs, fs=sample_rate)
         return 20 * np.log10(np.maximum(np.abs(h) ** 2, 1e-30))
+
+    def context_samples(self, sample_rate: int) -> int:
+        """Samples of context needed on each side of an excerpt (cached per sample rate).
+
+        Computed from the impulse response of the design actually used (``design(sample_rate)``,
+        (b, a) or second-order sections): the length after which the remaining tail holds less
+        than 1e-12 of the response's energy, times 1.2, capped at :data:`MAX_CONTEXT_SAMPLES`.
+        filtfilt's start-up transients (forward pass at the excerpt's start, backward pass at
+        its end) decay like that tail, so beyond it the excerpt's own edges no longer matter.
+        At 44.1 kHz and 11025 Hz: bessel:6 41, butter:6 65, cheby1:6 134, cheby1:12 484,
+        ellip:6 596, ellip:12 70847 (its highest-Q pole has radius 0.99983).
+        """
+        sample_rate = int(sample_rate)
+        if sample_rate not in self._contexts:
+            d = self.design(sample_rate)
+            n = int(np.ceil(MAX_CONTEXT_SAMPLES / _CONTEXT_MARGIN)) + 1
+            impulse = np.zeros(n)
+            impulse[0] = 1.0
+            h = signal.lfilter(d.b, d.a, impulse) if d.form == "ba" else signal.sosfilt(d.sos, impulse)
+            tail = np.cumsum((h**2)[::-1])[::-1]  # tail[k] = energy of h[k:]
+            below = np.flatnonzero(tail < _CONTEXT_TAIL_ENERGY * tail[0]) if tail[0] > 0 else np.array([0])
+            length = int(below[0]) if below.size and np.all(np.isfinite(h)) else n
+            self._contexts[sample_rate] = min(int(np.ceil(length * _CONTEXT_MARGIN)), MAX_CONTEXT_SAMPLES)
+        return self._contexts[sample_rate]
 
     # -- application ---------------------------------------------------------
     def apply(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:

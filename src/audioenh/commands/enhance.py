@@ -1,0 +1,160 @@
+"""``audioenh enhance``: run a trained checkpoint over audio files, streaming (any length, constant memory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..audio_io import same_file
+from ..errors import AudioenhError
+from ..evaluation.inference import DEFAULT_CHUNK, DEFAULT_CONTEXT
+from ..evaluation.streaming import check_input, enhance_file, output_format
+
+
+def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Path]]:
+    """Pair each input with its output file; refuses clashes before any work.
+
+    One input: ``output`` is the file to write, or an existing folder to write into. Several
+    inputs: ``output`` is a folder (created if missing), each output named like its input.
+    """
+    if len(inputs) == 1 and not output.is_dir():
+        pairs = [(inputs[0], output)]
+    else:
+        if output.exists() and not output.is_dir():
+            raise AudioenhError(f"{str(output)!r} is a file; with several inputs --output must be a folder")
+        pairs = [(p, output / p.name) for p in inputs]
+    seen: dict[Path, Path] = {}
+    for src, dst in pairs:
+        key = dst.resolve()
+        if key in seen:
+            raise AudioenhError(f"{str(seen[key])!r} and {str(src)!r} would both be written to {str(dst)!r}")
+        seen[key] = src
+        for other in inputs:
+            if same_file(other, dst):
+                raise AudioenhError(f"refusing to overwrite the input {str(other)!r}; choose another --output")
+    return pairs
+
+
+@click.command()
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file (one INPUT) or folder (several INPUTs; created if missing, files keep their "
+    "input's name). The extension picks the format. Never an input.",
+)
+@click.option(
+    "--keep-rate",
+    is_flag=True,
+    help="Resample the output back to the input's sample rate (exactly the input's length). "
+    "Default: write at the checkpoint's rate.",
+)
+@click.option("--float", "as_float", is_flag=True, help="Write 32-bit float samples (no clipping).")
+@click.option(
+    "--bits",
+    type=click.Choice(["16", "24"]),
+    default=None,
+    help="Write 16- or 24-bit PCM, clipped to [-1, 1]. Default: 24-bit where the format has it.",
+)
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu, cuda or cuda:N.")
+@click.option(
+    "--chunk",
+    default=DEFAULT_CHUNK,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Samples kept from each block the model sees.",
+)
+@click.option(
+    "--context",
+    default=DEFAULT_CONTEXT,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Samples of real signal on each side of a block; blocks join seamlessly when it covers the "
+    "model's receptive field.",
+)
+@click.option(
+    "--batch-size",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Blocks per forward pass (memory grows with chunk x batch size).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages on stderr.")
+def enhance(
+    checkpoint: Path,
+    inputs: tuple[Path, ...],
+    output: Path,
+    keep_rate: bool,
+    as_float: bool,
+    bits: str | None,
+    device: str,
+    chunk: int,
+    context: int,
+    batch_size: int,
+    quiet: bool,
+):
+    """Enhance each INPUT with the model in CHECKPOINT and write the result to OUTPUT.
+
+    CHECKPOINT is a checkpoint file or a training run folder (its last checkpoint is used);
+    it is loaded safely (weights only, no code runs). Files of any length are streamed in
+    blocks with context on both sides: memory does not grow with the length, and the result
+    equals enhancing the whole file at once, every sample kept.
+
+    Inputs at another sample rate than the checkpoint's are resampled to it (soxr); the output
+    is written at the checkpoint's rate unless --keep-rate. Mono inputs are duplicated for a
+    stereo model and the two outputs averaged back to mono; more than two channels are refused.
+    The output is written to a temporary file and renamed when complete: nothing is left
+    behind on errors, NaN samples or Ctrl-C.
+
+    \b
+    Examples:
+      audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
+      audioenh enhance model.pt a.wav b.wav -o enhanced/ --keep-rate --float
+    """
+    try:
+        _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, chunk, context, batch_size, quiet)
+    except AudioenhError as exc:  # also when the command is used outside the audioenh group
+        raise click.ClickException(str(exc)) from None
+
+
+def _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, chunk, context, batch_size, quiet):
+    from ..checkpoint import load_model
+    from ..evaluation.inference import select_device
+
+    if as_float and bits:
+        raise click.UsageError("--float and --bits exclude each other")
+    subtype = "FLOAT" if as_float else (f"PCM_{bits}" if bits else None)
+    torch_device = select_device(device)
+    pairs = plan_outputs(inputs, output)
+    for src, dst in pairs:  # cheap checks of every file before any work
+        check_input(src)
+        output_format(dst, subtype)
+    model, ckpt = load_model(checkpoint, torch_device)
+    if len(pairs) > 1:
+        output.mkdir(parents=True, exist_ok=True)
+    for src, dst in pairs:
+        summary = enhance_file(
+            model,
+            ckpt,
+            src,
+            dst,
+            keep_rate=keep_rate,
+            subtype=subtype,
+            chunk=chunk,
+            context=context,
+            batch_size=batch_size,
+            device=torch_device,
+            progress=not quiet,
+            verbose=not quiet,
+        )
+        if not quiet:
+            click.echo(
+                f"wrote {dst} ({summary['channels']} ch, {summary['output_rate']} Hz, {summary['frames_out']} samples, "
+                f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",
+                err=True,
+            )

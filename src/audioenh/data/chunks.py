@@ -1,0 +1,186 @@
+"""Training chunks: random excerpts of random songs, degraded as if the whole song had been.
+
+The reference code of Sulun & Davies filtered every 8192-sample training chunk on its own,
+so filtfilt's start-up transients and edge padding shaped the training inputs, while test
+songs were filtered whole: training and test inputs differed. Here each chunk is read with
+:meth:`~audioenh.degradations.Degradation.context_samples` of real signal on each side
+(clipped at the song's ends, where whole-song filtering sees the same edge), degraded, and
+cropped back, so it equals the same samples of the whole-song degradation to float rounding.
+
+Chunk ``index`` is a pure function of ``(seed, index)`` (``numpy.random.default_rng([seed, index])``),
+never of global random state or of which worker made it: results are the same for any number
+of DataLoader workers and after resuming at any iteration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from .corpus import SAMPLE_RATE, Song
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    """Where chunk ``index`` comes from: the song, the offset (44.1 kHz samples) and the degradation spec."""
+
+    index: int
+    song: str
+    path: str
+    offset: int
+    degradation: str
+    context: int
+
+
+class TrainingChunks(Dataset):
+    """``(degraded, target)`` float32 tensors shaped (2, ``chunk``), drawn by index.
+
+    Chunk ``index``: a song uniformly at random, an offset uniformly among those that keep the
+    chunk inside the song, and one of ``degradations`` (already-expanded specs) uniformly at
+    random. A song shorter than ``chunk`` is used whole and zero-padded at the end (after degrading).
+    """
+
+    def __init__(
+        self,
+        songs: Sequence[Song],
+        degradations: Sequence[str],
+        chunk: int = 8192,
+        seed: int = 0,
+        sample_rate: int = SAMPLE_RATE,
+        length: int = 2**62,
+    ):
+        self.songs = list(songs)
+        self.specs = [str(s) for s in degradations]
+        if not self.songs:
+            raise ValueError("TrainingChunks needs at least one song")
+        if not self.specs:
+            raise ValueError("TrainingChunks needs at least one degradation spec")
+        if int(chunk) < 1:
+            raise ValueError(f"chunk must be a positive number of samples, got {chunk!r}")
+        if int(seed) < 0:
+            raise ValueError(f"seed must be non-negative, got {seed!r}")
+        if int(sample_rate) != SAMPLE_RATE:
+            raise ValueError(f"songs are read at {SAMPLE_RATE} Hz; got sample_rate={sample_rate!r}")
+        self.chunk = int(chunk)
+        self.seed = int(seed)
+        self.sample_rate = int(sample_rate)
+        self.length = int(length)
+        self._lengths = [s.frames_at_rate for s in self.songs]
+        self._cache: dict[int, Any] = {}
+        # Build every degradation once here so that bad specs fail now, not inside a worker.
+        self.contexts = [self._context(i) for i in range(len(self.specs))]
+
+    # -- per-process state ---------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_cache"] = {}  # degradation objects are rebuilt lazily in each worker
+        return state
+
+    def degradation(self, i: int):
+        """The degradation object of spec ``i``, created on first use in this process."""
+        if i not in self._cache:
+            from ..plugins import degradations
+
+            self._cache[i] = degradations().create(self.specs[i])
+        return self._cache[i]
+
+    def _context(self, i: int) -> int:
+        fn = getattr(self.degradation(i), "context_samples", None)
+        return max(0, int(fn(self.sample_rate))) if fn is not None else 0
+
+    # -- sampling --------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.length
+
+    def _draw(self, index: int) -> tuple[int, int, int]:
+        if not 0 <= index < self.length:
+            raise IndexError(f"chunk index {index} out of range [0, {self.length})")
+        rng = np.random.default_rng([self.seed, int(index)])
+        song = int(rng.integers(len(self.songs)))
+        offset = int(rng.integers(max(self._lengths[song] - self.chunk, 0) + 1))
+        degradation = int(rng.integers(len(self.specs)))
+        return song, offset, degradation
+
+    def describe(self, index: int) -> ChunkInfo:
+        """Which song, offset and degradation chunk ``index`` uses (for logs and reproducibility)."""
+        s, offset, d = self._draw(index)
+        song = self.songs[s]
+        return ChunkInfo(int(index), song.name, str(song.path), offset, self.specs[d], self.contexts[d])
+
+    def arrays(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk ``index`` as float32 numpy arrays ``(degraded, target)``, each (2, chunk)."""
+        return self.chunk_at(*self._draw(index))
+
+    def chunk_at(self, song: int, offset: int, degradation: int) -> tuple[np.ndarray, np.ndarray]:
+        """The chunk of ``songs[song]`` starting at ``offset`` (44.1 kHz samples), degraded by ``specs[degradation]``.
+
+        Reads ``context`` samples more on each side (clipped to the song), degrades, crops back.
+        """
+        d = int(degradation)
+        total = self._lengths[int(song)]
+        offset = min(max(int(offset), 0), max(total - self.chunk, 0))
+        context = self.contexts[d]
+        start = max(0, offset - context)
+        stop = min(total, offset + self.chunk + context)
+        span = self.songs[int(song)].read(start, stop)
+        degraded = self.degradation(d)(span, self.sample_rate)
+        lo = offset - start
+        target = span[:, lo : lo + self.chunk]
+        degraded = degraded[:, lo : lo + self.chunk]
+        if target.shape[1] < self.chunk:
+            pad = ((0, 0), (0, self.chunk - target.shape[1]))
+            target, degraded = np.pad(target, pad), np.pad(degraded, pad)
+        return (
+            np.ascontiguousarray(degraded, dtype=np.float32),
+            np.ascontiguousarray(target, dtype=np.float32),
+        )
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        degraded, target = self.arrays(int(index))
+        return torch.from_numpy(degraded), torch.from_numpy(target)
+
+
+class _IterationBatches(Sampler):
+    """Batches of dataset indices: iteration ``i`` is ``[i*batch_size, (i+1)*batch_size)``, forever."""
+
+    def __init__(self, batch_size: int, start_iteration: int):
+        self.batch_size = batch_size
+        self.start_iteration = start_iteration
+
+    def __iter__(self) -> Iterator[list[int]]:
+        i = self.start_iteration
+        while True:
+            yield list(range(i * self.batch_size, (i + 1) * self.batch_size))
+            i += 1
+
+
+def batches(
+    dataset: Dataset, batch_size: int, start_iteration: int = 0, workers: int = 0
+) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+    """Yield ``(iteration, degraded, target)`` batches forever, from ``start_iteration`` on.
+
+    Iteration ``i`` holds dataset indices ``i*batch_size ... i*batch_size + batch_size - 1``, so
+    resuming at ``start_iteration=k`` yields exactly what an uninterrupted run yields from ``k``.
+    Chunks are made (and degraded) in ``workers`` DataLoader worker processes (0: in this process).
+    """
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size!r}")
+    if int(start_iteration) < 0:
+        raise ValueError(f"start_iteration must be non-negative, got {start_iteration!r}")
+    if int(workers) < 0:
+        raise ValueError(f"workers must be non-negative, got {workers!r}")
+    workers = int(workers)
+    loader = DataLoader(
+        dataset,
+        batch_sampler=_IterationBatches(int(batch_size), int(start_iteration)),
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=False,
+    )
+    for iteration, (degraded, target) in enumerate(loader, start=int(start_iteration)):
+        yield iteration, degraded, target

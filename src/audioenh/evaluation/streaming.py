@@ -1,0 +1,352 @@
+"""Streaming enhancement of audio files: hours-long inputs in constant memory, no seams, no lost samples.
+
+The pipeline reads the input in blocks, resamples it to the checkpoint's rate when needed
+(``soxr`` streaming resampler), runs the model block by block with context on each side
+(overlap-save, the same geometry as :func:`~audioenh.evaluation.inference.enhance_array`, so the
+result equals enhancing the whole signal at once), optionally resamples back to the input's rate,
+and writes to a temporary file in the output's folder that is renamed into place at the end.
+Memory depends on the block sizes only, never on the file's length.
+
+Output lengths are exact: ``round(frames * model_rate / input_rate)`` samples at the model's rate,
+or exactly the input's ``frames`` with ``keep_rate`` (and whenever no resampling is needed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_subtype, same_file
+from ..errors import AudioenhError, AudioFileError, CheckpointError
+from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks
+
+READ_FRAMES = 65536  # input frames read per step
+PROGRESS_MIN_SECONDS = 5.0  # no progress bar for shorter files
+DEFAULT_SUBTYPE = "PCM_24"
+
+_SUBTYPE_NAMES = {"PCM_16": "16-bit PCM", "PCM_24": "24-bit PCM", "PCM_32": "32-bit PCM", "FLOAT": "32-bit float"}
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).split(":")[-1].strip() or type(exc).__name__
+
+
+def check_input(path: str | os.PathLike) -> AudioInfo:
+    """Open ``path`` without reading its samples and check that ``enhance`` can take it.
+
+    Same messages as :func:`audioenh.audio_io.read_audio` for missing, empty, unreadable and
+    zero-length files; more than two channels are refused.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise AudioFileError(f"cannot read {str(p)!r}: no such file")
+    if p.is_dir():
+        raise AudioFileError(f"cannot read {str(p)!r}: it is a directory")
+    if p.stat().st_size == 0:
+        raise AudioFileError(f"cannot read {str(p)!r}: the file is empty")
+    try:
+        with sf.SoundFile(str(p)) as f:
+            info = AudioInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({_reason(exc)})") from None
+    if info.frames <= 0:
+        raise AudioFileError(f"cannot read {str(p)!r}: it contains no samples")
+    if info.channels > 2:
+        raise AudioFileError(f"{str(p)!r} has {info.channels} channels; enhance takes mono or stereo")
+    return info
+
+
+def output_format(path: str | os.PathLike, subtype: str | None = None) -> tuple[str, str]:
+    """The (format, subtype) ``enhance`` writes ``path`` with.
+
+    ``subtype=None`` means 24-bit PCM where the format has it, else the format's own default
+    (e.g. Vorbis for .ogg). An explicit subtype the format cannot hold is refused.
+    """
+    fmt, default = output_subtype(path, None)
+    if subtype is None:
+        return fmt, DEFAULT_SUBTYPE if sf.check_format(fmt, DEFAULT_SUBTYPE) else default
+    sub = subtype.upper()
+    if sf.check_format(fmt, sub):
+        return fmt, sub
+    held = [name for key, name in _SUBTYPE_NAMES.items() if sf.check_format(fmt, key)]
+    can = f"it holds {', '.join(held)}" if held else "it has no PCM or float sample formats"
+    raise AudioFileError(
+        f"cannot write {str(path)!r} as {_SUBTYPE_NAMES.get(sub, sub)}: the {fmt} format cannot hold it ({can}); "
+        "choose another sample format or write .wav"
+    )
+
+
+class _Counter:
+    """Input frames read so far (shared by the pipeline's stages)."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+
+def _read(f: sf.SoundFile, path: Path, counter: _Counter, bar, read_frames: int) -> Iterator[np.ndarray]:
+    """(frames, channels) float32 blocks of the input; NaN/inf samples abort the run."""
+    while True:
+        try:
+            block = f.read(read_frames, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioFileError(f"cannot read {str(path)!r}: {_reason(exc)}") from None
+        if block.shape[0] == 0:
+            return
+        if not np.isfinite(block).all():
+            bad = counter.frames + int(np.argmin(np.isfinite(block).all(axis=1)))
+            raise AudioFileError(
+                f"{str(path)!r} contains NaN or infinite samples (first at {bad / f.samplerate:.3f} s); "
+                "nothing was written"
+            )
+        counter.frames += block.shape[0]
+        if bar is not None:
+            bar.update(block.shape[0])
+        yield block
+
+
+def _exact_resample(
+    blocks: Iterator[np.ndarray],
+    in_rate: int,
+    out_rate: int,
+    channels: int,
+    bound: Callable[[], int],
+    total: Callable[[], int],
+) -> Iterator[np.ndarray]:
+    """Resample a stream of (frames, channels) blocks and make its total length exactly ``total()``.
+
+    ``bound()`` is a number of output samples known to lie within the final length; samples past
+    it are held back until the end, so that the resampler's tail never leaks past the signal's end
+    (the next stage treats everything after the end as zeros). ``total()`` is asked at the end.
+    """
+    import soxr
+
+    stream = soxr.ResampleStream(in_rate, out_rate, channels, dtype="float32")
+    held = np.zeros((0, channels), dtype=np.float32)
+    emitted = 0
+    for x in blocks:
+        y = stream.resample_chunk(np.ascontiguousarray(x, dtype=np.float32))
+        held = np.concatenate([held, y]) if held.shape[0] else y
+        take = max(0, min(held.shape[0], bound() - emitted))
+        if take:
+            yield held[:take]
+            held = held[take:]
+            emitted += take
+    tail = stream.resample_chunk(np.zeros((0, channels), dtype=np.float32), last=True)
+    held = np.concatenate([held, tail])
+    want = total() - emitted
+    if held.shape[0] < want:
+        held = np.concatenate([held, np.zeros((want - held.shape[0], channels), dtype=np.float32)])
+    if want > 0:
+        yield held[:want]
+
+
+class _ModelRunner:
+    """Maps the file's channels onto the model's: same count, mono duplicated (outputs averaged),
+    or a mono model applied to each channel."""
+
+    def __init__(self, model: torch.nn.Module, model_channels: int, channels: int, device: torch.device):
+        self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
+
+    def __call__(self, blocks: np.ndarray) -> np.ndarray:  # (batch, channels, samples)
+        if self.channels == self.model_channels:
+            return enhance_blocks(self.model, blocks, self.device)
+        if self.channels == 1:
+            out = enhance_blocks(self.model, np.repeat(blocks, self.model_channels, axis=1), self.device)
+            return out.mean(axis=1, keepdims=True)
+        b, c, n = blocks.shape  # mono model, stereo file: one channel per batch item
+        return enhance_blocks(self.model, blocks.reshape(b * c, 1, n), self.device).reshape(b, c, n)
+
+
+def _overlap_save(
+    samples: Iterator[np.ndarray], run: _ModelRunner, channels: int, chunk: int, context: int, batch_size: int
+) -> Iterator[np.ndarray]:
+    """Enhance a stream of (frames, channels) blocks; yields (frames, channels) float32, same total length.
+
+    Blocks of ``chunk`` samples start at multiples of ``chunk``, each with ``context`` samples of the
+    signal on both sides and zeros beyond its ends, grouped ``batch_size`` at a time: the same
+    blocks and batches as :func:`~audioenh.evaluation.inference.enhance_array`.
+    """
+    span = chunk + 2 * context
+    buf = np.zeros((channels, context), dtype=np.float32)  # buf[:, 0] is signal sample (next start - context)
+
+    def process(buffer: np.ndarray, count: int) -> np.ndarray:
+        blocks = np.stack([buffer[:, i * chunk : i * chunk + span] for i in range(count)])
+        out = run(blocks)
+        return np.concatenate([o[:, context : context + chunk] for o in out], axis=1).T
+
+    step = batch_size * chunk
+    for x in samples:
+        buf = np.concatenate([buf, x.T], axis=1)
+        while buf.shape[1] >= step + 2 * context:
+            yield process(buf, batch_size)
+            buf = buf[:, step:]
+    remaining = buf.shape[1] - context  # real samples from the next block start on
+    if remaining <= 0:
+        return
+    n_blocks = -(-remaining // chunk)
+    buf = np.concatenate([buf, np.zeros((channels, n_blocks * chunk + 2 * context - buf.shape[1]), np.float32)], 1)
+    done = 0
+    for first in range(0, n_blocks, batch_size):
+        count = min(batch_size, n_blocks - first)
+        out = process(buf[:, first * chunk :], count)
+        keep = min(out.shape[0], remaining - done)
+        done += keep
+        yield out[:keep]
+
+
+def enhance_file(
+    model: torch.nn.Module,
+    checkpoint: dict[str, Any],
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    *,
+    keep_rate: bool = False,
+    subtype: str | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    context: int = DEFAULT_CONTEXT,
+    batch_size: int = 4,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+    verbose: bool = True,
+    read_frames: int = READ_FRAMES,
+) -> dict[str, Any]:
+    """Enhance ``input_path`` with ``model`` into ``output_path``, streaming (constant memory).
+
+    The input is resampled to ``checkpoint["sample_rate"]`` when its rate differs; the output stays
+    at that rate unless ``keep_rate`` (then it is resampled back and has exactly the input's length).
+    Mono inputs are duplicated for a stereo model and the two outputs averaged; more than two
+    channels are refused. ``subtype``: ``"PCM_16"``, ``"PCM_24"`` or ``"FLOAT"``; ``None`` is 24-bit
+    PCM where the output format has it. PCM outputs are clipped to [-1, 1].
+
+    ``progress`` shows a tqdm bar on stderr for files longer than a few seconds; ``verbose`` notes
+    resampling on stderr. ``read_frames`` is the number of input frames read per step.
+
+    Nothing is left at ``output_path`` (nor a temporary file) when anything fails or is
+    interrupted; an existing output is replaced only when the new one is complete.
+    Returns a summary: paths, rates, channels, frames in and out, audio seconds and elapsed seconds.
+    """
+    started = time.perf_counter()
+    in_p, out_p = Path(input_path), Path(output_path)
+    if same_file(in_p, out_p):
+        raise AudioenhError(f"refusing to overwrite the input {str(in_p)!r}; choose another output")
+    info = check_input(in_p)
+    fmt, sub = output_format(out_p, subtype)
+    if not out_p.parent.exists():
+        raise AudioFileError(f"cannot write {str(out_p)!r}: directory {str(out_p.parent)!r} does not exist")
+    if out_p.is_dir():
+        raise AudioFileError(f"cannot write {str(out_p)!r}: it is a directory")
+
+    model_rate = int(checkpoint["sample_rate"])
+    model_channels = int(checkpoint.get("audio_channels", getattr(model, "audio_channels", 2)) or 2)
+    if model_rate <= 0:
+        raise CheckpointError(f"checkpoint sample_rate {model_rate} is not a valid rate")
+    channels = info.channels
+    if not (channels == model_channels or channels == 1 or model_channels == 1):
+        raise AudioenhError(
+            f"{str(in_p)!r} has {channels} channels but the model takes {model_channels}; "
+            "enhance maps mono to any model and any file to a mono model"
+        )
+    if device is None:
+        device = next(model.parameters()).device
+    device = torch.device(device)
+    model.eval()
+    chunk, context = block_geometry(model, chunk, context)
+    run = _ModelRunner(model, model_channels, channels, device)
+
+    in_rate = info.sample_rate
+    out_rate = in_rate if keep_rate else model_rate
+    if in_rate != model_rate and verbose:
+        print(f"resampling {in_rate} Hz -> {model_rate} Hz (soxr)", file=sys.stderr)
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{out_p.name}.", suffix=".part", dir=out_p.parent)
+    os.close(fd)
+    bar = writer = None
+    frames_out = 0
+    try:
+        try:
+            writer = sf.SoundFile(tmp, "w", samplerate=out_rate, channels=channels, subtype=sub, format=fmt)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+            raise AudioFileError(
+                f"cannot write {str(out_p)!r} ({fmt} {sub}, {out_rate} Hz, {channels} ch): {_reason(exc)}"
+            ) from None
+        if progress and info.frames > PROGRESS_MIN_SECONDS * in_rate:
+            from tqdm import tqdm
+
+            bar = tqdm(total=info.frames, unit="frame", unit_scale=True, desc=in_p.name, file=sys.stderr, leave=False)
+        counter = _Counter()
+        with sf.SoundFile(str(in_p)) as reader:
+            stream: Iterator[np.ndarray] = _read(reader, in_p, counter, bar, read_frames)
+            if in_rate != model_rate:
+                stream = _exact_resample(
+                    stream,
+                    in_rate,
+                    model_rate,
+                    channels,
+                    bound=lambda: counter.frames * model_rate // in_rate,
+                    total=lambda: round(Fraction(counter.frames * model_rate, in_rate)),
+                )
+            stream = _overlap_save(stream, run, channels, chunk, context, batch_size)
+            if out_rate != model_rate:
+                stream = _exact_resample(
+                    stream,
+                    model_rate,
+                    in_rate,
+                    channels,
+                    bound=lambda: counter.frames,
+                    total=lambda: counter.frames,
+                )
+            clip = sub not in FLOAT_SUBTYPES
+            for block in stream:
+                if clip:
+                    block = np.clip(block, -1.0, 1.0)
+                try:
+                    writer.write(block)
+                except (sf.LibsndfileError, RuntimeError) as exc:
+                    raise AudioFileError(f"cannot write {str(out_p)!r}: {_reason(exc)}") from None
+                frames_out += block.shape[0]
+        if counter.frames == 0:
+            raise AudioFileError(f"cannot read {str(in_p)!r}: it contains no samples")
+        writer.close()
+        os.replace(tmp, out_p)
+    except BaseException:
+        if writer is not None and not writer.closed:
+            try:
+                writer.close()
+            except Exception:  # noqa: S110 - the original error matters more
+                pass
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return {
+        "input": str(in_p),
+        "output": str(out_p),
+        "input_rate": in_rate,
+        "output_rate": out_rate,
+        "model_rate": model_rate,
+        "channels": channels,
+        "frames_in": counter.frames,
+        "frames_out": frames_out,
+        "seconds": counter.frames / in_rate,
+        "elapsed": time.perf_counter() - started,
+        "subtype": sub,
+    }
+
+
+def expected_frames(frames: int, in_rate: int, out_rate: int) -> int:
+    """Output length of ``frames`` input samples resampled from ``in_rate`` to ``out_rate``."""
+    return frames if in_rate == out_rate else int(round(Fraction(frames * out_rate, in_rate)))
+
+
+__all__ = ["check_input", "enhance_file", "expected_frames", "output_format"]

@@ -1,0 +1,1 @@
+"""The generalization report: presets, the experiment grid, tables and figures."""

@@ -1,0 +1,103 @@
+"""Sizes of the generalization report: ``smoke`` (tests), ``quick`` (CPU), ``paper`` (GPU, full protocol)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEEN = "cheby1:6"
+UNSEEN = "butter:6"
+MULTI = "paper-multi"
+
+#: The grid's variants: name -> (architecture options appended to the spec, training degradation)
+VARIANTS: dict[str, tuple[str, str]] = {
+    "baseline": ("", SEEN),
+    "DA": ("", MULTI),
+    "BN": ("batchnorm=true", SEEN),
+    "DO": ("dropout=0.5", SEEN),
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How big every run of the grid is. Architecture specs are completed with each variant's options."""
+
+    name: str
+    description: str
+    archs: dict[str, str]  # display name -> architecture spec
+    data: str  # default corpus spec
+    iterations: int
+    batch_size: int
+    chunk: int
+    lr: float
+    record_every: int
+    val_offset: float  # seconds
+    val_seconds: float  # seconds
+    min_lr: float | None = None
+    patience: int = 5
+    infer_chunk: int = 32768
+    #: iterations per variant where it differs from ``iterations``
+    variant_iterations: dict[str, int] = field(default_factory=dict)
+    #: seconds of audio timed for the runtime rate (Table IV)
+    runtime_seconds: float = 10.0
+    #: seconds of the Fig. 4 excerpt
+    excerpt_seconds: float = 2.0
+
+    def arch_spec(self, arch: str, variant: str) -> str:
+        base = self.archs[arch]
+        extra = VARIANTS[variant][0]
+        if not extra:
+            return base
+        return base + ("," if ":" in base else ":") + extra
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset(
+        name="smoke",
+        description="pipeline check in under a minute on a CPU; numbers mean nothing",
+        archs={"U-Net": "unet:preset=tiny", "ResNet": "resnet:preset=tiny"},
+        data="builtin:songs=3,seconds=3",
+        iterations=4,
+        batch_size=2,
+        chunk=512,
+        lr=1e-3,
+        record_every=2,
+        val_offset=0.5,
+        val_seconds=1.0,
+        infer_chunk=16384,
+        runtime_seconds=1.0,
+        excerpt_seconds=1.0,
+    ),
+    "quick": Preset(
+        name="quick",
+        description="small models on the built-in corpus, sized for 2 CPU cores",
+        archs={"U-Net": "unet:preset=small", "ResNet": "resnet:width=32,blocks=6,kernel=7"},
+        data="builtin",
+        iterations=3000,
+        batch_size=16,
+        chunk=2048,
+        lr=2e-3,
+        record_every=250,
+        val_offset=1.0,
+        val_seconds=4.0,
+    ),
+    "paper": Preset(
+        name="paper",
+        description="the paper's protocol and model sizes (a GPU is needed)",
+        archs={"U-Net": "unet", "ResNet": "resnet"},
+        data="builtin",
+        iterations=400_000,
+        batch_size=8,
+        chunk=8192,
+        lr=5e-4,
+        record_every=2500,
+        val_offset=8.0,
+        val_seconds=8.0,
+        min_lr=5e-4 / 2**6,
+        runtime_seconds=30.0,
+        excerpt_seconds=4.0,
+    ),
+}

@@ -1,0 +1,207 @@
+"""Write ``report.json``, ``report.md`` and a self-contained ``report.html`` (figures inlined)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import __version__
+
+FIGURES = {
+    "fig2": ("fig2_filters.png", "Fig. 2 — training filters' magnitude responses, the unseen filter dashed"),
+    "fig3": ("fig3_validation.png", "Fig. 3 — validation SNR against iterations (input SNR dashed)"),
+    "fig4": (
+        "fig4_spectrograms.png",
+        "Fig. 4 — spectrograms of a test excerpt under the unseen filter, and absolute differences from the target",
+    ),
+}
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _fmt(value: Any, digits: int = 2, sign: bool = False) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+    return str(value)
+
+
+def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Table II, III, IV and the preset settings as (header, rows) of strings."""
+    t2 = []
+    for r in report["rows"]:
+        t2.append(
+            [
+                f"{r['arch']} {r['variant']}",
+                r["degradation"] + ("" if r["seen"] else " (unseen)"),
+                _fmt(r["input"]["snr"]),
+                _fmt(r["output"]["snr"]),
+                _fmt(r["delta"]["snr"], sign=True),
+                _fmt(r["input"]["lsd"], 3),
+                _fmt(r["output"]["lsd"], 3),
+                _fmt(r["input"]["lsd-hf"], 3),
+                _fmt(r["output"]["lsd-hf"], 3),
+            ]
+        )
+    t3 = [
+        [
+            r["arch"],
+            r["split"],
+            str(r["songs"]),
+            _fmt(r["input"]["snr"]),
+            _fmt(r["output"]["snr"]),
+            _fmt(r["delta"]["snr"], sign=True),
+        ]
+        for r in report["sample_overfitting"]
+    ]
+    t4 = [
+        [
+            m["arch"],
+            f"`{m['spec']}`",
+            f"{m['params']:,}",
+            f"{m['macs'] / 1e9:.2f} G",
+            f"{m['runtime_rate']:.4f}",
+            m["device"],
+        ]
+        for m in report["models"]
+    ]
+    settings = report["preset_settings"]
+    t5 = [
+        [k, f"`{v}`" if isinstance(v, (dict, str)) else str(v)]
+        for k, v in settings.items()
+        if k not in ("description",)
+    ]
+    return {
+        "Table II — test set, input vs output (ΔSNR in dB; LSD in log10 power, lower is better)": (
+            [
+                "model",
+                "filter",
+                "input SNR",
+                "output SNR",
+                "ΔSNR",
+                "input LSD",
+                "output LSD",
+                "input LSD-HF",
+                "output LSD-HF",
+            ],
+            t2,
+        ),
+        "Table III — sample overfitting: train vs test split, seen filter, baselines": (
+            ["model", "split", "songs", "input SNR", "output SNR", "ΔSNR"],
+            t3,
+        ),
+        "Table IV — size and speed (MACs for one 8 × 2 × 8192 batch; runtime rate = s of compute per s of audio)": (
+            ["model", "spec", "parameters", "MACs", "runtime rate", "device"],
+            t4,
+        ),
+        "Preset settings": (["setting", "value"], t5),
+    }
+
+
+def finding_text(report: dict[str, Any]) -> str:
+    f = report["finding"]
+    verdict = "**shown**" if f["shown"] else "**not shown** at this budget"
+    return (
+        f"The paper's finding is {verdict}: the {f['arch']} baseline trained on `{report['seen']}` changes SNR by "
+        f"{_fmt(f['baseline_seen_delta_snr'], sign=True)} dB on the seen filter (≥ +1 dB: "
+        f"{'yes' if f['seen_gain_at_least_1db'] else 'no'}) and by "
+        f"{_fmt(f['baseline_unseen_delta_snr'], sign=True)} dB on the unseen `{report['unseen']}` "
+        f"(loses ≥ 2 dB of its gain: "
+        f"{'yes' if f['unseen_loses_at_least_2db'] else 'no'}); trained on the multi-filter set it changes SNR by "
+        f"{_fmt(f['da_unseen_delta_snr'], sign=True)} dB on the unseen filter (better than the baseline: "
+        f"{'yes' if f['da_beats_baseline_on_unseen'] else 'no'})."
+    )
+
+
+def machine() -> str:
+    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
+    return f"{platform.platform()}, {os.cpu_count()} CPU cores{gpu}, torch {torch.__version__}, audioenh {__version__}"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_markdown(path: Path, report: dict[str, Any]) -> None:
+    parts = [
+        f"# Generalization report — preset `{report['preset']}`",
+        "",
+        f"{_sentence(report['preset_settings']['description'])}. Data: `{', '.join(report['data'])}`. "
+        f"Seen filter `{report['seen']}`, unseen filter `{report['unseen']}`, multi-filter set "
+        f"{', '.join('`' + s + '`' for s in report['multi'])}.",
+        "",
+        f"Machine: {report['machine']}. Wall time: {report['wall_seconds']:.0f} s.",
+        "",
+        finding_text(report),
+        "",
+    ]
+    for title, (header, rows) in tables(report).items():
+        parts += [f"## {title}", "", _md_table(header, rows), ""]
+    for name, (file, caption) in FIGURES.items():
+        parts += [f"## {caption}", "", f"![{name}]({file})", ""]
+    path.write_text("\n".join(parts))
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c.strip('`'))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
+    """A single self-contained page: tables and PNG figures inlined as data URIs."""
+    import re
+
+    finding = html.escape(finding_text(report))
+    finding = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", finding)
+    finding = re.sub(r"`(.+?)`", r"<code>\1</code>", finding)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>audioenh generalization report ({html.escape(report['preset'])})</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;"
+        "text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}"
+        "img{max-width:100%;border:1px solid #ddd}.finding{background:#f7f7ee;padding:.8em;border-left:4px solid #bb5}"
+        "</style></head><body>",
+        f"<h1>Generalization report — preset <code>{html.escape(report['preset'])}</code></h1>",
+        f"<p>{html.escape(_sentence(report['preset_settings']['description']))}. Data: "
+        f"<code>{html.escape(', '.join(report['data']))}</code>. Seen filter <code>{report['seen']}</code>, unseen "
+        f"filter <code>{report['unseen']}</code>.</p>",
+        f"<p>Machine: {html.escape(report['machine'])}. Wall time: {report['wall_seconds']:.0f} s.</p>",
+        f"<p class='finding'>{finding}</p>",
+    ]
+    for title, (header, rows) in tables(report).items():
+        parts += [f"<h2>{html.escape(title)}</h2>", _html_table(header, rows)]
+    for name, (file, caption) in FIGURES.items():
+        data = base64.b64encode((figure_dir / file).read_bytes()).decode()
+        parts += [f"<h2>{html.escape(caption)}</h2>", f"<img alt='{name}' src='data:image/png;base64,{data}'>"]
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts))
+
+
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    tmp = path.with_suffix(".json.part")
+    tmp.write_text(json.dumps(clean(report), indent=1))
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Training: configuration, the plateau schedule, validation and the loop."""

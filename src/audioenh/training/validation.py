@@ -1,0 +1,89 @@
+"""Validation as in the paper: SNR on fixed excerpts of the validation songs, seen and unseen filters.
+
+Seen filter(s): with one training degradation every song is degraded by it; with several, the
+filters are assigned to songs in turn (the paper assigns each of its 8 filters to one of its 8
+validation songs). Every unseen filter is applied to every song. Songs are degraded whole and
+then cut, as at test time. Inputs, targets and the input SNRs are computed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data.corpus import Song
+from ..evaluation.inference import enhance_array
+from ..plugins import degradations, metrics
+
+
+@dataclass
+class _Case:
+    song: str
+    spec: str
+    degraded: np.ndarray
+    target: np.ndarray
+    input_snr: float
+
+
+def excerpt_bounds(frames: int, offset: int, length: int) -> tuple[int, int]:
+    """[start, stop) of an excerpt of ``length`` samples from ``offset``; shorter songs give their end."""
+    if frames <= length:
+        return 0, frames
+    start = min(offset, frames - length)
+    return start, start + length
+
+
+class Validator:
+    """Computes mean input/output SNR (dB) on the validation excerpts for a model."""
+
+    def __init__(
+        self,
+        songs: Sequence[Song],
+        seen: Sequence[str],
+        unseen: Sequence[str],
+        *,
+        offset_seconds: float = 8.0,
+        seconds: float = 8.0,
+        sample_rate: int = 44100,
+        infer_chunk: int = 32768,
+    ):
+        self.sample_rate = sample_rate
+        self.infer_chunk = infer_chunk
+        self.snr = metrics().create("snr")
+        self.groups: dict[str, list[_Case]] = {"seen": []}
+        self.unseen = list(unseen)
+        registry = degradations()
+        offset, length = int(offset_seconds * sample_rate), int(seconds * sample_rate)
+        for i, song in enumerate(songs):
+            audio = song.read()
+            start, stop = excerpt_bounds(audio.shape[-1], offset, length)
+            target = audio[:, start:stop]
+            specs = [("seen", seen[i % len(seen)])] + [(spec, spec) for spec in self.unseen]
+            for group, spec in specs:
+                degraded = registry.create(spec)(audio, sample_rate)[:, start:stop]
+                case = _Case(song.name, spec, degraded, target, self.snr(target, degraded, sample_rate))
+                self.groups.setdefault(group, []).append(case)
+
+    def input_snr(self) -> dict[str, float]:
+        return {group: float(np.mean([c.input_snr for c in cases])) for group, cases in self.groups.items()}
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module, device: torch.device) -> dict[str, dict[str, float]]:
+        """``{"seen": {"input": dB, "output": dB}, "<unseen spec>": {...}}``, means over songs."""
+        was_training = model.training
+        model.eval()
+        out: dict[str, dict[str, float]] = {}
+        for group, cases in self.groups.items():
+            outputs = []
+            for case in cases:
+                enhanced = enhance_array(model, case.degraded, chunk=self.infer_chunk, device=device)
+                outputs.append(self.snr(case.target, enhanced, self.sample_rate))
+            out[group] = {
+                "input": float(np.mean([c.input_snr for c in cases])),
+                "output": float(np.mean(outputs)),
+            }
+        model.train(was_training)
+        return out

@@ -1,0 +1,189 @@
+"""The built-in procedural corpus: bandwidth, determinism, layout, caching and the ``data builtin`` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+from scipy import signal
+
+from audioenh.commands.data import data
+from audioenh.data import builtin
+from audioenh.data.builtin import (
+    GENERATOR_VERSION,
+    default_cache_dir,
+    ensure_builtin_corpus,
+    generate_song,
+    song_seed,
+    split_counts,
+    write_corpus,
+)
+from audioenh.errors import AudioenhError
+
+SR = 44100
+SONGS, SECONDS = 6, 6.0
+
+
+def spectrum_stats(audio: np.ndarray, sr: int = SR) -> tuple[float, float]:
+    """(share of energy above 11025 Hz, dB from the PSD peak down to the PSD maximum at >= 18 kHz).
+
+    Welch PSD with 4096-sample segments, both channels' PSDs summed.
+    """
+    freqs, psd = signal.welch(audio, fs=sr, nperseg=4096, axis=-1)
+    psd = psd.sum(axis=0)
+    share = psd[freqs > 11025].sum() / psd.sum()
+    drop_db = 10 * np.log10(psd.max() / psd[freqs >= 18000].max())
+    return float(share), float(drop_db)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("builtin") / "corpus"
+    manifest = write_corpus(out, songs=SONGS, seconds=SECONDS, seed=0, progress=False)
+    return out, manifest
+
+
+def test_every_song_has_realistic_high_band(corpus):
+    out, manifest = corpus
+    files = sorted(out.glob("*/*.flac"))
+    assert len(files) == SONGS
+    for path in files:
+        audio, sr = sf.read(path, always_2d=True)
+        assert sr == SR
+        share, drop_db = spectrum_stats(audio.T)
+        assert drop_db <= 60.0, f"{path.name}: PSD above 18 kHz is {drop_db:.1f} dB below the peak"
+        assert 0.0005 <= share <= 0.05, f"{path.name}: {100 * share:.3f} % of the energy above 11025 Hz"
+
+
+def test_files_are_24_bit_stereo_flac(corpus):
+    out, _ = corpus
+    info = sf.info(next(out.glob("train/*.flac")))
+    assert (info.format, info.subtype, info.channels, info.samplerate) == ("FLAC", "PCM_24", 2, SR)
+    assert info.frames == int(SECONDS * SR)
+
+
+def test_split_layout_and_manifest(corpus):
+    out, manifest = corpus
+    assert json.loads((out / "corpus.json").read_text()) == manifest
+    assert manifest["songs"] == SONGS and manifest["seconds"] == SECONDS and manifest["seed"] == 0
+    assert manifest["sample_rate"] == SR and manifest["generator_version"] == GENERATOR_VERSION
+    splits = manifest["splits"]
+    assert [len(splits[k]) for k in ("train", "val", "test")] == [4, 1, 1]
+    for name, files in splits.items():
+        assert sorted(p.relative_to(out).as_posix() for p in (out / name).iterdir()) == sorted(files)
+    everything = [f.split("/")[1] for k in ("train", "val", "test") for f in splits[k]]
+    assert everything == [f"song-{i:03d}.flac" for i in range(SONGS)]
+    assert not [p for p in out.parent.iterdir() if p.name != "corpus"]  # no temporary directory left
+
+
+def test_split_counts():
+    assert split_counts(24) == (16, 4, 4)
+    assert split_counts(3) == (1, 1, 1)
+    assert split_counts(7) == (5, 1, 1)
+    with pytest.raises(ValueError):
+        split_counts(2)
+
+
+def test_song_seeds_do_not_depend_on_the_count():
+    assert [song_seed(0, i) for i in range(3)] == [song_seed(0, i) for i in range(6)][:3]
+    assert song_seed(0, 1) != song_seed(1, 1) != song_seed(1, 0)
+
+
+def test_generate_song_is_deterministic():
+    a = generate_song(1234, 2.0)
+    b = generate_song(1234, 2.0)
+    c = generate_song(1235, 2.0)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == c.shape and not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_song_shape_dtype_peak_and_stereo(seed):
+    audio = generate_song(seed, 1.5)
+    assert audio.shape == (2, int(1.5 * SR)) and audio.dtype == np.float32
+    assert np.all(np.isfinite(audio))
+    peak = np.abs(audio).max()
+    assert 0.0 < peak <= 1.0 and 0.5 <= peak <= 0.9
+    left, right = audio
+    assert not np.allclose(left, right)  # instruments are panned and the reverb is decorrelated
+    assert np.abs(left - right).max() > 0.01
+
+
+def test_generate_song_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        generate_song(-1, 1.0)
+    with pytest.raises(ValueError):
+        generate_song(0, 0.0)
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
+    calls = []
+
+    def failing(seed, seconds, sample_rate=SR):
+        calls.append(seed)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return np.zeros((2, int(seconds * sample_rate)), dtype=np.float32)
+
+    monkeypatch.setattr(builtin, "generate_song", failing)
+    with pytest.raises(KeyboardInterrupt):
+        write_corpus(tmp_path / "c", songs=3, seconds=0.1, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_corpus_refuses_a_non_empty_directory(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "keep.txt").write_text("mine")
+    with pytest.raises(AudioenhError):
+        write_corpus(tmp_path / "c", songs=3, seconds=0.1, progress=False)
+    assert (tmp_path / "c" / "keep.txt").read_text() == "mine"
+
+
+def test_ensure_builtin_corpus_caches(tmp_path, monkeypatch):
+    path = ensure_builtin_corpus(songs=3, seconds=0.5, seed=2, cache_dir=tmp_path)
+    assert path == tmp_path / f"builtin-v{GENERATOR_VERSION}-s2-n3-t0.5"
+    assert json.loads((path / "corpus.json").read_text())["songs"] == 3
+    assert len(list(path.glob("*/*.flac"))) == 3
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the cached corpus was regenerated")
+
+    monkeypatch.setattr(builtin, "write_corpus", must_not_run)
+    assert ensure_builtin_corpus(songs=3, seconds=0.5, seed=2, cache_dir=tmp_path) == path
+
+
+def test_default_cache_dir_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOENH_CACHE", str(tmp_path / "cache"))
+    assert default_cache_dir() == tmp_path / "cache"
+    monkeypatch.delenv("AUDIOENH_CACHE")
+    assert default_cache_dir().parts[-2:] == (".cache", "audioenh")
+
+
+def test_cli_builtin_writes_a_corpus(tmp_path):
+    out = tmp_path / "c"
+    result = CliRunner().invoke(data, ["builtin", "--out", str(out), "--songs", "3", "--seconds", "2"])
+    assert result.exit_code == 0, result.output
+    assert "wrote 3 songs (1 train, 1 val, 1 test)" in result.stdout
+    assert len(list(out.glob("*/*.flac"))) == 3
+    manifest = json.loads((out / "corpus.json").read_text())
+    assert manifest["seconds"] == 2.0 and manifest["songs"] == 3
+
+
+def test_cli_builtin_refuses_a_non_empty_directory(tmp_path):
+    out = tmp_path / "c"
+    out.mkdir()
+    (out / "x").write_text("")
+    result = CliRunner().invoke(data, ["builtin", "--out", str(out), "--songs", "3", "--seconds", "1"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, AudioenhError)
+    assert "not empty" in str(result.exception)
+
+
+@pytest.mark.parametrize("args", [["--songs", "2"], ["--seconds", "0"], ["--seconds", "-1"], ["--seed", "-1"]])
+def test_cli_builtin_validates_options(tmp_path, args):
+    result = CliRunner().invoke(data, ["builtin", "--out", str(tmp_path / "c"), *args])
+    assert result.exit_code == 2
+    assert not (tmp_path / "c").exists()

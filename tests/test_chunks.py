@@ -1,0 +1,147 @@
+"""Training chunks: degraded with context so that they equal whole-file degradation; deterministic; resumable."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from audioenh.data.chunks import TrainingChunks, batches
+from audioenh.data.corpus import Song
+from audioenh.degradations import Degradation
+from audioenh.plugins import degradations
+
+from .conftest import SR, music_like
+
+CHUNK = 8192
+KEY_FILTERS = ["cheby1:6", "cheby1:12", "bessel:12", "ellip:12", "butter:6"]
+
+
+def song_file(path, seconds, sr=SR, seed=0, subtype="FLOAT"):
+    audio = music_like(seconds, sr=sr, seed=seed)
+    sf.write(path, (0.5 * audio / np.abs(audio).max()).T, sr, subtype=subtype)  # peak 0.5
+    return Song.from_file(path, "train", cache_dir=path.parent / "cache")
+
+
+@pytest.fixture(scope="module")
+def long_song(tmp_path_factory):
+    """5 s: longer than a chunk plus ellip:12's context on both sides."""
+    return song_file(tmp_path_factory.mktemp("songs") / "long.wav", 5.0)
+
+
+@pytest.fixture(scope="module")
+def songs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("few")
+    out = [song_file(folder / f"s{i}.flac", 0.6 + 0.3 * i, seed=i, subtype="PCM_24") for i in range(3)]
+    out.append(song_file(folder / "s48k.wav", 0.5, sr=48000, seed=7))
+    out[-1].prepare()
+    return out
+
+
+def test_context_samples():
+    class Gain(Degradation):
+        """Memoryless."""
+
+        def apply(self, audio, sample_rate):
+            return 0.5 * audio
+
+    assert Gain().context_samples(SR) == 0
+    ctx = {s: degradations().create(s).context_samples(SR) for s in KEY_FILTERS + ["ellip:6", "bessel:6"]}
+    assert 20 < ctx["bessel:6"] < ctx["bessel:12"] < ctx["butter:6"] * 2 < ctx["cheby1:6"] * 2 < ctx["cheby1:12"]
+    assert ctx["cheby1:12"] < ctx["ellip:6"] < 1000 < 50_000 < ctx["ellip:12"] <= 1 << 17
+    f = degradations().create("cheby1:6")
+    assert f.context_samples(48000) != f.context_samples(SR) and f.context_samples(SR) == ctx["cheby1:6"]
+
+
+@pytest.mark.parametrize("spec", KEY_FILTERS)
+def test_chunks_equal_whole_file_filtering(long_song, spec):
+    """The reference code filtered chunks in isolation; with context, chunks match whole-song filtering."""
+    ds = TrainingChunks([long_song], [spec], chunk=CHUNK, seed=3)
+    (context,) = ds.contexts
+    whole_in = long_song.read()
+    whole = degradations().create(spec)(whole_in, SR)
+    total = whole.shape[1]
+    assert total > CHUNK + 2 * context
+    offsets = [0, 37, context // 2, context + 100, total // 2, total - CHUNK - context // 2, total - CHUNK - 37]
+    offsets += [total - CHUNK] + [ds.describe(i).offset for i in range(3)]
+    naive_errors = []
+    for off in offsets:
+        degraded, target = ds.chunk_at(0, off, 0)
+        assert degraded.shape == target.shape == (2, CHUNK) and degraded.dtype == np.float32
+        np.testing.assert_array_equal(target, whole_in[:, off : off + CHUNK])
+        assert np.max(np.abs(degraded - whole[:, off : off + CHUNK])) < 1e-6, (spec, off)
+        naive = degradations().create(spec)(target, SR)  # the reference code: filtfilt on the chunk alone
+        naive_errors.append(np.max(np.abs(naive - whole[:, off : off + CHUNK])))
+    assert min(naive_errors[1:-1]) > 1e-3  # 1000x worse away from the file's own edges
+    for i in range(3):  # and through the dataset interface
+        info = ds.describe(i)
+        degraded, target = ds[i]
+        assert info.song == "long" and info.degradation == spec and info.context == context
+        np.testing.assert_array_equal(target.numpy(), whole_in[:, info.offset : info.offset + CHUNK])
+        assert torch.max(torch.abs(degraded - torch.from_numpy(whole[:, info.offset : info.offset + CHUNK]))) < 1e-6
+
+
+def test_short_song_is_zero_padded(songs):
+    ds = TrainingChunks([songs[0]], ["cheby1:6"], chunk=1 << 15)
+    n = songs[0].frames_at_rate
+    assert n < 1 << 15
+    degraded, target = ds[5]
+    assert ds.describe(5).offset == 0 and degraded.shape == (2, 1 << 15)
+    np.testing.assert_array_equal(target[:, :n].numpy(), songs[0].read())
+    np.testing.assert_allclose(degraded[:, :n].numpy(), degradations().create("cheby1:6")(songs[0].read(), SR))
+    assert not torch.any(target[:, n:]) and not torch.any(degraded[:, n:])
+
+
+def test_deterministic_by_seed_and_index(songs):
+    specs = ["cheby1:6", "bessel:6", "ellip:6"]
+    a = TrainingChunks(songs, specs, chunk=1024, seed=5)
+    b = TrainingChunks(list(songs), specs, chunk=1024, seed=5)
+    other = TrainingChunks(songs, specs, chunk=1024, seed=6)
+    for i in (0, 1, 17, 10**12):
+        assert a.describe(i) == b.describe(i)
+        for x, y in zip(a[i], b[i]):
+            assert torch.equal(x, y)
+        _ = a[i]
+    assert [a.describe(i) for i in range(8)] != [other.describe(i) for i in range(8)]
+    infos = [a.describe(i) for i in range(60)]
+    assert {x.song for x in infos} == {s.name for s in songs} and {x.degradation for x in infos} == set(specs)
+    assert all(0 <= x.offset <= s.frames_at_rate - 1024 for x in infos for s in songs if s.name == x.song)
+    # picklable without its degradation objects (they are rebuilt in each worker)
+    copy = pickle.loads(pickle.dumps(a))
+    assert copy._cache == {} and torch.equal(copy[3][0], a[3][0])
+    with pytest.raises(IndexError):
+        a.describe(-1)
+
+
+def test_bad_arguments(songs):
+    with pytest.raises(ValueError, match="at least one song"):
+        TrainingChunks([], ["cheby1:6"])
+    with pytest.raises(ValueError, match="44100"):
+        TrainingChunks(songs, ["cheby1:6"], sample_rate=48000)
+    with pytest.raises(Exception, match="unknown degradation 'cheby3'"):
+        TrainingChunks(songs, ["cheby3:6"])
+
+
+def collect(iterator, n):
+    return [next(iterator) for _ in range(n)]
+
+
+def test_batches_resume_and_workers(songs):
+    ds = TrainingChunks(songs, ["cheby1:6", "bessel:6"], chunk=512, seed=1)
+    run = collect(batches(ds, 3), 6)
+    assert [i for i, _, _ in run] == list(range(6))
+    for i, degraded, target in run:
+        assert degraded.shape == target.shape == (3, 2, 512)
+        for k in range(3):
+            d, t = ds[3 * i + k]
+            assert torch.equal(degraded[k], d) and torch.equal(target[k], t)
+    resumed = collect(batches(ds, 3, start_iteration=3), 3)
+    parallel = collect(batches(ds, 3, start_iteration=2, workers=2), 4)
+    for got in (resumed, parallel):
+        for i, degraded, target in got:
+            _, d0, t0 = run[i]
+            assert torch.equal(degraded, d0) and torch.equal(target, t0)
+    assert [i for i, _, _ in resumed] == [3, 4, 5]

@@ -1,0 +1,302 @@
+"""Training, resume and testing on a tiny corpus with a tiny model."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from click.testing import CliRunner
+
+from audioenh.checkpoint import load_checkpoint, load_model, save_checkpoint
+from audioenh.cli import cli
+from audioenh.plugins import architectures
+from audioenh.training.config import TrainConfig
+from audioenh.training.loop import read_records, train
+from audioenh.training.schedule import PlateauHalving
+
+from .conftest import SR, music_like
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """train/ (4 songs), val/ (2), test/ (2): 2-s broadband stereo songs at 44.1 kHz."""
+    root = tmp_path_factory.mktemp("corpus")
+    seed = 0
+    for split, count in (("train", 4), ("val", 2), ("test", 2)):
+        (root / split).mkdir()
+        for i in range(count):
+            seed += 1
+            sf.write(root / split / f"{split}-{i}.flac", (0.4 * music_like(2.0, seed=seed)).T, SR, subtype="PCM_24")
+    return root
+
+
+def tiny_config(corpus, **overrides):
+    options = dict(
+        arch=architectures().canonical("resnet:preset=tiny,width=16"),
+        degradations=["cheby1:6"],
+        data=[str(corpus)],
+        iterations=40,
+        batch_size=4,
+        chunk=1024,
+        lr=3e-3,
+        record_every=10,
+        val_offset=0.5,
+        val_seconds=1.0,
+        device="cpu",
+        workers=0,
+        seed=3,
+        infer_chunk=8192,
+    )
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+def test_plateau_halving():
+    schedule = PlateauHalving(1.0, patience=2)
+    lrs = [schedule.step(loss) for loss in [5, 4, 4, 4, 3, 3.5, 3.5, 3.5, 3.5]]
+    assert lrs == [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125]
+    restored = PlateauHalving(9.0)
+    restored.load_state_dict(schedule.state_dict())
+    assert restored.state_dict() == schedule.state_dict()
+
+
+def test_training_loss_falls_and_run_dir_is_complete(corpus, tmp_path):
+    run = tmp_path / "run"
+    last = train(tiny_config(corpus, iterations=60, record_every=20), run, progress=False)
+    records = read_records(run)
+    assert [r["iteration"] for r in records] == [20, 40, 60]
+    assert records[-1]["loss"] < records[0]["loss"]
+    assert last == records[-1]
+    for r in records:
+        assert set(r) >= {"iteration", "loss", "lr", "val"}
+        assert set(r["val"]) == {"seen", "butter:6"}
+        assert set(r["val"]["seen"]) == {"input", "output"}
+        assert 0 < r["val"]["seen"]["input"] < 30  # cheby1:6 removes the test signal's 14 and 19 kHz tones
+    config = json.loads((run / "config.json").read_text())
+    assert config["arch"].startswith("resnet:preset=tiny") and config["degradations"] == ["cheby1:6"]
+    state = load_checkpoint(run)  # weights_only=True inside
+    assert state["iteration"] == 60 and state["arch"] == config["arch"]
+    model, _ = load_model(run)
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        p.numel() for p in architectures().create(config["arch"]).parameters()
+    )
+
+
+def test_resume_continues_the_same_loss_curve(corpus, tmp_path):
+    full = tmp_path / "full"
+    train(tiny_config(corpus), full, progress=False)
+    interrupted = tmp_path / "interrupted"
+    train(tiny_config(corpus), interrupted, progress=False, stop_after=25)  # killed between records
+    assert [r["iteration"] for r in read_records(interrupted)] == [10, 20]
+    train(None, interrupted, resume=True, progress=False)
+    a, b = read_records(full), read_records(interrupted)
+    assert [r["iteration"] for r in b] == [10, 20, 30, 40]
+    np.testing.assert_allclose([r["loss"] for r in b], [r["loss"] for r in a], rtol=1e-6)
+    np.testing.assert_allclose(
+        [r["val"]["seen"]["output"] for r in b], [r["val"]["seen"]["output"] for r in a], rtol=1e-5
+    )
+
+
+def test_resume_drops_records_newer_than_the_checkpoint(corpus, tmp_path):
+    run = tmp_path / "run"
+    train(tiny_config(corpus, iterations=20), run, progress=False)
+    with open(run / "metrics.jsonl", "a") as f:  # a record written just before a kill
+        f.write(json.dumps({"iteration": 30, "loss": 1.0}) + "\n")
+    train(None, run, resume=True, overrides={"iterations": 30}, progress=False)
+    assert [r["iteration"] for r in read_records(run)] == [10, 20, 30]
+    assert read_records(run)[-1]["loss"] != 1.0
+
+
+def run_cli(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def one_line_error(result, fragment):
+    assert result.exit_code != 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], result.output
+
+
+TRAIN_ARGS = [
+    "--batch-size",
+    4,
+    "--chunk",
+    1024,
+    "--record-every",
+    10,
+    "--val-offset",
+    0.5,
+    "--val-seconds",
+    1,
+    "--workers",
+    0,
+    "--device",
+    "cpu",
+    "--quiet",
+]
+
+
+def test_train_and_test_through_the_cli(corpus, tmp_path):
+    run = tmp_path / "run"
+    result = run_cli(
+        "train",
+        "--arch",
+        "resnet:preset=tiny",
+        "--degrade",
+        "paper-multi",
+        "--unseen",
+        "butter:6",
+        "--data",
+        corpus,
+        "--out",
+        run,
+        "--iterations",
+        20,
+        "--lr",
+        1e-3,
+        *TRAIN_ARGS,
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "config.json").read_text())["degradations"][:2] == ["cheby1:6", "cheby1:8"]
+    assert len(read_records(run)) == 2
+
+    # extending a finished run
+    result = run_cli("train", "--out", run, "--resume", "--iterations", 30, "--quiet", "--workers", 0)
+    assert result.exit_code == 0, result.output
+    assert [r["iteration"] for r in read_records(run)] == [10, 20, 30]
+
+    result = run_cli(
+        "test",
+        run,
+        "--degrade",
+        "cheby1:6",
+        "--degrade",
+        "butter:6",
+        "--metric",
+        "snr",
+        "--metric",
+        "lsd",
+        "--json",
+        "--device",
+        "cpu",
+        "--out",
+        tmp_path / "t.csv",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [d["degradation"] for d in data] == ["cheby1:6", "butter:6"]
+    for d in data:
+        assert d["split"] == "test" and d["checkpoint"].endswith("last.pt")
+        assert [s["name"] for s in d["songs"]] == ["test-0", "test-1"]
+        for song in d["songs"]:
+            assert set(song["input"]) == set(song["output"]) == {"snr", "lsd"}
+        for m in ("snr", "lsd"):
+            assert d["mean"]["input"][m] == pytest.approx(np.mean([s["input"][m] for s in d["songs"]]))
+            assert d["mean"]["delta"][m] == pytest.approx(d["mean"]["output"][m] - d["mean"]["input"][m])
+    rows = (tmp_path / "t.csv").read_text().splitlines()
+    assert rows[0] == "degradation,song,metric,input,output,delta" and len(rows) == 1 + 2 * (2 * 2 + 2)
+
+
+def test_identity_model_reproduces_the_input_in_test(corpus, tmp_path):
+    model = architectures().create("resnet:preset=tiny")
+    with torch.no_grad():
+        model.tail.weight.zero_()
+        model.tail.bias.zero_()
+    path = tmp_path / "identity.pt"
+    save_checkpoint(
+        path,
+        {
+            "arch": "resnet:preset=tiny",
+            "sample_rate": SR,
+            "audio_channels": 2,
+            "degradations": ["cheby1:6"],
+            "model": model.state_dict(),
+        },
+    )
+    result = run_cli(
+        "test", path, "-d", "cheby1:6", "--data", corpus, "--json", "--device", "cpu", "-m", "snr", "-m", "lsd"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for song in data["songs"]:
+        assert song["output"]["snr"] == pytest.approx(song["input"]["snr"], abs=1e-4)
+    assert data["mean"]["delta"]["snr"] == pytest.approx(0.0, abs=1e-4)
+
+
+def test_cli_refusals(corpus, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "x").write_text("occupied")
+    one_line_error(
+        run_cli("train", "--arch", "resnet:preset=tiny", "-d", "cheby1:6", "--data", corpus, "--out", run, *TRAIN_ARGS),
+        "already holds files",
+    )
+    one_line_error(
+        run_cli("train", "--arch", "resnett", "-d", "cheby1:6", "--out", tmp_path / "r2", *TRAIN_ARGS),
+        "unknown architecture 'resnett'",
+    )
+    one_line_error(
+        run_cli("train", "--arch", "resnet", "-d", "cheby1:6,", "--out", tmp_path / "r3", *TRAIN_ARGS), "malformed spec"
+    )
+    one_line_error(run_cli("train", "--out", tmp_path / "none", "--resume", "--quiet"), "holds no training run")
+    one_line_error(
+        run_cli(
+            "train",
+            "--arch",
+            "resnet:preset=tiny",
+            "-d",
+            "cheby1:6",
+            "--data",
+            tmp_path / "nothing",
+            "--out",
+            tmp_path / "r4",
+            *TRAIN_ARGS,
+        ),
+        "nothing",
+    )
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(np.random.default_rng(0).bytes(2000))
+    one_line_error(run_cli("test", corrupt, "-d", "cheby1:6", "--data", corpus), "cannot load checkpoint")
+    one_line_error(run_cli("test", tmp_path / "missing.pt", "-d", "cheby1:6", "--data", corpus), "no such file")
+
+
+def test_train_test_enhance_in_real_subprocesses(corpus, tmp_path):
+    """The README's walk-through, through the console entry point."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, AUDIOENH_NO_PLUGINS="1")
+
+    def console(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "audioenh", *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+        )
+
+    run = tmp_path / "run"
+    trained = console(
+        "train",
+        "--arch",
+        "resnet:preset=tiny",
+        "--degrade",
+        "cheby1:6",
+        "--data",
+        corpus,
+        "--out",
+        run,
+        "--iterations",
+        10,
+        *TRAIN_ARGS,
+    )
+    assert trained.returncode == 0, trained.stderr
+    tested = console("test", run, "--degrade", "butter:6", "--json", "--device", "cpu")
+    assert tested.returncode == 0, tested.stderr
+    assert json.loads(tested.stdout)["degradation"] == "butter:6"
+    song = corpus / "test" / "test-0.flac"
+    out = tmp_path / "restored.wav"
+    enhanced = console("enhance", run, song, "-o", out, "--device", "cpu")
+    assert enhanced.returncode == 0, enhanced.stderr
+    assert sf.info(out).frames == sf.info(song).frames and sf.info(out).samplerate == SR
+    refused = console("enhance", run, song, "-o", song)
+    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0 and "Error:" in refused.stderr
