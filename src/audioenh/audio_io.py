@@ -30,12 +30,13 @@ class AudioInfo:
         return self.subtype in FLOAT_SUBTYPES
 
 
-def read_audio(path: str | os.PathLike, dtype: str = "float64") -> tuple[np.ndarray, int, AudioInfo]:
-    """Read ``path`` as (channels, samples) floats in [-1, 1] (PCM) or as stored (float files).
+def _reason(exc: BaseException) -> str:
+    return str(exc).split(":")[-1].strip() or type(exc).__name__
 
-    Raises :class:`AudioFileError` for missing, empty, unreadable or zero-length files and for
-    files holding NaN or infinite samples.
-    """
+
+def probe_audio(path: str | os.PathLike) -> AudioInfo:
+    """Open ``path`` without reading its samples; one-line :class:`AudioFileError` for missing,
+    empty, unreadable and zero-length files."""
     p = Path(path)
     if not p.exists():
         raise AudioFileError(f"cannot read {str(p)!r}: no such file")
@@ -46,10 +47,25 @@ def read_audio(path: str | os.PathLike, dtype: str = "float64") -> tuple[np.ndar
     try:
         with sf.SoundFile(str(p)) as f:
             info = AudioInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
-            data = f.read(dtype=dtype, always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        reason = str(exc).split(":")[-1].strip() or "unknown error"
-        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({reason})") from None
+        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({_reason(exc)})") from None
+    if info.frames <= 0:
+        raise AudioFileError(f"cannot read {str(p)!r}: it contains no samples")
+    return info
+
+
+def read_audio(path: str | os.PathLike, dtype: str = "float64") -> tuple[np.ndarray, int, AudioInfo]:
+    """Read ``path`` as (channels, samples) floats in [-1, 1] (PCM) or as stored (float files).
+
+    Raises :class:`AudioFileError` for missing, empty, unreadable or zero-length files and for
+    files holding NaN or infinite samples.
+    """
+    p = Path(path)
+    info = probe_audio(p)
+    try:
+        data = sf.read(str(p), dtype=dtype, always_2d=True)[0]
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({_reason(exc)})") from None
     if data.shape[0] == 0:
         raise AudioFileError(f"cannot read {str(p)!r}: it contains no samples")
     if not np.all(np.isfinite(data)):

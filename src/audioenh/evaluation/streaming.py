@@ -26,7 +26,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_subtype, same_file
+from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_subtype, probe_audio, same_file
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks
 
@@ -42,27 +42,10 @@ def _reason(exc: BaseException) -> str:
 
 
 def check_input(path: str | os.PathLike) -> AudioInfo:
-    """Open ``path`` without reading its samples and check that ``enhance`` can take it.
-
-    Same messages as :func:`audioenh.audio_io.read_audio` for missing, empty, unreadable and
-    zero-length files; more than two channels are refused.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise AudioFileError(f"cannot read {str(p)!r}: no such file")
-    if p.is_dir():
-        raise AudioFileError(f"cannot read {str(p)!r}: it is a directory")
-    if p.stat().st_size == 0:
-        raise AudioFileError(f"cannot read {str(p)!r}: the file is empty")
-    try:
-        with sf.SoundFile(str(p)) as f:
-            info = AudioInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({_reason(exc)})") from None
-    if info.frames <= 0:
-        raise AudioFileError(f"cannot read {str(p)!r}: it contains no samples")
+    """Open ``path`` without reading its samples and check that ``enhance`` can take it (mono or stereo)."""
+    info = probe_audio(path)
     if info.channels > 2:
-        raise AudioFileError(f"{str(p)!r} has {info.channels} channels; enhance takes mono or stereo")
+        raise AudioFileError(f"{str(path)!r} has {info.channels} channels; enhance takes mono or stereo")
     return info
 
 

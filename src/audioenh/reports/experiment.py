@@ -42,7 +42,7 @@ def _config(preset: Preset, arch: str, variant: str, data: list[str], device: st
         degradations=degradations().expand([training]),
         data=data,
         unseen=[UNSEEN],
-        iterations=preset.variant_iterations.get(variant, preset.iterations),
+        iterations=preset.iterations_for(arch, variant),
         batch_size=preset.batch_size,
         chunk=preset.chunk,
         lr=preset.lr,
@@ -174,10 +174,11 @@ def run_experiment(
                     }
                 )
             if variant == "baseline":
-                for split, songs in (("train", corpus.train), ("test", corpus.test)):
+                train_songs = corpus.train[: preset.overfit_train_songs] if preset.overfit_train_songs else corpus.train
+                for split, songs in (("train", train_songs), ("test", corpus.test)):
                     result = _cached_test(
                         run_dir,
-                        f"{split}/{SEEN}",
+                        f"{split}/{SEEN}/{len(songs)}",
                         lambda songs=songs, model=model: evaluate_songs(
                             model, songs, SEEN, METRICS, device=torch_device, chunk=preset.infer_chunk
                         ),
