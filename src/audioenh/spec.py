@@ -26,8 +26,36 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _VALUE_RE = re.compile(r"^[^,:=\s]+$")
+_RANGE_RE = re.compile(r"^([^.]+|[^.]*\.[^.]+)\.\.(.+)$")
+_CHAIN_SPLIT_RE = re.compile(r"\+(?=\s*[A-Za-z])")
 
-Value = int | float | bool | str
+
+@dataclass(frozen=True)
+class Range:
+    """A parameter drawn uniformly from [low, high] for each training example (ints: integers, inclusive)."""
+
+    low: int | float
+    high: int | float
+
+    def __post_init__(self):
+        if self.high < self.low:
+            raise SpecError(f"range {self.low}..{self.high} is empty: the low end must not exceed the high end")
+
+    @property
+    def integer(self) -> bool:
+        return isinstance(self.low, int) and isinstance(self.high, int)
+
+    def draw(self, rng) -> int | float:
+        """One value: an integer in [low, high] for integer ranges, else a float in [low, high)."""
+        if self.integer:
+            return int(rng.integers(self.low, self.high + 1))
+        return float(rng.uniform(self.low, self.high))
+
+    def __str__(self) -> str:
+        return f"{format_value(self.low)}..{format_value(self.high)}"
+
+
+Value = int | float | bool | str | Range
 
 
 @dataclass(frozen=True)
@@ -47,6 +75,14 @@ class Spec:
 
 def parse_value(text: str) -> Value:
     """Parse one argument value: int, float, bool or string."""
+    match = _RANGE_RE.match(text)
+    if match:
+        low_text, high_text = match.groups()
+        low_value, high_value = parse_value(low_text), parse_value(high_text)
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low_value, high_value))
+        if not numbers:
+            raise SpecError(f"bad range {text!r}: write LOW..HIGH with numbers, e.g. 4..12 or 9000..13000")
+        return Range(low_value, high_value)
     low = text.lower()
     if low in ("true", "false"):
         return low == "true"
@@ -63,6 +99,8 @@ def parse_value(text: str) -> Value:
 
 def format_value(value: Value) -> str:
     """Write a value so that :func:`parse_value` gives it back."""
+    if isinstance(value, Range):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -127,3 +165,30 @@ def format_spec(spec: Spec) -> str:
     parts = [format_value(v) for v in spec.args]
     parts += [f"{k}={format_value(v)}" for k, v in spec.kwargs.items()]
     return spec.name + (":" + ",".join(parts) if parts else "")
+
+
+def has_ranges(spec: Spec) -> bool:
+    """True when some argument of ``spec`` is a :class:`Range`."""
+    return any(isinstance(v, Range) for v in (*spec.args, *spec.kwargs.values()))
+
+
+def draw_spec(spec: Spec, rng) -> Spec:
+    """``spec`` with every :class:`Range` replaced by a value drawn from ``rng`` (in argument order)."""
+    args = tuple(v.draw(rng) if isinstance(v, Range) else v for v in spec.args)
+    kwargs = {k: (v.draw(rng) if isinstance(v, Range) else v) for k, v in spec.kwargs.items()}
+    return Spec(spec.name, args, kwargs)
+
+
+def parse_chain(text: str) -> list[Spec]:
+    """``"cheby1:6+mp3:128"`` -> the member specs, applied in order."""
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError("empty spec: expected NAME or NAME:ARGS, e.g. 'cheby1:6'")
+    parts = _CHAIN_SPLIT_RE.split(text.strip())
+    if any(not p.strip() for p in parts) or text.strip().endswith("+"):
+        raise SpecError(f"malformed chain {text.strip()!r}: empty member (write A+B, e.g. 'cheby1:6+mp3:128')")
+    return [parse_spec(p) for p in parts]
+
+
+def format_chain(specs: list[Spec]) -> str:
+    """Canonical text of a chain."""
+    return "+".join(format_spec(s) for s in specs)

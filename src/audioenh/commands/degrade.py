@@ -5,26 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 from ..audio_io import read_audio, same_file, write_audio
-from ..degradations import apply_chain
+from ..degradations.chain import DegradationSampler
 from ..errors import AudioenhError, SpecError
 from ..plugins import degradations
 
 
-def build_chain(specs: tuple[str, ...]):
-    """Create the degradations named by ``specs`` (applied in order); sets are refused here."""
+def build_samplers(specs: tuple[str, ...]) -> list[DegradationSampler]:
+    """One sampler per ``--degrade`` (each may be a chain ``a+b`` or hold ranges); sets are refused here."""
     registry = degradations()
-    chain = []
+    samplers = []
     for text in specs:
-        name = text.split(":", 1)[0].strip().lower()
+        name = text.split(":", 1)[0].split("+", 1)[0].strip().lower()
         if name in registry.sets():
             raise SpecError(
                 f"{name!r} is a set of alternatives ({', '.join(registry.sets()[name])}) used for training; "
                 "'degrade' applies one chain, give its members one by one"
             )
-        chain.append(registry.create(text))
-    return chain
+        samplers.append(DegradationSampler(text))
+    return samplers
 
 
 @click.command()
@@ -44,9 +45,13 @@ def build_chain(specs: tuple[str, ...]):
     required=True,
     multiple=True,
     metavar="SPEC",
-    help="Degradation spec, e.g. cheby1:6 or butter:order=6,cutoff=11025. Repeat to chain in order.",
+    help="Degradation spec, e.g. cheby1:6 or butter:order=6,cutoff=11025. Repeat (or join with +) to chain "
+    "in order; ranges such as order=4..12 are drawn with --seed.",
 )
-def degrade(input_path: Path, output_path: Path, specs: tuple[str, ...]):
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed for random degradations and ranges."
+)
+def degrade(input_path: Path, output_path: Path, specs: tuple[str, ...], seed: int):
     """Degrade INPUT and write the result to OUTPUT.
 
     The output keeps the input's sample rate, channel count and sample format
@@ -54,11 +59,20 @@ def degrade(input_path: Path, output_path: Path, specs: tuple[str, ...]):
     """
     if same_file(input_path, output_path):
         raise AudioenhError(f"refusing to overwrite the input {str(input_path)!r}; choose another --output")
-    chain = build_chain(specs)
+    samplers = build_samplers(specs)
     audio, sample_rate, info = read_audio(input_path)
+    rng = np.random.default_rng(seed)
+    applied = []
     try:
-        out = apply_chain(chain, audio, sample_rate)
+        for sampler in samplers:
+            sampler.sample_rate = sample_rate
+            concrete = sampler.draw(rng)
+            audio = sampler.build(concrete)(audio, sample_rate, rng)
+            applied.append(concrete)
     except ValueError as exc:
         raise AudioenhError(f"cannot degrade {str(input_path)!r}: {exc}") from None
-    write_audio(output_path, out, sample_rate, subtype=info.subtype)
-    click.echo(f"wrote {output_path} ({info.channels} ch, {sample_rate} Hz, {out.shape[-1]} samples)", err=True)
+    write_audio(output_path, audio, sample_rate, subtype=info.subtype)
+    click.echo(
+        f"wrote {output_path} ({info.channels} ch, {sample_rate} Hz, {audio.shape[-1]} samples; {'+'.join(applied)})",
+        err=True,
+    )

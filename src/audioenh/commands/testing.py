@@ -12,10 +12,11 @@ from tqdm.auto import tqdm
 
 from ..checkpoint import load_model, resolve_checkpoint
 from ..data.corpus import resolve_corpus
+from ..degradations.chain import expand_training_specs
 from ..errors import AudioenhError
 from ..evaluation.inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, select_device
 from ..evaluation.testing import evaluate_songs
-from ..plugins import degradations, metrics
+from ..plugins import metrics
 from .options import echo_json
 
 
@@ -88,9 +89,7 @@ def test(checkpoint_path, specs, data, split, metric_specs, device, chunk, conte
     Songs are processed block-wise with context on both sides (no seams, every sample kept);
     metrics are computed per song and averaged over songs, as in the paper.
     """
-    specs = degradations().expand(specs)
-    for spec in specs:
-        degradations().create(spec)
+    specs = expand_training_specs(specs)
     for spec in metric_specs:
         metrics().create(spec)
     path = resolve_checkpoint(checkpoint_path)

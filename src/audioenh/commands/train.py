@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..plugins import architectures, degradations
+from ..degradations.chain import expand_training_specs
+from ..plugins import architectures
 from ..training.config import TrainConfig, default_workers
 from ..training.loop import train as run_training
 
@@ -19,7 +20,9 @@ from ..training.loop import train as run_training
     "specs",
     multiple=True,
     metavar="SPEC",
-    help="Training degradation; repeat (or name a set such as paper-multi) for a random choice per training example.",
+    help="Training degradation, e.g. cheby1:6, a chain cheby1:6+mp3:128, or ranges drawn per example "
+    "cheby1:order=4..12,cutoff=9000..13000; repeat, or name a set such as paper-multi, for a random choice "
+    "per training example.",
 )
 @click.option(
     "--unseen",
@@ -167,9 +170,8 @@ def train(
         if not arch or not specs:
             raise click.UsageError("a new run needs --arch and at least one --degrade")
         architectures().bind(arch)
-        expanded = degradations().expand(specs)
-        for spec in [*expanded, *(unseen or ["butter:6"])]:
-            degradations().create(spec)  # bad specs fail before any work
+        expanded = expand_training_specs(specs)  # sets expanded; bad specs fail before any work
+        expand_training_specs(unseen or ["butter:6"])
         overrides = None
         config = TrainConfig(
             arch=architectures().canonical(arch),

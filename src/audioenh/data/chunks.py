@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from ..degradations.chain import ConcreteChain, DegradationSampler
 from .corpus import SAMPLE_RATE, Song
 
 
@@ -71,64 +71,71 @@ class TrainingChunks(Dataset):
         self.sample_rate = int(sample_rate)
         self.length = int(length)
         self._lengths = [s.frames_at_rate for s in self.songs]
-        self._cache: dict[int, Any] = {}
-        # Build every degradation once here so that bad specs fail now, not inside a worker.
-        self.contexts = [self._context(i) for i in range(len(self.specs))]
+        # Samplers check every spec now (bad specs fail here, not inside a worker); their
+        # degradation objects are rebuilt lazily in each worker process.
+        self.samplers = [DegradationSampler(spec, self.sample_rate) for spec in self.specs]
+        for sampler in self.samplers:
+            sampler.check()
 
-    # -- per-process state ---------------------------------------------------------------------
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_cache"] = {}  # degradation objects are rebuilt lazily in each worker
-        return state
+    def degradation(self, i: int) -> ConcreteChain:
+        """The degradation chain of spec ``i`` (specs with ranges: drawn with a fixed generator)."""
+        sampler = self.samplers[i]
+        return sampler.build(sampler.draw(np.random.default_rng(0)))
 
-    def degradation(self, i: int):
-        """The degradation object of spec ``i``, created on first use in this process."""
-        if i not in self._cache:
-            from ..plugins import degradations
-
-            self._cache[i] = degradations().create(self.specs[i])
-        return self._cache[i]
-
-    def _context(self, i: int) -> int:
-        fn = getattr(self.degradation(i), "context_samples", None)
-        return max(0, int(fn(self.sample_rate))) if fn is not None else 0
+    @property
+    def contexts(self) -> list[int]:
+        """Context (samples each side) of each spec; for specs with ranges, that of one draw."""
+        return [self.degradation(i).context for i in range(len(self.specs))]
 
     # -- sampling --------------------------------------------------------------------------------
     def __len__(self) -> int:
         return self.length
 
-    def _draw(self, index: int) -> tuple[int, int, int]:
+    def _draw(self, index: int) -> tuple[int, int, int, str, np.random.Generator]:
         if not 0 <= index < self.length:
             raise IndexError(f"chunk index {index} out of range [0, {self.length})")
         rng = np.random.default_rng([self.seed, int(index)])
         song = int(rng.integers(len(self.songs)))
         offset = int(rng.integers(max(self._lengths[song] - self.chunk, 0) + 1))
         degradation = int(rng.integers(len(self.specs)))
-        return song, offset, degradation
+        concrete = self.samplers[degradation].draw(rng)  # ranges drawn here, then rng drives random degradations
+        return song, offset, degradation, concrete, rng
 
     def describe(self, index: int) -> ChunkInfo:
-        """Which song, offset and degradation chunk ``index`` uses (for logs and reproducibility)."""
-        s, offset, d = self._draw(index)
+        """Which song, offset and (drawn) degradation chunk ``index`` uses (for logs and reproducibility)."""
+        s, offset, d, concrete, _ = self._draw(index)
         song = self.songs[s]
-        return ChunkInfo(int(index), song.name, str(song.path), offset, self.specs[d], self.contexts[d])
+        context = self.samplers[d].build(concrete).context
+        return ChunkInfo(int(index), song.name, str(song.path), offset, concrete, context)
 
     def arrays(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ``index`` as float32 numpy arrays ``(degraded, target)``, each (2, chunk)."""
-        return self.chunk_at(*self._draw(index))
+        song, offset, degradation, concrete, rng = self._draw(index)
+        return self.chunk_at(song, offset, degradation, concrete=concrete, rng=rng)
 
-    def chunk_at(self, song: int, offset: int, degradation: int) -> tuple[np.ndarray, np.ndarray]:
+    def chunk_at(
+        self,
+        song: int,
+        offset: int,
+        degradation: int,
+        *,
+        concrete: str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The chunk of ``songs[song]`` starting at ``offset`` (44.1 kHz samples), degraded by ``specs[degradation]``.
 
-        Reads ``context`` samples more on each side (clipped to the song), degrades, crops back.
+        ``concrete`` is the drawn chain text for specs with ranges. Reads the chain's context more
+        on each side (clipped to the song), degrades, crops back.
         """
-        d = int(degradation)
+        sampler = self.samplers[int(degradation)]
+        chain = sampler.build(concrete if concrete is not None else sampler.draw(np.random.default_rng(0)))
         total = self._lengths[int(song)]
         offset = min(max(int(offset), 0), max(total - self.chunk, 0))
-        context = self.contexts[d]
+        context = chain.context
         start = max(0, offset - context)
         stop = min(total, offset + self.chunk + context)
         span = self.songs[int(song)].read(start, stop)
-        degraded = self.degradation(d)(span, self.sample_rate)
+        degraded = chain(span, self.sample_rate, rng if rng is not None else np.random.default_rng(0))
         lo = offset - start
         target = span[:, lo : lo + self.chunk]
         degraded = degraded[:, lo : lo + self.chunk]

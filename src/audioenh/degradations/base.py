@@ -23,24 +23,40 @@ class Degradation(ABC):
     """A transform of (channels, samples) float audio at a sample rate (Hz).
 
     Output has the input's shape and dtype. Subclasses implement :meth:`apply`.
+
+    Random degradations (noise, random modulation phases, ...) set ``random = True`` and take the
+    generator as a third argument, ``apply(audio, sample_rate, rng)``; they must draw every random
+    number from ``rng`` so that a seed reproduces them. Callers pass ``rng=`` (training passes one
+    derived from the seed and the example's index); without one, a generator seeded with 0 is used,
+    so a call is always deterministic.
     """
+
+    #: True when :meth:`apply` takes a ``numpy.random.Generator`` as third argument.
+    random: bool = False
 
     #: A spec that creates a typical instance, for listings and the registry-wide tests
     #: (needed when some parameter has no default, e.g. ``"butter:6"``).
     example: str = ""
 
-    def __call__(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    def __call__(
+        self, audio: np.ndarray, sample_rate: int, *, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         check_audio(audio)
         if sample_rate <= 0:
             raise ValueError(f"sample rate must be positive, got {sample_rate}")
         if audio.shape[-1] == 0:
             return audio.copy()
-        out = self.apply(audio, int(sample_rate))
+        if self.random:
+            out = self.apply(audio, int(sample_rate), rng if rng is not None else np.random.default_rng(0))
+        else:
+            out = self.apply(audio, int(sample_rate))
+        if out.shape != audio.shape:
+            raise RuntimeError(f"{type(self).__name__} changed the shape {audio.shape} to {out.shape}")
         return np.ascontiguousarray(out, dtype=audio.dtype)
 
     @abstractmethod
-    def apply(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
-        """Degrade ``audio`` (channels, samples) sampled at ``sample_rate`` Hz."""
+    def apply(self, audio: np.ndarray, sample_rate: int, *args) -> np.ndarray:
+        """Degrade ``audio`` (channels, samples) sampled at ``sample_rate`` Hz (plus ``rng`` when random)."""
 
     def context_samples(self, sample_rate: int) -> int:
         """Samples of real signal needed on each side of an excerpt to degrade it as in its whole file.
@@ -59,8 +75,11 @@ class Degradation(ABC):
         return 0
 
 
-def apply_chain(chain: Sequence[Degradation], audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Apply degradations in order."""
+def apply_chain(
+    chain: Sequence[Degradation], audio: np.ndarray, sample_rate: int, *, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """Apply degradations in order (one generator shared along the chain)."""
+    rng = rng if rng is not None else np.random.default_rng(0)
     for degradation in chain:
-        audio = degradation(audio, sample_rate)
+        audio = degradation(audio, sample_rate, rng=rng)
     return audio

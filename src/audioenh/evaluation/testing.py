@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from ..data.corpus import Song
-from ..plugins import degradations, metrics
+from ..degradations.chain import DegradationSampler
+from ..plugins import metrics
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, enhance_array
 
 
@@ -35,12 +36,13 @@ def evaluate_songs(
     on_song: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Per-song and mean metrics for one degradation: ``{"degradation", "songs", "mean"}``."""
-    degrade = degradations().create(degradation)
+    sampler = DegradationSampler(degradation, sample_rate)
     scorers = {spec: metrics().create(spec) for spec in metric_specs}
     rows = []
-    for song in songs:
+    for i, song in enumerate(songs):
         target = song.read()
-        degraded = degrade(target, sample_rate)
+        rng = np.random.default_rng([0, i])  # ranges and random degradations: fixed per song
+        degraded = sampler.build(sampler.draw(rng))(target, sample_rate, rng)
         enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device)
         row = {
             "name": song.name,

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 from ..data.corpus import Song
+from ..degradations.chain import DegradationSampler
 from ..evaluation.inference import enhance_array
-from ..plugins import degradations, metrics
+from ..plugins import metrics
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Validator:
         self.snr = metrics().create("snr")
         self.groups: dict[str, list[_Case]] = {"seen": []}
         self.unseen = list(unseen)
-        registry = degradations()
+        samplers = {spec: DegradationSampler(spec, sample_rate) for spec in [*seen, *self.unseen]}
         offset, length = int(offset_seconds * sample_rate), int(seconds * sample_rate)
         for i, song in enumerate(songs):
             audio = song.read()
@@ -63,7 +64,9 @@ class Validator:
             target = audio[:, start:stop]
             specs = [("seen", seen[i % len(seen)])] + [(spec, spec) for spec in self.unseen]
             for group, spec in specs:
-                degraded = registry.create(spec)(audio, sample_rate)[:, start:stop]
+                rng = np.random.default_rng([0, i])  # ranges and random degradations: fixed per song
+                sampler = samplers[spec]
+                degraded = sampler.build(sampler.draw(rng))(audio, sample_rate, rng)[:, start:stop]
                 case = _Case(song.name, spec, degraded, target, self.snr(target, degraded, sample_rate))
                 self.groups.setdefault(group, []).append(case)
 

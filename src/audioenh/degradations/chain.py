@@ -1,0 +1,147 @@
+"""Degradation specs as used for training and testing: chains (``a+b``) and random ranges (``4..12``).
+
+A *training degradation* is a chain of registry specs, applied in order, whose arguments may be
+ranges drawn afresh for every example. :class:`DegradationSampler` turns such a text into concrete
+degradation objects: ``draw(rng)`` picks the values (recorded as the concrete chain text), and
+``build(text)`` creates (and caches) the objects for a concrete text.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import SpecError
+from ..spec import Range, Spec, draw_spec, format_chain, has_ranges, parse_chain
+from .base import Degradation, apply_chain
+
+
+def _registry():
+    from ..plugins import degradations
+
+    return degradations()
+
+
+class ConcreteChain:
+    """Degradation objects of one concrete chain, with its total context (samples)."""
+
+    def __init__(self, text: str, members: Sequence[Degradation], sample_rate: int):
+        self.text = text
+        self.members = list(members)
+        self.sample_rate = sample_rate
+        self.local = all(getattr(m, "local", True) for m in self.members)
+        self._context: int | None = None
+
+    @property
+    def context(self) -> int:
+        """Samples of real signal needed on each side of an excerpt (sum over the members)."""
+        if self._context is None:
+            self._context = sum(max(0, int(m.context_samples(self.sample_rate))) for m in self.members)
+        return self._context
+
+    def __call__(self, audio: np.ndarray, sample_rate: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        return apply_chain(self.members, audio, sample_rate, rng=rng)
+
+
+class DegradationSampler:
+    """One training degradation: a chain text, possibly with ranges; see the module docstring."""
+
+    def __init__(self, text: str, sample_rate: int = 44100, cache_size: int = 128):
+        self.text = text
+        self.specs = parse_chain(text)
+        registry = _registry()
+        for spec in self.specs:
+            if spec.name in registry.sets():
+                raise SpecError(f"{spec.name!r} is a set; a chain's members must be single degradations ({text!r})")
+            registry.bind(spec)  # unknown names and wrong arguments fail now
+        self.random = any(has_ranges(s) for s in self.specs)
+        self.sample_rate = sample_rate
+        self._cache: OrderedDict[str, ConcreteChain] = OrderedDict()
+        self._cache_size = cache_size
+        for spec in self.specs:  # bad values fail now: for ranges, both ends must build
+            for pick in (0, 1) if has_ranges(spec) else (0,):
+                probe = Spec(
+                    spec.name,
+                    tuple(_end(v, pick) for v in spec.args),
+                    {k: _end(v, pick) for k, v in spec.kwargs.items()},
+                )
+                registry.create(probe)
+
+    def check(self, sample_rate: int | None = None) -> None:
+        """Build the chain (both ends of every range) at ``sample_rate`` and compute its context, so that
+        problems that depend on the rate (a cutoff above Nyquist) fail now, as one :class:`SpecError` line."""
+        rate = sample_rate or self.sample_rate
+        ends = (
+            [self.specs]
+            if not self.random
+            else [
+                [
+                    Spec(s.name, tuple(_end(v, p) for v in s.args), {k: _end(v, p) for k, v in s.kwargs.items()})
+                    for s in self.specs
+                ]
+                for p in (0, 1)
+            ]
+        )
+        registry = _registry()
+        for specs in ends:
+            try:
+                _ = ConcreteChain(format_chain(specs), [registry.create(s) for s in specs], rate).context
+            except ValueError as exc:
+                raise SpecError(f"degradation {self.text!r} at {rate} Hz: {exc}") from None
+
+    def draw(self, rng: np.random.Generator) -> str:
+        """The concrete chain text for one example (ranges drawn from ``rng``, in order)."""
+        if not self.random:
+            return format_chain(self.specs)
+        return format_chain([draw_spec(s, rng) for s in self.specs])
+
+    def build(self, concrete: str) -> ConcreteChain:
+        """Degradation objects for a concrete chain text (cached, least recently used dropped)."""
+        chain = self._cache.get(concrete)
+        if chain is None:
+            registry = _registry()
+            members = [registry.create(s) for s in parse_chain(concrete)]
+            chain = ConcreteChain(concrete, members, self.sample_rate)
+            self._cache[concrete] = chain
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(concrete)
+        return chain
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_cache"] = OrderedDict()  # rebuilt lazily in each worker process
+        return state
+
+
+def _end(value, pick: int):
+    if isinstance(value, Range):
+        return value.high if pick else value.low
+    return value
+
+
+def degrade_with(text: str, audio: np.ndarray, sample_rate: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """Degrade ``audio`` by a chain text (ranges drawn from ``rng``); returns the audio and the concrete text."""
+    sampler = DegradationSampler(text, sample_rate)
+    concrete = sampler.draw(rng)
+    return sampler.build(concrete)(audio, sample_rate, rng), concrete
+
+
+def expand_training_specs(texts: Sequence[str], sample_rate: int = 44100) -> list[str]:
+    """Check degradation texts and replace set names (``paper-multi``) by their members.
+
+    Each text may be a chain (``cheby1:6+mp3:128``) with ranges; the result is canonical text.
+    """
+    registry = _registry()
+    out: list[str] = []
+    for text in texts:
+        specs = parse_chain(text)
+        if len(specs) == 1 and specs[0].name in registry.sets() and not specs[0].args and not specs[0].kwargs:
+            out.extend(registry.sets()[specs[0].name])
+            continue
+        DegradationSampler(text, sample_rate).check()
+        out.append(format_chain(specs))
+    return out
