@@ -88,3 +88,35 @@ def test_rerun_reuses_finished_runs(smoke_report):
     assert result.returncode == 0, result.stderr[-3000:]
     after = (checkpoint.stat().st_mtime_ns, (out / "runs" / "resnet-baseline" / "metrics.jsonl").read_text())
     assert after == before
+
+
+def test_unavailable_metric_is_reported_and_the_others_run(monkeypatch):
+    from audioenh import plugins
+    from audioenh.errors import AudioenhError
+    from audioenh.hookspecs import hookimpl
+    from audioenh.metrics import Metric
+    from audioenh.reports.experiment import probe_metrics
+
+    class NeedsWeights(Metric):
+        """Needs a file this machine lacks."""
+
+        def __init__(self):
+            raise AudioenhError("no weights here; run 'audioenh weights fetch demo'")
+
+        def compute(self, reference, estimate, sample_rate):
+            return 0.0
+
+    class Plugin:
+        @hookimpl
+        def register_metrics(self, register):
+            register("needs-weights", NeedsWeights)
+
+    plugins.register_plugin(Plugin(), name="needs-weights")
+    try:
+        available, unavailable = probe_metrics(["lsd", "needs-weights"])
+    finally:
+        plugins.unregister_plugin(name="needs-weights")
+    assert available == ["snr", "lsd"]
+    assert unavailable == {"needs-weights": "no weights here; run 'audioenh weights fetch demo'"}
+    with pytest.raises(Exception, match="unknown metric"):
+        probe_metrics(["nope"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..reports import figures, render
-from ..reports.experiment import excerpt_panels, run_experiment
+from ..reports.experiment import DEFAULT_METRICS, excerpt_panels, run_experiment
 from ..reports.presets import PRESETS
 
 
@@ -29,6 +29,17 @@ from ..reports.presets import PRESETS
     help="Corpus (builtin, a folder, dsd100:PATH, medleydb:PATH; repeat to combine).  "
     "[default: the preset's built-in corpus]",
 )
+@click.option(
+    "-m",
+    "--metric",
+    "metric_specs",
+    multiple=True,
+    default=DEFAULT_METRICS,
+    show_default=True,
+    metavar="SPEC",
+    help="Metrics of Table II (SNR always). A metric that cannot run here (missing extra or weights) is "
+    "reported as unavailable, with the reason, and the others still run.",
+)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option(
     "-o",
@@ -39,7 +50,7 @@ from ..reports.presets import PRESETS
     help="Report directory; re-running resumes unfinished runs and reuses finished ones.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def generalization_report(preset, data, device, out_dir, quiet):
+def generalization_report(preset, data, metric_specs, device, out_dir, quiet):
     """Train {U-Net, ResNet} x {baseline, DA, BN, DO}, test on the seen and unseen filters, and report.
 
     Writes DIR/report.md, DIR/report.html (self-contained), DIR/report.json and the figures
@@ -53,7 +64,9 @@ def generalization_report(preset, data, device, out_dir, quiet):
         if not quiet:
             click.echo(message, err=True)
 
-    report = run_experiment(settings, out_dir, list(data) or None, device, progress=not quiet, echo=echo)
+    report = run_experiment(
+        settings, out_dir, list(data) or None, device, metric_specs=metric_specs, progress=not quiet, echo=echo
+    )
     figures.filter_responses(out_dir / render.FIGURES["fig2"][0], report["multi"], [report["unseen"]])
     figures.validation_curves(out_dir / render.FIGURES["fig3"][0], report["curves"], report["unseen"])
     panels = excerpt_panels(out_dir, report["runs"], report["data"], settings.excerpt_seconds, device)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import torch
 from ..architectures import count_macs, count_parameters
 from ..checkpoint import load_model
 from ..data.corpus import resolve_corpus
-from ..errors import AudioenhError
+from ..errors import AudioenhError, SpecError, UnknownNameError
 from ..evaluation.inference import enhance_array, select_device
 from ..evaluation.testing import evaluate_songs
 from ..plugins import architectures, degradations
@@ -28,7 +28,32 @@ from ..training.config import TrainConfig, default_workers
 from ..training.loop import read_records, train
 from .presets import MULTI, SEEN, UNSEEN, VARIANTS, Preset
 
-METRICS = ("snr", "lsd", "lsd-hf")
+#: Metrics of the report unless ``--metric`` says otherwise (SNR is always computed: the finding uses it).
+DEFAULT_METRICS = ("snr", "lsd", "lsd-hf")
+
+
+def probe_metrics(specs: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Split metric specs into those that work here and ``{spec: reason}`` for the unavailable ones.
+
+    A metric is unavailable when creating it or scoring a short test signal raises an
+    :class:`~audioenh.errors.AudioenhError` (a missing optional package or weights file); unknown
+    names and malformed specs are the user's mistake and are raised.
+    """
+    from ..plugins import metrics
+
+    available, unavailable = [], {}
+    probe = np.random.default_rng(0).standard_normal((2, 44100)).astype(np.float64) * 0.1
+    for spec in dict.fromkeys(["snr", *specs]):
+        metrics().bind(spec)
+        try:
+            metrics().create(spec)(probe, 0.9 * probe, 44100)
+        except (SpecError, UnknownNameError):
+            raise
+        except AudioenhError as exc:
+            unavailable[spec] = str(exc)
+            continue
+        available.append(spec)
+    return available, unavailable
 
 
 def run_name(arch: str, variant: str) -> str:
@@ -138,6 +163,7 @@ def run_experiment(
     data: list[str] | None = None,
     device: str = "auto",
     *,
+    metric_specs: Sequence[str] = DEFAULT_METRICS,
     progress: bool = True,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -145,6 +171,10 @@ def run_experiment(
     out_dir.mkdir(parents=True, exist_ok=True)
     data = list(data or [preset.data])
     torch_device = select_device(device)
+    metric_list, unavailable = probe_metrics(metric_specs)
+    for spec, reason in unavailable.items():
+        echo(f"metric {spec} is unavailable and left out: {reason}")
+    metric_key = ",".join(metric_list)
     corpus = resolve_corpus(data, echo=echo)
     corpus.require("train", "val", "test")
     runs = train_grid(preset, out_dir, data, device, progress=progress, echo=echo)
@@ -158,9 +188,9 @@ def run_experiment(
             for spec, seen in ((SEEN, True), (UNSEEN, False)):
                 result = _cached_test(
                     run_dir,
-                    f"test/{spec}",
+                    f"test/{spec}/{metric_key}",
                     lambda spec=spec, model=model: evaluate_songs(
-                        model, corpus.test, spec, METRICS, device=torch_device, chunk=preset.infer_chunk
+                        model, corpus.test, spec, metric_list, device=torch_device, chunk=preset.infer_chunk
                     ),
                 )
                 rows.append(
@@ -178,9 +208,9 @@ def run_experiment(
                 for split, songs in (("train", train_songs), ("test", corpus.test)):
                     result = _cached_test(
                         run_dir,
-                        f"{split}/{SEEN}/{len(songs)}",
+                        f"{split}/{SEEN}/{len(songs)}/{metric_key}",
                         lambda songs=songs, model=model: evaluate_songs(
-                            model, songs, SEEN, METRICS, device=torch_device, chunk=preset.infer_chunk
+                            model, songs, SEEN, metric_list, device=torch_device, chunk=preset.infer_chunk
                         ),
                     )
                     sample_overfitting.append(
@@ -214,6 +244,8 @@ def run_experiment(
         "seen": SEEN,
         "unseen": UNSEEN,
         "multi": degradations().expand([MULTI]),
+        "metrics": metric_list,
+        "unavailable_metrics": unavailable,
         "rows": rows,
         "sample_overfitting": sample_overfitting,
         "models": models,

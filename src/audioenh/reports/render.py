@@ -39,21 +39,19 @@ def _fmt(value: Any, digits: int = 2, sign: bool = False) -> str:
 
 def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]]]:
     """Table II, III, IV and the preset settings as (header, rows) of strings."""
+    others = [m for m in report.get("metrics", ["snr", "lsd", "lsd-hf"]) if m != "snr"]
     t2 = []
     for r in report["rows"]:
-        t2.append(
-            [
-                f"{r['arch']} {r['variant']}",
-                r["degradation"] + ("" if r["seen"] else " (unseen)"),
-                _fmt(r["input"]["snr"]),
-                _fmt(r["output"]["snr"]),
-                _fmt(r["delta"]["snr"], sign=True),
-                _fmt(r["input"]["lsd"], 3),
-                _fmt(r["output"]["lsd"], 3),
-                _fmt(r["input"]["lsd-hf"], 3),
-                _fmt(r["output"]["lsd-hf"], 3),
-            ]
-        )
+        row = [
+            f"{r['arch']} {r['variant']}",
+            r["degradation"] + ("" if r["seen"] else " (unseen)"),
+            _fmt(r["input"]["snr"]),
+            _fmt(r["output"]["snr"]),
+            _fmt(r["delta"]["snr"], sign=True),
+        ]
+        for m in others:
+            row += [_fmt(r["input"].get(m), 3), _fmt(r["output"].get(m), 3)]
+        t2.append(row)
     t3 = [
         [
             r["arch"],
@@ -83,18 +81,9 @@ def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]
         if k not in ("description",)
     ]
     return {
-        "Table II — test set, input vs output (ΔSNR in dB; LSD in log10 power, lower is better)": (
-            [
-                "model",
-                "filter",
-                "input SNR",
-                "output SNR",
-                "ΔSNR",
-                "input LSD",
-                "output LSD",
-                "input LSD-HF",
-                "output LSD-HF",
-            ],
+        "Table II — test set, input vs output (SNR and ΔSNR in dB; see docs/metrics.md for the others)": (
+            ["model", "filter", "input SNR", "output SNR", "ΔSNR"]
+            + [f"{side} {m.upper()}" for m in others for side in ("input", "output")],
             t2,
         ),
         "Table III — sample overfitting: train vs test split, seen filter, baselines": (
@@ -150,6 +139,8 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
     ]
     for title, (header, rows) in tables(report).items():
         parts += [f"## {title}", "", _md_table(header, rows), ""]
+    for spec, reason in report.get("unavailable_metrics", {}).items():
+        parts += [f"Metric `{spec}` is unavailable on this machine and left out: {reason}", ""]
     for name, (file, caption) in FIGURES.items():
         parts += [f"## {caption}", "", f"![{name}]({file})", ""]
     path.write_text("\n".join(parts))
@@ -185,6 +176,11 @@ def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
     ]
     for title, (header, rows) in tables(report).items():
         parts += [f"<h2>{html.escape(title)}</h2>", _html_table(header, rows)]
+    for spec, reason in report.get("unavailable_metrics", {}).items():
+        parts.append(
+            f"<p>Metric <code>{html.escape(spec)}</code> is unavailable on this machine and left out: "
+            f"{html.escape(reason)}</p>"
+        )
     for name, (file, caption) in FIGURES.items():
         data = base64.b64encode((figure_dir / file).read_bytes()).decode()
         parts += [f"<h2>{html.escape(caption)}</h2>", f"<img alt='{name}' src='data:image/png;base64,{data}'>"]
