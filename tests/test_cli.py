@@ -194,7 +194,13 @@ def test_metric_refuses_mismatches(stereo_wav, tmp_path):
     )
     assert_one_line_error(run("metric", stereo_wav, mono), "channel counts differ: reference 2, estimate 1")
     assert_one_line_error(run("metric", stereo_wav, short), "lengths differ")
-    assert_one_line_error(run("metric", stereo_wav, stereo_wav, "-m", "vgg"), "unknown metric 'vgg'")
+    assert_one_line_error(run("metric", stereo_wav, stereo_wav, "-m", "vggx"), "unknown metric 'vggx'; did you mean")
+
+
+def test_metric_without_vggish_weights_says_how_to_get_them(stereo_wav, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOENH_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.delenv("AUDIOENH_VGGISH_WEIGHTS", raising=False)
+    assert_one_line_error(run("metric", stereo_wav, stereo_wav, "-m", "vgg"), "audioenh weights fetch vggish")
 
 
 # -- model-info ---------------------------------------------------------------

@@ -30,3 +30,10 @@ class AudioFileError(AudioenhError):
 
 class CheckpointError(AudioenhError):
     """A checkpoint that is missing, corrupt or does not describe its model."""
+
+
+class MetricUnavailableError(AudioenhError):
+    """A metric that cannot run here: its weights or its optional package are missing.
+
+    The message is one line saying how to get what is missing.
+    """

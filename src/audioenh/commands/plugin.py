@@ -14,6 +14,18 @@ def register_commands(cli):
     from .report import generalization_report
     from .testing import test
     from .train import train
+    from .weights import weights
 
-    for command in (list_names, degrade, metric, model_info, data, train, test, enhance, generalization_report):
+    for command in (
+        list_names,
+        degrade,
+        metric,
+        model_info,
+        data,
+        train,
+        test,
+        enhance,
+        generalization_report,
+        weights,
+    ):
         cli.add_command(command)

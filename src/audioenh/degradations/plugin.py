@@ -1,7 +1,7 @@
 """Built-in degradations, registered through the same hook as third-party plugins."""
 
 from ..hookspecs import hookimpl
-from . import filters
+from . import dynamics, filters, fir, modulation, noise, resample
 
 
 @hookimpl
@@ -12,3 +12,11 @@ def register_degradations(register):
     register("bessel", filters.Bessel)
     register("ellip", filters.Elliptic)
     register.set("paper-multi", filters.PAPER_MULTI)
+    register("fir", fir.FIRLowPass)
+    register("brickwall", fir.BrickWall)
+    register("resample", resample.Resample)
+    register("clip", dynamics.Clip)
+    register("gain", dynamics.Gain)
+    register("quantize", dynamics.Quantize)
+    register("noise", noise.Noise)
+    register("wow-flutter", modulation.WowFlutter)
