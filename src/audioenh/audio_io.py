@@ -30,7 +30,8 @@ class AudioInfo:
         return self.subtype in FLOAT_SUBTYPES
 
 
-def _reason(exc: BaseException) -> str:
+def sndfile_reason(exc: BaseException) -> str:
+    """The last part of a libsndfile error message (what went wrong, without the path)."""
     return str(exc).split(":")[-1].strip() or type(exc).__name__
 
 
@@ -48,7 +49,7 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
         with sf.SoundFile(str(p)) as f:
             info = AudioInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({_reason(exc)})") from None
+        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({sndfile_reason(exc)})") from None
     if info.frames <= 0:
         raise AudioFileError(f"cannot read {str(p)!r}: it contains no samples")
     return info
@@ -65,7 +66,7 @@ def read_audio(path: str | os.PathLike, dtype: str = "float64") -> tuple[np.ndar
     try:
         data = sf.read(str(p), dtype=dtype, always_2d=True)[0]
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({_reason(exc)})") from None
+        raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({sndfile_reason(exc)})") from None
     if data.shape[0] == 0:
         raise AudioFileError(f"cannot read {str(p)!r}: it contains no samples")
     if not np.all(np.isfinite(data)):

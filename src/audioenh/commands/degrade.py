@@ -65,9 +65,7 @@ def degrade(input_path: Path, output_path: Path, specs: tuple[str, ...], seed: i
     applied = []
     try:
         for sampler in samplers:
-            sampler.sample_rate = sample_rate
-            concrete = sampler.draw(rng)
-            audio = sampler.build(concrete)(audio, sample_rate, rng)
+            audio, concrete = sampler.degrade(audio, sample_rate, rng)
             applied.append(concrete)
     except ValueError as exc:
         raise AudioenhError(f"cannot degrade {str(input_path)!r}: {exc}") from None

@@ -127,8 +127,8 @@ class TrainingChunks(Dataset):
         ``concrete`` is the drawn chain text for specs with ranges. Reads the chain's context more
         on each side (clipped to the song), degrades, crops back.
         """
-        sampler = self.samplers[int(degradation)]
-        chain = sampler.build(concrete if concrete is not None else sampler.draw(np.random.default_rng(0)))
+        d = int(degradation)
+        chain = self.samplers[d].build(concrete) if concrete is not None else self.degradation(d)
         total = self._lengths[int(song)]
         offset = min(max(int(offset), 0), max(total - self.chunk, 0))
         context = chain.context

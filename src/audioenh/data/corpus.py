@@ -247,18 +247,22 @@ def prepare_songs(songs: Iterable[Song], echo: Echo | None = None) -> int:
     return done
 
 
+def excerpt_bounds(frames: int, offset_seconds: float, seconds: float) -> tuple[int, int]:
+    """[start, stop) in 44.1 kHz samples of the ``seconds``-long excerpt from ``offset_seconds`` into a song
+    of ``frames`` samples; a song too short for that gives its last ``seconds`` (or all of it)."""
+    n = int(round(seconds * SAMPLE_RATE))
+    start = int(round(offset_seconds * SAMPLE_RATE))
+    if start + n > frames:
+        start = max(0, frames - n)
+    return start, min(start + n, frames)
+
+
 def validation_excerpt(song: Song, offset_seconds: float = 8.0, seconds: float = 8.0) -> np.ndarray:
     """The ``seconds``-long excerpt starting ``offset_seconds`` into ``song`` (float32, (2, n)).
 
-    The paper validates on 8-s excerpts from 8 s into each validation song. A song too short for
-    that gives its last ``seconds`` (or the whole song when it is shorter than ``seconds``).
+    The paper validates on 8-s excerpts from 8 s into each validation song (see :func:`excerpt_bounds`).
     """
-    n = int(round(seconds * SAMPLE_RATE))
-    start = int(round(offset_seconds * SAMPLE_RATE))
-    total = song.frames_at_rate
-    if start + n > total:
-        start = max(0, total - n)
-    return song.read(start, start + n)
+    return song.read(*excerpt_bounds(song.frames_at_rate, offset_seconds, seconds))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -60,32 +60,28 @@ class DegradationSampler:
         self.sample_rate = sample_rate
         self._cache: OrderedDict[str, ConcreteChain] = OrderedDict()
         self._cache_size = cache_size
-        for spec in self.specs:  # bad values fail now: for ranges, both ends must build
-            for pick in (0, 1) if has_ranges(spec) else (0,):
-                probe = Spec(
-                    spec.name,
-                    tuple(_end(v, pick) for v in spec.args),
-                    {k: _end(v, pick) for k, v in spec.kwargs.items()},
-                )
-                registry.create(probe)
+        for specs in self._range_ends():  # bad values fail now: for ranges, both ends must build
+            for spec in specs:
+                registry.create(spec)
+
+    def _range_ends(self) -> list[list[Spec]]:
+        """The chain with every range at its low end, and at its high end (just the chain without ranges)."""
+        if not self.random:
+            return [self.specs]
+        return [
+            [
+                Spec(s.name, tuple(_end(v, p) for v in s.args), {k: _end(v, p) for k, v in s.kwargs.items()})
+                for s in self.specs
+            ]
+            for p in (0, 1)
+        ]
 
     def check(self, sample_rate: int | None = None) -> None:
         """Build the chain (both ends of every range) at ``sample_rate`` and compute its context, so that
         problems that depend on the rate (a cutoff above Nyquist) fail now, as one :class:`SpecError` line."""
         rate = sample_rate or self.sample_rate
-        ends = (
-            [self.specs]
-            if not self.random
-            else [
-                [
-                    Spec(s.name, tuple(_end(v, p) for v in s.args), {k: _end(v, p) for k, v in s.kwargs.items()})
-                    for s in self.specs
-                ]
-                for p in (0, 1)
-            ]
-        )
         registry = _registry()
-        for specs in ends:
+        for specs in self._range_ends():
             try:
                 _ = ConcreteChain(format_chain(specs), [registry.create(s) for s in specs], rate).context
             except ValueError as exc:
@@ -111,6 +107,12 @@ class DegradationSampler:
             self._cache.move_to_end(concrete)
         return chain
 
+    def degrade(self, audio: np.ndarray, sample_rate: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+        """Degrade ``audio``: draw the chain from ``rng``, apply it with the same ``rng``; returns the audio
+        and the concrete chain text."""
+        concrete = self.draw(rng)
+        return self.build(concrete)(audio, sample_rate, rng), concrete
+
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_cache"] = OrderedDict()  # rebuilt lazily in each worker process
@@ -121,13 +123,6 @@ def _end(value, pick: int):
     if isinstance(value, Range):
         return value.high if pick else value.low
     return value
-
-
-def degrade_with(text: str, audio: np.ndarray, sample_rate: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """Degrade ``audio`` by a chain text (ranges drawn from ``rng``); returns the audio and the concrete text."""
-    sampler = DegradationSampler(text, sample_rate)
-    concrete = sampler.draw(rng)
-    return sampler.build(concrete)(audio, sample_rate, rng), concrete
 
 
 def expand_training_specs(texts: Sequence[str], sample_rate: int = 44100) -> list[str]:

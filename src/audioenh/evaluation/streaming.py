@@ -26,7 +26,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_subtype, probe_audio, same_file
+from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_subtype, probe_audio, same_file, sndfile_reason
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks
 
@@ -35,10 +35,6 @@ PROGRESS_MIN_SECONDS = 5.0  # no progress bar for shorter files
 DEFAULT_SUBTYPE = "PCM_24"
 
 _SUBTYPE_NAMES = {"PCM_16": "16-bit PCM", "PCM_24": "24-bit PCM", "PCM_32": "32-bit PCM", "FLOAT": "32-bit float"}
-
-
-def _reason(exc: BaseException) -> str:
-    return str(exc).split(":")[-1].strip() or type(exc).__name__
 
 
 def check_input(path: str | os.PathLike) -> AudioInfo:
@@ -82,7 +78,7 @@ def _read(f: sf.SoundFile, path: Path, counter: _Counter, bar, read_frames: int)
         try:
             block = f.read(read_frames, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise AudioFileError(f"cannot read {str(path)!r}: {_reason(exc)}") from None
+            raise AudioFileError(f"cannot read {str(path)!r}: {sndfile_reason(exc)}") from None
         if block.shape[0] == 0:
             return
         if not np.isfinite(block).all():
@@ -260,7 +256,7 @@ def enhance_file(
             writer = sf.SoundFile(tmp, "w", samplerate=out_rate, channels=channels, subtype=sub, format=fmt)
         except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
             raise AudioFileError(
-                f"cannot write {str(out_p)!r} ({fmt} {sub}, {out_rate} Hz, {channels} ch): {_reason(exc)}"
+                f"cannot write {str(out_p)!r} ({fmt} {sub}, {out_rate} Hz, {channels} ch): {sndfile_reason(exc)}"
             ) from None
         if progress and info.frames > PROGRESS_MIN_SECONDS * in_rate:
             from tqdm import tqdm
@@ -295,7 +291,7 @@ def enhance_file(
                 try:
                     writer.write(block)
                 except (sf.LibsndfileError, RuntimeError) as exc:
-                    raise AudioFileError(f"cannot write {str(out_p)!r}: {_reason(exc)}") from None
+                    raise AudioFileError(f"cannot write {str(out_p)!r}: {sndfile_reason(exc)}") from None
                 frames_out += block.shape[0]
         if counter.frames == 0:
             raise AudioFileError(f"cannot read {str(in_p)!r}: it contains no samples")

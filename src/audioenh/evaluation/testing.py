@@ -42,7 +42,7 @@ def evaluate_songs(
     for i, song in enumerate(songs):
         target = song.read()
         rng = np.random.default_rng([0, i])  # ranges and random degradations: fixed per song
-        degraded = sampler.build(sampler.draw(rng))(target, sample_rate, rng)
+        degraded, _ = sampler.degrade(target, sample_rate, rng)
         enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device)
         row = {
             "name": song.name,

@@ -150,7 +150,8 @@ def train(
     elif resume:
         _truncate_records(run_dir, 0)
 
-    last = read_records(run_dir)[-1] if read_records(run_dir) else {}
+    records = read_records(run_dir)
+    last = records[-1] if records else {}
     if iteration >= config.iterations or (config.min_lr is not None and schedule.lr < config.min_lr):
         say(f"{run_dir} is already finished at iteration {iteration}")
         return last

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..data.corpus import Song
+from ..data.corpus import Song, excerpt_bounds
 from ..degradations.chain import DegradationSampler
 from ..evaluation.inference import enhance_array
 from ..plugins import metrics
@@ -27,14 +27,6 @@ class _Case:
     degraded: np.ndarray
     target: np.ndarray
     input_snr: float
-
-
-def excerpt_bounds(frames: int, offset: int, length: int) -> tuple[int, int]:
-    """[start, stop) of an excerpt of ``length`` samples from ``offset``; shorter songs give their end."""
-    if frames <= length:
-        return 0, frames
-    start = min(offset, frames - length)
-    return start, start + length
 
 
 class Validator:
@@ -57,16 +49,14 @@ class Validator:
         self.groups: dict[str, list[_Case]] = {"seen": []}
         self.unseen = list(unseen)
         samplers = {spec: DegradationSampler(spec, sample_rate) for spec in [*seen, *self.unseen]}
-        offset, length = int(offset_seconds * sample_rate), int(seconds * sample_rate)
         for i, song in enumerate(songs):
             audio = song.read()
-            start, stop = excerpt_bounds(audio.shape[-1], offset, length)
+            start, stop = excerpt_bounds(audio.shape[-1], offset_seconds, seconds)
             target = audio[:, start:stop]
             specs = [("seen", seen[i % len(seen)])] + [(spec, spec) for spec in self.unseen]
             for group, spec in specs:
                 rng = np.random.default_rng([0, i])  # ranges and random degradations: fixed per song
-                sampler = samplers[spec]
-                degraded = sampler.build(sampler.draw(rng))(audio, sample_rate, rng)[:, start:stop]
+                degraded = samplers[spec].degrade(audio, sample_rate, rng)[0][:, start:stop]
                 case = _Case(song.name, spec, degraded, target, self.snr(target, degraded, sample_rate))
                 self.groups.setdefault(group, []).append(case)
 
