@@ -3,12 +3,14 @@
 Built-in plugins (listed in :data:`BUILTIN_PLUGINS`) and third-party packages
 exposing the entry-point group ``audioenh`` are loaded once, lazily, on first use.
 Set ``AUDIOENH_NO_PLUGINS=1`` to skip third-party autoloading (tests do).
-A plugin that fails to import or registers a clashing name is reported with one
-warning naming it; the rest keep working.
+A plugin that fails to import, registers a clashing name or implements a hook that
+does not exist (a misspelt name) is reported with one warning naming it; the rest
+keep working.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import os
@@ -18,7 +20,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import DuplicateNameError
+from .errors import DuplicateNameError, UnknownNameError
 from .registry import Registry
 
 ENTRY_POINT_GROUP = "audioenh"
@@ -42,7 +44,7 @@ _registries: dict[str, Registry[Any]] = {}
 
 
 class PluginWarning(UserWarning):
-    """A plugin could not be loaded or registered a clashing name."""
+    """A plugin could not be loaded, registered a clashing name or implements an unknown hook."""
 
 
 def _autoload_disabled() -> bool:
@@ -72,6 +74,60 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
 _DISTS: dict[str, str] = {}
 
 
+def _unknown_hooks(pm: pluggy.PluginManager) -> dict[str, list[str]]:
+    """Hook names without a spec, by the name of the plugin implementing them."""
+    found: dict[str, list[str]] = {}
+    for hook_name, caller in vars(pm.hook).items():
+        if hook_name.startswith("_") or not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if not impl.optionalhook:
+                found.setdefault(impl.plugin_name, []).append(hook_name)
+    return found
+
+
+def _check_hooks(pm: pluggy.PluginManager, plugin_names: set[str] | None = None, stacklevel: int = 2) -> None:
+    """Run ``pm.check_pending()``; warn once per plugin (of ``plugin_names``, default all) with unknown hooks.
+
+    The unknown hooks are never called, so the plugin's other hooks keep working. A built-in
+    plugin with an unknown hook is a bug in audioenh and raises.
+    """
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError:
+        pass
+    else:
+        return
+    known = sorted(
+        name for name, caller in vars(pm.hook).items() if isinstance(caller, pluggy.HookCaller) and caller.has_spec()
+    )
+    for plugin_name, hook_names in _unknown_hooks(pm).items():
+        if plugin_names is not None and plugin_name not in plugin_names:
+            continue
+        if plugin_name in BUILTIN_PLUGINS:
+            raise pluggy.PluginValidationError(
+                pm.get_plugin(plugin_name), f"built-in plugin {plugin_name!r} implements unknown hooks {hook_names}"
+            )
+        parts = []
+        for hook_name in sorted(hook_names):
+            close = difflib.get_close_matches(hook_name, known, n=1, cutoff=0.6)
+            parts.append((hook_name, close[0] if close else None))
+        dist = _DISTS.get(plugin_name)
+        where = f" (package {dist})" if dist else ""
+        if len(parts) == 1:
+            hook_name, close = parts[0]
+            hint = f"; did you mean {close!r}?" if close else ""
+            what = f"unknown hook {hook_name!r}{hint} (ignored)"
+        else:
+            what = "unknown hooks " + ", ".join(
+                f"{hook_name!r}" + (f" (did you mean {close!r}?)" if close else "") for hook_name, close in parts
+            )
+            what += " (all ignored)"
+        warnings.warn(
+            f"audioenh plugin {plugin_name!r}{where} implements {what}", PluginWarning, stacklevel=stacklevel + 1
+        )
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager, built on first call."""
     global _pm
@@ -82,6 +138,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
             pm.register(importlib.import_module(module_name), name=module_name)
         if not _autoload_disabled():
             _load_entry_points(pm)
+        _check_hooks(pm, stacklevel=2)
         _pm = pm
     return _pm
 
@@ -137,7 +194,9 @@ def _fill(kind: str) -> Registry[Any]:
 def get_registry(kind: str) -> Registry[Any]:
     """The registry of ``kind`` (``degradations``, ``architectures`` or ``metrics``)."""
     if kind not in KINDS:
-        raise KeyError(kind)
+        close = difflib.get_close_matches(str(kind), KINDS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownNameError(f"unknown registry kind {kind!r}{hint}; known kinds: {', '.join(KINDS)}")
     if kind not in _registries:
         _registries[kind] = _fill(kind)
     return _registries[kind]
@@ -156,10 +215,14 @@ def metrics() -> Registry[Any]:
 
 
 def register_plugin(plugin: object, name: str | None = None) -> str:
-    """Register a plugin object at run time (tests, notebooks); registries are rebuilt."""
+    """Register a plugin object at run time (tests, notebooks); registries are rebuilt.
+
+    Returns the plugin's name. Unknown hooks it implements are reported as for installed plugins.
+    """
     pm = get_plugin_manager()
     registered = pm.register(plugin, name=name)
     _registries.clear()
+    _check_hooks(pm, {registered}, stacklevel=2)
     return registered
 
 

@@ -19,8 +19,9 @@ import math
 
 import numpy as np
 import torch
+from audioenh import hookimpl
 from audioenh.degradations import Degradation
-from audioenh.hookspecs import hookimpl
+from audioenh.hookspecs import Register
 from audioenh.metrics import Metric
 from scipy import signal
 from torch import nn
@@ -182,21 +183,22 @@ class PeakError(Metric):
 
 
 # -- Registration -----------------------------------------------------------------------------
-# One function per hook, named after it. `register(name, factory)` adds a name; a name that is
-# already taken (by audioenh or another plugin) is refused with a warning naming this plugin,
-# so prefix yours. A hook that raises costs only this plugin's entries of that kind.
+# One function per hook, named exactly after it: a misspelt name is never called, and audioenh
+# warns about it. `register(name, factory)` adds a name; a name that is already taken (by
+# audioenh or another plugin) is refused with a warning naming this plugin, so prefix yours.
+# A hook that raises costs only this plugin's entries of that kind.
 
 
 @hookimpl
-def register_degradations(register):
+def register_degradations(register: Register) -> None:
     register("example-tilt", Tilt)
 
 
 @hookimpl
-def register_architectures(register):
+def register_architectures(register: Register) -> None:
     register("example-conv", example_conv)
 
 
 @hookimpl
-def register_metrics(register):
+def register_metrics(register: Register) -> None:
     register("example-peak-error", PeakError)
