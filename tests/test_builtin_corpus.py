@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from scipy import signal
 
 from audioenh.commands.data import data
-from audioenh.data import builtin
 from audioenh.data.builtin import (
     GENERATOR_VERSION,
     default_cache_dir,
@@ -21,6 +20,7 @@ from audioenh.data.builtin import (
     split_counts,
     write_corpus,
 )
+from audioenh.data.builtin import corpus as builtin_corpus
 from audioenh.errors import AudioenhError
 
 SR = 44100
@@ -128,7 +128,7 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return np.zeros((2, int(seconds * sample_rate)), dtype=np.float32)
 
-    monkeypatch.setattr(builtin, "generate_song", failing)
+    monkeypatch.setattr(builtin_corpus, "generate_song", failing)
     with pytest.raises(KeyboardInterrupt):
         write_corpus(tmp_path / "c", songs=3, seconds=0.1, progress=False)
     assert list(tmp_path.iterdir()) == []
@@ -151,7 +151,7 @@ def test_ensure_builtin_corpus_caches(tmp_path, monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("the cached corpus was regenerated")
 
-    monkeypatch.setattr(builtin, "write_corpus", must_not_run)
+    monkeypatch.setattr(builtin_corpus, "write_corpus", must_not_run)
     assert ensure_builtin_corpus(songs=3, seconds=0.5, seed=2, cache_dir=tmp_path) == path
 
 

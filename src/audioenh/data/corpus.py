@@ -63,7 +63,7 @@ def _stderr(message: str) -> None:
 def _cache_root(cache_dir: str | os.PathLike | None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
-    from .builtin import default_cache_dir
+    from ..cache import default_cache_dir
 
     return default_cache_dir()
 

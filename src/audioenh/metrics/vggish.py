@@ -257,7 +257,7 @@ def postprocess(embeddings: np.ndarray, pca_vectors: np.ndarray, pca_means: np.n
 
 def cache_path() -> Path:
     """``default_cache_dir()/vggish.pth``: where ``audioenh weights fetch vggish`` writes by default."""
-    from ..data.builtin import default_cache_dir
+    from ..cache import default_cache_dir
 
     return default_cache_dir() / CACHE_NAME
 
