@@ -28,6 +28,6 @@ if [ "$what" = test ]; then
   AUDIOENH_NO_PLUGINS=1 python -m pytest "${@:2}"
 else
   # The main job: the paper's generalization experiments on the built-in corpus.
-  audioenh generalization-report --preset quick --out report "${@:2}"
+  audioenh generalization-report --preset quick --output report "${@:2}"
   echo "open report/report.html"
 fi

@@ -164,7 +164,7 @@ def test_default_cache_dir_follows_the_environment(tmp_path, monkeypatch):
 
 def test_cli_builtin_writes_a_corpus(tmp_path):
     out = tmp_path / "c"
-    result = CliRunner().invoke(data, ["builtin", "--out", str(out), "--songs", "3", "--seconds", "2"])
+    result = CliRunner().invoke(data, ["builtin", "--output", str(out), "--songs", "3", "--seconds", "2"])
     assert result.exit_code == 0, result.output
     assert "wrote 3 songs (1 train, 1 val, 1 test)" in result.stdout
     assert len(list(out.glob("*/*.flac"))) == 3
@@ -176,14 +176,14 @@ def test_cli_builtin_refuses_a_non_empty_directory(tmp_path):
     out = tmp_path / "c"
     out.mkdir()
     (out / "x").write_text("")
-    result = CliRunner().invoke(data, ["builtin", "--out", str(out), "--songs", "3", "--seconds", "1"])
-    assert result.exit_code != 0
-    assert isinstance(result.exception, AudioenhError)
-    assert "not empty" in str(result.exception)
+    result = CliRunner().invoke(data, ["builtin", "--output", str(out), "--songs", "3", "--seconds", "1"])
+    assert result.exit_code == 1  # a one-line error, also outside the audioenh group
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "not empty" in lines[0]
 
 
 @pytest.mark.parametrize("args", [["--songs", "2"], ["--seconds", "0"], ["--seconds", "-1"], ["--seed", "-1"]])
 def test_cli_builtin_validates_options(tmp_path, args):
-    result = CliRunner().invoke(data, ["builtin", "--out", str(tmp_path / "c"), *args])
+    result = CliRunner().invoke(data, ["builtin", "--output", str(tmp_path / "c"), *args])
     assert result.exit_code == 2
     assert not (tmp_path / "c").exists()

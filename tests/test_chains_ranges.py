@@ -129,7 +129,7 @@ def test_train_cli_stores_canonical_chains_and_ranges(tmp_path):
             "butter:6,cutoff=16000+cheby1:6",
             "--data",
             str(root),
-            "--out",
+            "--output",
             str(run),
             "--iterations",
             "2",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import stat
 import tracemalloc
 from pathlib import Path
 
@@ -13,17 +15,18 @@ import soxr
 import torch
 from click.testing import CliRunner
 
+from audioenh.audio_io import write_audio
 from audioenh.checkpoint import save_checkpoint
 from audioenh.commands.enhance import enhance
-from audioenh.errors import AudioenhError
-from audioenh.evaluation.inference import enhance_array
+from audioenh.errors import AudioenhError, AudioFileError
+from audioenh.evaluation.inference import enhance_array, overlap_save
 from audioenh.evaluation.streaming import enhance_file
 from audioenh.plugins import architectures
 
 from .conftest import SR, music_like
 
 ARCH = "resnet:preset=tiny"
-SMALL = ["--chunk", "256", "--context", "64", "--batch-size", "3"]
+SMALL = ["--block", "256", "--context", "64", "--batch-size", "3"]
 
 
 def tiny_model(seed: int = 0, bias: float | None = None) -> torch.nn.Module:
@@ -170,6 +173,97 @@ def test_small_read_blocks_change_nothing(tmp_path):
     np.testing.assert_array_equal(outs[1], outs[2])
 
 
+@pytest.mark.parametrize("channels", [2, 1])
+def test_streamed_path_equals_enhance_array_sample_for_sample(tmp_path, channels):
+    """One overlap-save implementation: odd read blocks, a length not a multiple of chunk, same samples."""
+    model = tiny_model(seed=3)
+    n = 256 * 13 + 77
+    x = signal(n, channels=channels, seed=8)
+    src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(src, x, SR, subtype="FLOAT")
+    summary = enhance_file(
+        model, checkpoint_dict(model), src, dst, subtype="FLOAT", chunk=256, context=64, batch_size=3, read_frames=333
+    )
+    out, _ = sf.read(dst, dtype="float32", always_2d=True)
+    model_in = np.repeat(x.T, 2, axis=0) if channels == 1 else x.T
+    ref = enhance_array(model, model_in, chunk=256, context=64, batch_size=3)
+    if channels == 1:
+        ref = ref.mean(axis=0, keepdims=True)
+    assert summary["frames_out"] == n and out.shape == (n, channels)
+    np.testing.assert_array_equal(out, ref.T)
+
+
+@pytest.mark.parametrize("pieces", [[10000], [1, 2, 3, 4, 990, 9000], [333] * 30 + [10]])
+def test_overlap_save_is_exact_for_any_read_blocks(pieces):
+    """Blocks with enough context give exactly a whole-signal FIR, however the input is cut."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, sum(pieces))).astype(np.float32)
+    kernel = rng.standard_normal(9).astype(np.float32)  # radius 4 <= context
+
+    def run(blocks):
+        assert blocks.shape[0] <= 3 and blocks.shape[2] == 100 + 2 * 8
+        return np.stack([[np.convolve(ch, kernel, mode="same") for ch in b] for b in blocks]).astype(np.float32)
+
+    cuts = np.cumsum([0, *pieces])
+    stream = (x[:, a:b] for a, b in zip(cuts[:-1], cuts[1:]))
+    out = np.concatenate(list(overlap_save(stream, run, 2, chunk=100, context=8, batch_size=3)), axis=1)
+    whole = np.stack([np.convolve(ch, kernel, mode="same") for ch in x])
+    assert out.shape == x.shape and out.dtype == np.float32
+    np.testing.assert_allclose(out, whole, atol=1e-5)
+    again = np.concatenate(list(overlap_save([x], run, 2, chunk=100, context=8, batch_size=3)), axis=1)
+    np.testing.assert_array_equal(out, again)
+
+
+def test_enhance_array_progress_counts_every_sample():
+    steps = []
+    x = signal(256 * 7 + 5).T
+    out = enhance_array(tiny_model(bias=0.0), x, chunk=256, context=64, batch_size=3, progress=steps.append)
+    np.testing.assert_array_equal(out, x)
+    assert steps == [3 * 256, 3 * 256, 256 + 5]
+
+
+# -- atomic writes --------------------------------------------------------------
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    try:
+        yield 0o666 & ~0o022
+    finally:
+        os.umask(old)
+
+
+def test_written_files_get_the_umask_mode(tmp_path, umask_022):
+    model = tiny_model(bias=0.0)
+    src = tmp_path / "in.wav"
+    sf.write(src, signal(1000), SR, subtype="FLOAT")
+    enhance_file(model, checkpoint_dict(model), tmp_path / "in.wav", tmp_path / "enhanced.flac", chunk=256, context=64)
+    write_audio(tmp_path / "written.wav", signal(1000).T, SR)
+    for name in ("enhanced.flac", "written.wav"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == umask_022 == 0o644, name
+    assert leftovers(tmp_path, {"in.wav", "enhanced.flac", "written.wav"}) == []
+
+
+def test_failing_writes_leave_no_temporary_file(tmp_path, monkeypatch, umask_022):
+    from audioenh.evaluation import streaming
+
+    model = tiny_model()
+    src, dst, other = tmp_path / "in.wav", tmp_path / "out.wav", tmp_path / "other.wav"
+    sf.write(src, signal(5000), SR, subtype="FLOAT")
+    for p in (dst, other):
+        p.write_bytes(b"old output")
+
+    def broken(model, blocks, device):
+        raise RuntimeError("the model broke")
+
+    monkeypatch.setattr(streaming, "enhance_blocks", broken)
+    with pytest.raises(RuntimeError, match="the model broke"):
+        enhance_file(model, checkpoint_dict(model), src, dst, chunk=256, context=64, read_frames=512)
+    with pytest.raises(AudioFileError, match="cannot write"):
+        write_audio(other, signal(1000).T, 0)  # no such sample rate
+    assert dst.read_bytes() == other.read_bytes() == b"old output"  # old outputs untouched
+    assert leftovers(tmp_path, {"in.wav", "out.wav", "other.wav"}) == []
+
+
 # -- sample rates and channels ------------------------------------------------
 def test_48k_input_is_resampled_to_44k1(tmp_path, random_ckpt):
     n = 48000 + 123
@@ -236,7 +330,7 @@ def test_nan_mid_stream_leaves_nothing(tmp_path, identity_ckpt):
     src, out_dir = tmp_path / "nan.wav", tmp_path / "out"
     out_dir.mkdir()
     sf.write(src, x, SR, subtype="FLOAT")
-    result = run(identity_ckpt, src, "-o", out_dir / "out.wav", "--chunk", "1024", "--context", "64")
+    result = run(identity_ckpt, src, "-o", out_dir / "out.wav", "--block", "1024", "--context", "64")
     assert_one_line_error(result, "contains NaN or infinite samples (first at 2.500 s)")
     assert list(out_dir.iterdir()) == []
 

@@ -145,7 +145,7 @@ def test_train_with_plugin_architecture_and_degradations(autoload, corpus, tmp_p
         "example-tilt",
         "--data",
         corpus,
-        "--out",
+        "--output",
         out,
         "--iterations",
         4,

@@ -23,7 +23,7 @@ def smoke_report(tmp_path_factory):
         "smoke",
         "--device",
         "cpu",
-        "--out",
+        "--output",
         str(out),
         "--quiet",
     ]

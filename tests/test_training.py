@@ -149,7 +149,7 @@ def test_train_and_test_through_the_cli(corpus, tmp_path):
         "butter:6",
         "--data",
         corpus,
-        "--out",
+        "--output",
         run,
         "--iterations",
         20,
@@ -162,7 +162,7 @@ def test_train_and_test_through_the_cli(corpus, tmp_path):
     assert len(read_records(run)) == 2
 
     # extending a finished run
-    result = run_cli("train", "--out", run, "--resume", "--iterations", 30, "--quiet", "--workers", 0)
+    result = run_cli("train", "--output", run, "--resume", "--iterations", 30, "--quiet", "--workers", 0)
     assert result.exit_code == 0, result.output
     assert [r["iteration"] for r in read_records(run)] == [10, 20, 30]
 
@@ -180,7 +180,7 @@ def test_train_and_test_through_the_cli(corpus, tmp_path):
         "--json",
         "--device",
         "cpu",
-        "--out",
+        "--csv",
         tmp_path / "t.csv",
     )
     assert result.exit_code == 0, result.output
@@ -229,17 +229,20 @@ def test_cli_refusals(corpus, tmp_path):
     run.mkdir()
     (run / "x").write_text("occupied")
     one_line_error(
-        run_cli("train", "--arch", "resnet:preset=tiny", "-d", "cheby1:6", "--data", corpus, "--out", run, *TRAIN_ARGS),
+        run_cli(
+            "train", "--arch", "resnet:preset=tiny", "-d", "cheby1:6", "--data", corpus, "--output", run, *TRAIN_ARGS
+        ),
         "already holds files",
     )
     one_line_error(
-        run_cli("train", "--arch", "resnett", "-d", "cheby1:6", "--out", tmp_path / "r2", *TRAIN_ARGS),
+        run_cli("train", "--arch", "resnett", "-d", "cheby1:6", "--output", tmp_path / "r2", *TRAIN_ARGS),
         "unknown architecture 'resnett'",
     )
     one_line_error(
-        run_cli("train", "--arch", "resnet", "-d", "cheby1:6,", "--out", tmp_path / "r3", *TRAIN_ARGS), "malformed spec"
+        run_cli("train", "--arch", "resnet", "-d", "cheby1:6,", "--output", tmp_path / "r3", *TRAIN_ARGS),
+        "malformed spec",
     )
-    one_line_error(run_cli("train", "--out", tmp_path / "none", "--resume", "--quiet"), "holds no training run")
+    one_line_error(run_cli("train", "--output", tmp_path / "none", "--resume", "--quiet"), "holds no training run")
     one_line_error(
         run_cli(
             "train",
@@ -249,7 +252,7 @@ def test_cli_refusals(corpus, tmp_path):
             "cheby1:6",
             "--data",
             tmp_path / "nothing",
-            "--out",
+            "--output",
             tmp_path / "r4",
             *TRAIN_ARGS,
         ),
@@ -283,7 +286,7 @@ def test_train_test_enhance_in_real_subprocesses(corpus, tmp_path):
         "cheby1:6",
         "--data",
         corpus,
-        "--out",
+        "--output",
         run,
         "--iterations",
         10,

@@ -26,6 +26,21 @@ this page and the help text differ. Spec strings (`cheby1:6`, `butter:order=6,cu
 
 Errors in what you pass (a missing or unreadable file, an unknown name, a malformed spec)
 are printed as one line starting with `Error:` and exit with status 1.
+
+Options that several commands take have one name and one meaning everywhere: `--device`,
+`-q/--quiet`, `-o/--output`, `--block` and `--context` (block-wise inference), `--seed`,
+`--data`, `--json`.
+
+Renamed in 0.2 (the old spelling still works and prints a note on stderr):
+
+| command | old | new |
+| --- | --- | --- |
+| `train`, `generalization-report`, `data builtin` | `--out` | `-o/--output` |
+| `test` | `--out FILE.csv` | `--csv FILE.csv` |
+| `test`, `enhance` | `--chunk` (samples per inference block) | `--block` |
+
+`train --chunk` keeps its meaning (samples per training example); `train --block` sets the
+inference block of validation.
 """
 
 

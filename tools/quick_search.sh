@@ -11,7 +11,7 @@ export AUDIOENH_NO_PLUGINS=1 OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1
 python3 -c "from audioenh.data.builtin import ensure_builtin_corpus; ensure_builtin_corpus()" 2>/dev/null
 run() {
   local name=$1; shift
-  timeout "$limit" python3 -m audioenh train --data builtin --out /tmp/runs/$name --iterations "$iters" \
+  timeout "$limit" python3 -m audioenh train --data builtin --output /tmp/runs/$name --iterations "$iters" \
     --record-every 250 --val-offset 1 --val-seconds 4 --device "$device" --quiet "$@" >/tmp/runs/$name.log 2>&1
 }
 for da in 0 1; do

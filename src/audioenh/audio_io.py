@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import soundfile as sf
 
 from .errors import AudioFileError
+from .fileio import atomic_path
 
 FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")
 
@@ -74,46 +74,94 @@ def read_audio(path: str | os.PathLike, dtype: str = "float64") -> tuple[np.ndar
     return np.ascontiguousarray(data.T), info.sample_rate, info
 
 
-def output_subtype(path: str | os.PathLike, wanted: str | None) -> tuple[str, str | None]:
-    """The (format, subtype) to write ``path`` with, keeping ``wanted`` where the format allows it."""
+_SUBTYPE_NAMES = {"PCM_16": "16-bit PCM", "PCM_24": "24-bit PCM", "PCM_32": "32-bit PCM", "FLOAT": "32-bit float"}
+DEFAULT_SUBTYPE = "PCM_24"  # written where the format has it and nothing else is asked for
+_EXT_ALIASES = {"aif": "aiff", "oga": "ogg", "opus": "ogg"}
+_EXT_SUBTYPES = {"opus": ("OPUS",)}  # extensions that fix the encoding inside their container
+_LOSSY = ("MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "VORBIS", "OPUS")  # kept only where there is no PCM
+
+
+def _format_of(path: str | os.PathLike) -> tuple[str, str]:
+    """(libsndfile format, lower-case extension) for ``path``; unknown extensions are refused."""
     ext = Path(path).suffix.lower().lstrip(".")
     formats = {k.lower(): k for k in sf.available_formats()}
-    aliases = {"aif": "aiff", "oga": "ogg", "opus": "ogg"}
-    fmt = formats.get(aliases.get(ext, ext))
+    fmt = formats.get(_EXT_ALIASES.get(ext, ext))
     if fmt is None:
         raise AudioFileError(
             f"cannot write {str(path)!r}: unknown audio extension {('.' + ext) if ext else '(none)'}; "
             "use .wav, .flac, .ogg, .mp3, ..."
         )
-    if wanted and sf.check_format(fmt, wanted):
-        return fmt, wanted
-    if ext == "opus":
-        return fmt, "OPUS"
-    return fmt, sf.default_subtype(fmt)
+    return fmt, ext
 
 
-def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None) -> None:
-    """Write (channels, samples) audio atomically (temporary file, then rename).
+def _holds(fmt: str, ext: str, subtype: str) -> bool:
+    only = _EXT_SUBTYPES.get(ext)
+    return subtype in only if only else bool(sf.check_format(fmt, subtype))
 
-    PCM subtypes are clipped to [-1, 1] first. Nothing is left at ``path`` if writing fails.
+
+def output_format(
+    path: str | os.PathLike, subtype: str | None = None, *, keep: str | None = None
+) -> tuple[str, str | None]:
+    """The (format, subtype) to write ``path`` with; the format follows the extension.
+
+    The one output policy of audioenh, in this order:
+
+    1. an explicit ``subtype`` (e.g. ``"PCM_16"``, ``"FLOAT"``) must fit the format, else a one-line
+       :class:`AudioFileError` says what the format holds (e.g. FLAC with ``"FLOAT"``);
+    2. ``keep`` (e.g. the input's subtype, as ``degrade`` passes it) where the format holds it; a
+       lossy codec (MP3, Vorbis, Opus) is kept only in a format without PCM (an .mp3 input
+       degraded to .wav gives PCM, not MP3 inside a WAV file);
+    3. 24-bit PCM where the format has it;
+    4. the format's own default (Vorbis for .ogg, Opus for .opus, MPEG layer III for .mp3).
+    """
+    fmt, ext = _format_of(path)
+    if subtype is not None:
+        sub = subtype.upper()
+        if _holds(fmt, ext, sub):
+            return fmt, sub
+        held = [name for key, name in _SUBTYPE_NAMES.items() if _holds(fmt, ext, key)]
+        if not held:
+            held = [name for key, name in sf.available_subtypes(fmt).items() if _holds(fmt, ext, key)]
+        can = f"it holds {', '.join(held)}" if held else "it has no sample formats libsndfile can write"
+        raise AudioFileError(
+            f"cannot write {str(path)!r} as {_SUBTYPE_NAMES.get(sub, sub)}: the {fmt} format cannot hold it "
+            f"({can}); choose another sample format or write .wav"
+        )
+    keep = keep.upper() if keep else None
+    if keep and _holds(fmt, ext, keep) and not (keep in _LOSSY and _holds(fmt, ext, "PCM_16")):
+        return fmt, keep
+    if _holds(fmt, ext, DEFAULT_SUBTYPE):
+        return fmt, DEFAULT_SUBTYPE
+    only = _EXT_SUBTYPES.get(ext)
+    return fmt, only[0] if only else sf.default_subtype(fmt)
+
+
+def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str | None = None) -> str | None:
+    """Write (channels, samples) audio atomically (through :func:`audioenh.fileio.atomic_path`).
+
+    ``subtype`` is the sample format wanted (``degrade`` passes the input's): it is kept where the
+    output format holds it, else :func:`output_format` picks (24-bit PCM where the format has it,
+    else the format's own encoding); it is ``output_format``'s ``keep``. Returns the subtype
+    written. PCM subtypes are clipped to [-1, 1] first. Nothing is left at ``path`` (nor a
+    temporary file beside it) if writing fails.
     """
     p = Path(path)
-    fmt, sub = output_subtype(p, subtype)
+    fmt, sub = output_format(p, keep=subtype)
     if not p.parent.exists():
         raise AudioFileError(f"cannot write {str(p)!r}: directory {str(p.parent)!r} does not exist")
+    if p.is_dir():
+        raise AudioFileError(f"cannot write {str(p)!r}: it is a directory")
     data = np.asarray(audio).T
     if sub not in FLOAT_SUBTYPES:
         data = np.clip(data, -1.0, 1.0)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
-    os.close(fd)
     try:
-        sf.write(tmp, data, int(sample_rate), subtype=sub, format=fmt)
-        os.replace(tmp, p)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, (sf.LibsndfileError, RuntimeError, ValueError)):
-            raise AudioFileError(f"cannot write {str(p)!r}: {exc}") from None
-        raise
+        with atomic_path(p) as tmp:
+            sf.write(tmp, data, int(sample_rate), subtype=sub, format=fmt)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        raise AudioFileError(f"cannot write {str(p)!r}: {sndfile_reason(exc)}") from None
+    except OSError as exc:
+        raise AudioFileError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+    return sub
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:

@@ -2,51 +2,96 @@
 
 A checkpoint is a ``torch.save`` dict holding only tensors, numbers, strings, lists and
 dicts, so it loads with ``torch.load(weights_only=True)`` — no pickled code is executed.
-It is written atomically (temporary file, fsync, rename): a crash leaves the previous
-checkpoint intact.
+It is written atomically (:mod:`audioenh.fileio`): a crash leaves the previous checkpoint intact.
 
-Keys: ``format`` (:data:`FORMAT`), ``arch`` (canonical architecture spec), ``sample_rate`` (Hz),
-``audio_channels``, ``degradations`` (training specs), ``model`` (state dict), and for training
-runs ``optimizer``, ``schedule``, ``iteration``, ``rng`` and ``config``.
+Keys (built by :func:`make_checkpoint`, the one place that knows them):
+
+- ``format``: :data:`FORMAT` (older checkpoints say ``audioenh-checkpoint-1`` and still load)
+- ``architecture``: the architecture spec with every constructor argument written out (presets
+  expanded), what :func:`build_model` rebuilds; ``arch``: the spec as the user gave it (shown in
+  tables and messages; checkpoints of format 1 hold only this, partly resolved)
+- ``sample_rate`` (Hz), ``audio_channels``
+- ``degradations``, ``unseen``: training and unseen degradation chains as given;
+  ``resolved_degradations``: the training chains in canonical form
+- ``versions``: ``{"audioenh": version, "plugins": [plugin (package version), ...]}`` of the
+  code that wrote it, for information only (loading needs just the architecture's plugin)
+- ``model``: the state dict; for training runs also ``optimizer``, ``schedule``, ``iteration``,
+  ``rng`` and ``config``.
 """
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .errors import CheckpointError
+from .fileio import atomic_path
 
-FORMAT = "audioenh-checkpoint-1"
+try:
+    from importlib.resources.abc import Traversable
+except ImportError:  # Python 3.10
+    from importlib.abc import Traversable
+
+FORMAT = "audioenh-checkpoint-2"
+READABLE_FORMATS = ("audioenh-checkpoint-1", FORMAT)
 LAST = "last.pt"
+RUN_CHECKPOINT = Path("checkpoints") / LAST
+
+#: A checkpoint: a file or run folder path, or a packaged resource (``importlib.resources.files(...)``).
+CheckpointSource = str | os.PathLike | Traversable
+
+
+def make_checkpoint(
+    *,
+    arch: str,
+    architecture: str,
+    model: torch.nn.Module,
+    sample_rate: int,
+    degradations: list[str],
+    resolved_degradations: list[str],
+    unseen: list[str],
+    plugins: list[str],
+    **training_state: Any,
+) -> dict[str, Any]:
+    """The checkpoint dict of ``model`` (see the module docstring); ``training_state`` adds
+    ``optimizer``, ``schedule``, ``iteration``, ``rng`` and ``config`` for training runs."""
+    from . import __version__
+
+    return {
+        "format": FORMAT,
+        "arch": arch,
+        "architecture": architecture,
+        "sample_rate": int(sample_rate),
+        "audio_channels": int(getattr(model, "audio_channels", 2)),
+        "degradations": list(degradations),
+        "resolved_degradations": list(resolved_degradations),
+        "unseen": list(unseen),
+        "versions": {"audioenh": __version__, "plugins": sorted(set(plugins))},
+        "model": model.state_dict(),
+        **training_state,
+    }
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
-    """Write ``payload`` (plus the format tag) to ``path`` atomically."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``payload`` (plus the format tag, if missing) to ``path`` atomically."""
     data = {"format": FORMAT, **payload}
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        torch.save(data, tmp)
 
 
-def resolve_checkpoint(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or the last checkpoint of a run directory."""
-    p = Path(path)
+def resolve_checkpoint(source: CheckpointSource) -> Path | Traversable:
+    """A checkpoint file, the last checkpoint of a run folder, or a packaged resource."""
+    if isinstance(source, Traversable) and not isinstance(source, Path):
+        if not source.is_file():
+            raise CheckpointError(f"cannot read packaged checkpoint {source.name!r}: it is not in the package")
+        return source
+    p = Path(source)
     if p.is_dir():
-        candidate = p / "checkpoints" / LAST
+        candidate = p / RUN_CHECKPOINT
         if not candidate.exists():
             raise CheckpointError(f"{str(p)!r} is a directory without checkpoints/{LAST}; is it a training run?")
         return candidate
@@ -55,31 +100,41 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
     return p
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def _describe(source: Path | Traversable) -> str:
+    return str(source) if isinstance(source, Path) else f"package resource {source.name}"
+
+
+def load_checkpoint(source: CheckpointSource, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint safely (``weights_only=True``); a corrupt or foreign file gives one clear line."""
-    p = resolve_checkpoint(path)
+    p = resolve_checkpoint(source)
+    where = _describe(p)
     try:
-        data = torch.load(p, map_location=map_location, weights_only=True)
+        handle = p if isinstance(p, Path) else io.BytesIO(p.read_bytes())
+        data = torch.load(handle, map_location=map_location, weights_only=True)
     except Exception as exc:  # corrupt zip, truncated file, pickled code, ...
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise CheckpointError(f"cannot load checkpoint {where!r}: not a valid audioenh checkpoint ({reason})") from None
+    if not isinstance(data, dict) or data.get("format") not in READABLE_FORMATS:
         raise CheckpointError(
-            f"cannot load checkpoint {str(p)!r}: not a valid audioenh checkpoint ({reason})"
-        ) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(
-            f"cannot load checkpoint {str(p)!r}: not an audioenh checkpoint (format {FORMAT} expected)"
+            f"cannot load checkpoint {where!r}: not an audioenh checkpoint (format {FORMAT} expected)"
         )
     for key in ("arch", "model", "sample_rate"):
         if key not in data:
-            raise CheckpointError(f"cannot load checkpoint {str(p)!r}: missing {key!r}")
+            raise CheckpointError(f"cannot load checkpoint {where!r}: missing {key!r}")
     return data
+
+
+def architecture_of(checkpoint: dict[str, Any]) -> str:
+    """The architecture spec to rebuild: the fully resolved one, or ``arch`` in older checkpoints."""
+    return str(checkpoint.get("architecture") or checkpoint["arch"])
 
 
 def build_model(checkpoint: dict[str, Any]) -> torch.nn.Module:
     """Rebuild the checkpoint's model from its architecture spec and load its weights (eval mode)."""
     from .plugins import architectures
 
-    model = architectures().create(checkpoint["arch"])
+    spec = architecture_of(checkpoint)
+    model = architectures().create(spec)
     try:
         model.load_state_dict(checkpoint["model"])
     except RuntimeError as exc:
@@ -88,8 +143,8 @@ def build_model(checkpoint: dict[str, Any]) -> torch.nn.Module:
     return model.eval()
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Load a checkpoint (file or run directory) and return ``(model on device, checkpoint dict)``."""
-    checkpoint = load_checkpoint(path)
+def load_model(source: CheckpointSource, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Load a checkpoint (file, run folder or packaged resource); returns ``(model on device, checkpoint)``."""
+    checkpoint = load_checkpoint(source)
     model = build_model(checkpoint).to(device)
     return model, checkpoint

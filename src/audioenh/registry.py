@@ -171,6 +171,25 @@ class Registry(Generic[T]):
         except (ValueError, TypeError) as exc:
             raise SpecError(f"{self.kind} spec {format_spec(spec)!r}: {exc}") from None
 
+    def resolve(self, spec: str | Spec) -> str:
+        """The spec with every constructor argument written out, automatic values included.
+
+        Like :meth:`canonical`, and in addition a factory with a ``resolve_arguments(**arguments)``
+        attribute (architectures with presets) replaces its automatic (``None``) values by the
+        values they stand for, e.g. ``resnet`` -> ``resnet:preset=paper,width=512,blocks=15,kernel=7,...``.
+        Rebuilding from the result gives the same object even if the presets change later.
+        """
+        entry, bound = self.bind(spec)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        resolver = getattr(entry.factory, "resolve_arguments", None)
+        if resolver is not None:
+            try:
+                arguments = dict(resolver(**arguments))
+            except (ValueError, TypeError) as exc:
+                raise SpecError(f"{self.kind} spec {format_spec(parse_spec(spec))!r}: {exc}") from None
+        return format_spec(Spec(entry.name, (), {k: v for k, v in arguments.items() if v is not None}))
+
     def canonical(self, spec: str | Spec) -> str:
         """The spec with every parameter written as a keyword, defaults included.
 

@@ -45,6 +45,22 @@ def resolve_preset(presets: dict[str, dict], preset: str, overrides: dict) -> di
     return options
 
 
+def preset_resolver(module_presets, keys: tuple[str, ...]):
+    """A ``resolve_arguments(**arguments)`` for a factory with presets: the arguments with the
+    preset's values written in for every ``key`` left ``None``.
+
+    ``module_presets`` is a callable returning the presets table, read at call time.
+    """
+
+    def resolve_arguments(**arguments):
+        given = {k: arguments.get(k) for k in keys}
+        out = dict(arguments)
+        out.update(resolve_preset(module_presets(), arguments["preset"], given))
+        return out
+
+    return resolve_arguments
+
+
 def positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not float(value).is_integer() or int(value) < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import dropout_rate, init_normal, odd_kernel, positive_int, resolve_preset, same_conv
+from .layers import dropout_rate, init_normal, odd_kernel, positive_int, preset_resolver, resolve_preset, same_conv
 
 PRESETS = {
     # 55,074,306 parameters: 512 channels, 15 blocks, kernel 7.
@@ -95,3 +95,6 @@ def resnet(
         residual_scale=residual_scale,
         audio_channels=audio_channels,
     )
+
+
+resnet.resolve_arguments = preset_resolver(lambda: PRESETS, ("width", "blocks", "kernel"))

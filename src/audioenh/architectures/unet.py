@@ -6,7 +6,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import SubPixel1d, dropout_rate, init_normal, odd_kernel, positive_int, resolve_preset, same_conv
+from .layers import (
+    SubPixel1d,
+    dropout_rate,
+    init_normal,
+    odd_kernel,
+    positive_int,
+    preset_resolver,
+    resolve_preset,
+    same_conv,
+)
 
 PRESETS = {
     # 56,424,324 parameters: channels 128-256-512-512, kernels 65-33-17-9.
@@ -130,3 +139,6 @@ def unet(
         dict(width=width, depth=depth, kernel=kernel, max_channels=max_channels, final_kernel=final_kernel),
     )
     return UNet(**options, batchnorm=bool(batchnorm), dropout=dropout, audio_channels=audio_channels)
+
+
+unet.resolve_arguments = preset_resolver(lambda: PRESETS, ("width", "depth", "kernel", "max_channels", "final_kernel"))

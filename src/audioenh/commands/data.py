@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import AudioenhError
+from .options import one_line_errors, output_option, quiet_option, seed_option
 
 
 @click.group("data")
@@ -15,13 +16,7 @@ def data():
 
 
 @data.command("builtin")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to create; it must not exist or be empty.",
-)
+@output_option("Folder to create; it must not exist or be empty.", file_okay=False)
 @click.option(
     "--songs",
     default=24,
@@ -36,27 +31,23 @@ def data():
     type=click.FloatRange(min=0.0, min_open=True),
     help="Length of each song in seconds.",
 )
-@click.option(
-    "--seed",
-    default=0,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Corpus seed; song i is generated from (seed, i).",
-)
-def builtin(out_dir: Path, songs: int, seconds: float, seed: int):
-    """Generate the built-in procedural music corpus into OUT.
+@seed_option("Corpus seed; song i is generated from (seed, i).")
+@quiet_option
+@one_line_errors
+def builtin(output: Path, songs: int, seconds: float, seed: int, quiet: bool):
+    """Generate the built-in procedural music corpus into OUTPUT.
 
-    Writes OUT/train, OUT/val and OUT/test with 44.1 kHz stereo 24-bit FLAC files
-    (song-000.flac, ...) and OUT/corpus.json describing them. The same settings always
+    Writes OUTPUT/train, OUTPUT/val and OUTPUT/test with 44.1 kHz stereo 24-bit FLAC files
+    (song-000.flac, ...) and OUTPUT/corpus.json describing them. The same settings always
     give the same audio.
     """
     from ..data.builtin import write_corpus
 
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise AudioenhError(f"{str(out_dir)!r} exists and is not empty; choose a new --out directory")
-    manifest = write_corpus(out_dir, songs=songs, seconds=seconds, seed=seed, progress=True)
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise AudioenhError(f"{str(output)!r} exists and is not empty; choose a new --output folder")
+    manifest = write_corpus(output, songs=songs, seconds=seconds, seed=seed, progress=not quiet)
     counts = {name: len(files) for name, files in manifest["splits"].items()}
     click.echo(
         f"wrote {songs} songs ({counts['train']} train, {counts['val']} val, {counts['test']} test) "
-        f"of {seconds:g} s to {out_dir}"
+        f"of {seconds:g} s to {output}"
     )

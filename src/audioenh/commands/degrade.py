@@ -7,37 +7,22 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ..audio_io import read_audio, same_file, write_audio
-from ..degradations.chain import DegradationSampler
-from ..errors import AudioenhError, SpecError
-from ..plugins import degradations
+from ..audio_io import probe_audio, read_audio, same_file, write_audio
+from ..degradations.chain import DegradationSampler, resolve_degradations
+from ..errors import AudioenhError
+from .options import one_line_errors, output_option, seed_option
 
 
-def build_samplers(specs: tuple[str, ...]) -> list[DegradationSampler]:
-    """One sampler per ``--degrade`` (each may be a chain ``a+b`` or hold ranges); sets are refused here."""
-    registry = degradations()
-    samplers = []
-    for text in specs:
-        name = text.split(":", 1)[0].split("+", 1)[0].strip().lower()
-        if name in registry.sets():
-            raise SpecError(
-                f"{name!r} is a set of alternatives ({', '.join(registry.sets()[name])}) used for training; "
-                "'degrade' applies one chain, give its members one by one"
-            )
-        samplers.append(DegradationSampler(text))
-    return samplers
+def build_samplers(specs: tuple[str, ...], sample_rate: int = 44100) -> list[DegradationSampler]:
+    """One sampler per ``--degrade`` (each may be a chain ``a+b`` or hold ranges), checked at
+    ``sample_rate`` (Hz); sets are refused here."""
+    resolved = resolve_degradations(specs, sample_rate, allow_sets=False)
+    return [DegradationSampler(d.text, sample_rate) for d in resolved]
 
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Output file; its extension picks the format. Never the input file.",
-)
+@output_option("Output file; its extension picks the format. Never the input file.", dir_okay=False)
 @click.option(
     "-d",
     "--degrade",
@@ -48,18 +33,17 @@ def build_samplers(specs: tuple[str, ...]) -> list[DegradationSampler]:
     help="Degradation spec, e.g. cheby1:6 or butter:order=6,cutoff=11025. Repeat (or join with +) to chain "
     "in order; ranges such as order=4..12 are drawn with --seed.",
 )
-@click.option(
-    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed for random degradations and ranges."
-)
-def degrade(input_path: Path, output_path: Path, specs: tuple[str, ...], seed: int):
+@seed_option()
+@one_line_errors
+def degrade(input_path: Path, output: Path, specs: tuple[str, ...], seed: int):
     """Degrade INPUT and write the result to OUTPUT.
 
     The output keeps the input's sample rate, channel count and sample format
     (float in, float out) where the output format allows it.
     """
-    if same_file(input_path, output_path):
+    if same_file(input_path, output):
         raise AudioenhError(f"refusing to overwrite the input {str(input_path)!r}; choose another --output")
-    samplers = build_samplers(specs)
+    samplers = build_samplers(specs, probe_audio(input_path).sample_rate)
     audio, sample_rate, info = read_audio(input_path)
     rng = np.random.default_rng(seed)
     applied = []
@@ -69,8 +53,8 @@ def degrade(input_path: Path, output_path: Path, specs: tuple[str, ...], seed: i
             applied.append(concrete)
     except ValueError as exc:
         raise AudioenhError(f"cannot degrade {str(input_path)!r}: {exc}") from None
-    write_audio(output_path, audio, sample_rate, subtype=info.subtype)
+    write_audio(output, audio, sample_rate, subtype=info.subtype)
     click.echo(
-        f"wrote {output_path} ({info.channels} ch, {sample_rate} Hz, {audio.shape[-1]} samples; {'+'.join(applied)})",
+        f"wrote {output} ({info.channels} ch, {sample_rate} Hz, {audio.shape[-1]} samples; {'+'.join(applied)})",
         err=True,
     )

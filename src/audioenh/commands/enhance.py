@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from ..audio_io import same_file
+from ..audio_io import output_format, same_file
 from ..errors import AudioenhError
-from ..evaluation.inference import DEFAULT_CHUNK, DEFAULT_CONTEXT
-from ..evaluation.streaming import check_input, enhance_file, output_format
+from ..evaluation.streaming import check_input, enhance_file
+from .options import block_option, context_option, device_option, one_line_errors, output_option, quiet_option
 
 
 def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Path]]:
@@ -37,16 +37,11 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
 
 
 @click.command()
-@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.argument("checkpoint", metavar="RUN_OR_CHECKPOINT", type=click.Path(path_type=Path))
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Output file (one INPUT) or folder (several INPUTs; created if missing, files keep their "
-    "input's name). The extension picks the format. Never an input.",
+@output_option(
+    "Output file (one INPUT) or folder (several INPUTs; created if missing, files keep their "
+    "input's name). The extension picks the format. Never an input."
 )
 @click.option(
     "--keep-rate",
@@ -61,30 +56,18 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
     default=None,
     help="Write 16- or 24-bit PCM, clipped to [-1, 1]. Default: 24-bit where the format has it.",
 )
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA when available), cpu, cuda or cuda:N.")
-@click.option(
-    "--chunk",
-    default=DEFAULT_CHUNK,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Samples kept from each block the model sees.",
-)
-@click.option(
-    "--context",
-    default=DEFAULT_CONTEXT,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Samples of real signal on each side of a block; blocks join seamlessly when it covers the "
-    "model's receptive field.",
-)
+@device_option
+@block_option()
+@context_option
 @click.option(
     "--batch-size",
     default=4,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Blocks per forward pass (memory grows with chunk x batch size).",
+    help="Blocks per forward pass (memory grows with block x batch size).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages on stderr.")
+@quiet_option
+@one_line_errors
 def enhance(
     checkpoint: Path,
     inputs: tuple[Path, ...],
@@ -93,14 +76,14 @@ def enhance(
     as_float: bool,
     bits: str | None,
     device: str,
-    chunk: int,
+    block: int,
     context: int,
     batch_size: int,
     quiet: bool,
 ):
-    """Enhance each INPUT with the model in CHECKPOINT and write the result to OUTPUT.
+    """Enhance each INPUT with the model in RUN_OR_CHECKPOINT and write the result to OUTPUT.
 
-    CHECKPOINT is a checkpoint file or a training run folder (its last checkpoint is used);
+    RUN_OR_CHECKPOINT is a checkpoint file or a training run folder (its last checkpoint is used);
     it is loaded safely (weights only, no code runs). Files of any length are streamed in
     blocks with context on both sides: memory does not grow with the length, and the result
     equals enhancing the whole file at once, every sample kept.
@@ -116,13 +99,10 @@ def enhance(
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
       audioenh enhance model.pt a.wav b.wav -o enhanced/ --keep-rate --float
     """
-    try:
-        _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, chunk, context, batch_size, quiet)
-    except AudioenhError as exc:  # also when the command is used outside the audioenh group
-        raise click.ClickException(str(exc)) from None
+    _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, block, context, batch_size, quiet)
 
 
-def _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, chunk, context, batch_size, quiet):
+def _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, block, context, batch_size, quiet):
     from ..checkpoint import load_model
     from ..evaluation.inference import select_device
 
@@ -145,7 +125,7 @@ def _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, chun
             dst,
             keep_rate=keep_rate,
             subtype=subtype,
-            chunk=chunk,
+            chunk=block,
             context=context,
             batch_size=batch_size,
             device=torch_device,

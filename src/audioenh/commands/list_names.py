@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..plugins import KINDS, get_registry
-from .options import echo_json
+from .options import echo_json, json_option
 
 
 def describe(kind: str) -> list[dict[str, str]]:
@@ -15,7 +15,7 @@ def describe(kind: str) -> list[dict[str, str]]:
 
 @click.command("list")
 @click.argument("kind", required=False, type=click.Choice(list(KINDS)))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: [{name, plugin, signature, doc}, ...]}.")
+@json_option("Print JSON: {kind: [{name, plugin, signature, doc}, ...]}.")
 def list_names(kind, as_json):
     """List registered degradations, architectures and metrics (or one KIND)."""
     kinds = [kind] if kind else list(KINDS)

@@ -9,7 +9,7 @@ import click
 from ..audio_io import read_audio
 from ..errors import AudioenhError
 from ..plugins import metrics
-from .options import echo_json
+from .options import echo_json, json_option
 
 
 @click.command()
@@ -25,7 +25,7 @@ from .options import echo_json
     metavar="SPEC",
     help="Metric spec, e.g. snr, lsd or lsd-hf:cutoff=11025. Repeat for several.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {metric spec: value}; infinite values are null.")
+@json_option("Print JSON: {metric spec: value}; infinite values are null.")
 def metric(reference: Path, estimate: Path, specs: tuple[str, ...], as_json: bool):
     """Compare ESTIMATE with REFERENCE (same sample rate, channels and length)."""
     registry = metrics()

@@ -7,7 +7,7 @@ import torch
 
 from ..architectures import count_macs, count_parameters
 from ..plugins import architectures
-from .options import echo_json
+from .options import echo_json, json_option
 
 
 @click.command("model-info")
@@ -23,7 +23,7 @@ from .options import echo_json
     help="Samples per channel for the MAC count.",
 )
 @click.option("--channels", default=2, show_default=True, type=click.IntRange(min=1), help="Audio channels.")
-@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"params": int, "macs": float}.')
+@json_option('Print JSON: {"params": int, "macs": float}.')
 def model_info(spec: str, batch: int, samples: int, channels: int, as_json: bool):
     """Parameter count and MACs of one forward pass over BATCH x CHANNELS x SAMPLES.
 

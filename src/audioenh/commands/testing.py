@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -12,18 +10,28 @@ from tqdm.auto import tqdm
 
 from ..checkpoint import load_model, resolve_checkpoint
 from ..data.corpus import resolve_corpus
-from ..degradations.chain import expand_training_specs
+from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
-from ..evaluation.inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, select_device
+from ..evaluation.inference import select_device
 from ..evaluation.testing import evaluate_songs
+from ..fileio import atomic_open
 from ..plugins import metrics
-from .options import echo_json
+from .options import (
+    block_option,
+    context_option,
+    data_option,
+    deprecated_alias,
+    device_option,
+    echo_json,
+    json_option,
+    one_line_errors,
+    quiet_option,
+)
 
 
 def write_csv(path: Path, results: list[dict]) -> None:
-    """One row per (degradation, song, metric): input, output and delta (output - input)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    with os.fdopen(fd, "w", newline="") as f:
+    """One row per (degradation, song, metric): input, output and delta (output - input); written atomically."""
+    with atomic_open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["degradation", "song", "metric", "input", "output", "delta"])
         for result in results:
@@ -36,7 +44,6 @@ def write_csv(path: Path, results: list[dict]) -> None:
                 writer.writerow(
                     [result["degradation"], "MEAN", m, value, result["mean"]["output"][m], result["mean"]["delta"][m]]
                 )
-    os.replace(tmp, path)
 
 
 @click.command("test")
@@ -51,9 +58,7 @@ def write_csv(path: Path, results: list[dict]) -> None:
     help="Degradation applied to each whole song, e.g. cheby1:6 (seen) or butter:6 (unseen). Repeat "
     "for several; a set such as paper-multi tests each member.",
 )
-@click.option(
-    "--data", "data", multiple=True, metavar="D", help="Corpus (as for train).  [default: the run's training data]"
-)
+@data_option("the run's training data")
 @click.option("--split", default="test", show_default=True, type=click.Choice(["train", "val", "test"]))
 @click.option(
     "-m",
@@ -65,59 +70,54 @@ def write_csv(path: Path, results: list[dict]) -> None:
     metavar="SPEC",
     help="Metric spec; repeat for several.",
 )
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@device_option
+@block_option()
+@context_option
+@json_option("Print JSON: one object per degradation (an array when several).")
 @click.option(
-    "--chunk", type=click.IntRange(min=1), default=DEFAULT_CHUNK, show_default=True, help="Samples per inference block."
-)
-@click.option(
-    "--context",
-    type=click.IntRange(min=0),
-    default=DEFAULT_CONTEXT,
-    show_default=True,
-    help="Samples of context on each side of a block.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per degradation (an array when several).")
-@click.option(
-    "--out",
+    "--csv",
     "csv_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write per-song results to this CSV file.",
 )
-def test(checkpoint_path, specs, data, split, metric_specs, device, chunk, context, as_json, csv_path):
+@deprecated_alias("--out", "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path))
+@quiet_option
+@one_line_errors
+def test(checkpoint_path, specs, data, split, metric_specs, device, block, context, as_json, csv_path, quiet):
     """Degrade whole songs, enhance them and score input and output against the originals.
 
     Songs are processed block-wise with context on both sides (no seams, every sample kept);
     metrics are computed per song and averaged over songs, as in the paper.
     """
-    specs = expand_training_specs(specs)
+    resolved = resolve_degradations(specs)
     for spec in metric_specs:
         metrics().create(spec)
     path = resolve_checkpoint(checkpoint_path)
     torch_device = select_device(device)
     model, checkpoint = load_model(path, torch_device)
     data_specs = list(data) or list(checkpoint.get("config", {}).get("data", []) or ["builtin"])
-    corpus = resolve_corpus(data_specs, echo=lambda m: click.echo(m, err=True))
+    corpus = resolve_corpus(data_specs, echo=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)))
     songs = corpus.split(split)
     if not songs:
         raise AudioenhError(f"the {split} split of {', '.join(data_specs)} holds no songs")
     results = []
-    with tqdm(total=len(songs) * len(specs), unit="song", leave=False) as bar:
-        for spec in specs:
+    with tqdm(total=len(songs) * len(resolved), unit="song", leave=False, disable=quiet) as bar:
+        for degradation in resolved:
             result = evaluate_songs(
                 model,
                 songs,
-                spec,
+                degradation.canonical,
                 metric_specs,
                 device=torch_device,
                 sample_rate=int(checkpoint["sample_rate"]),
-                chunk=chunk,
+                chunk=block,
                 context=context,
                 on_song=lambda _name: bar.update(1),
             )
             results.append(
                 {
                     "checkpoint": str(path),
-                    "degradation": spec,
+                    "degradation": degradation.text,
                     "split": split,
                     "songs": result["songs"],
                     "mean": result["mean"],

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ..degradations.chain import expand_training_specs
+from ..degradations.chain import resolve_degradations
 from ..plugins import architectures
-from ..training.config import TrainConfig, default_workers
+from ..spec import format_spec, parse_spec
+from ..training.config import TrainConfig, default_workers, fixed_settings
 from ..training.loop import train as run_training
+from ..training.run import Run
+from .options import block_option, data_option, device_option, one_line_errors, output_option, quiet_option, seed_option
+
+#: Command-line spelling of each config field that has an option here.
+_OPTION_OF = {"degradations": "--degrade", "infer_chunk": "--block"}
+#: Click parameter name of each config field (where they differ).
+_PARAM_OF = {"infer_chunk": "block"}
 
 
 @click.command()
@@ -17,7 +23,7 @@ from ..training.loop import train as run_training
 @click.option(
     "-d",
     "--degrade",
-    "specs",
+    "degradations",
     multiple=True,
     metavar="SPEC",
     help="Training degradation, e.g. cheby1:6, a chain cheby1:6+mp3:128, or ranges drawn per example "
@@ -29,24 +35,10 @@ from ..training.loop import train as run_training
     "unseen",
     multiple=True,
     metavar="SPEC",
-    help="Filter never trained on, validated at every record.  [default: butter:6]",
+    help="Degradation never trained on, validated at every record; repeat for several.  [default: butter:6]",
 )
-@click.option(
-    "--data",
-    "data",
-    multiple=True,
-    metavar="D",
-    help="Corpus: builtin, a folder with train/ val/ test/, dsd100:PATH or medleydb:PATH; repeat to "
-    "combine.  [default: builtin]",
-)
-@click.option(
-    "-o",
-    "--out",
-    "run_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Run directory (config.json, metrics.jsonl, checkpoints/).",
-)
+@data_option("builtin")
+@output_option("Run folder (config.json, metrics.jsonl, checkpoints/).", file_okay=False)
 @click.option(
     "--iterations",
     type=click.IntRange(min=1),
@@ -54,7 +46,7 @@ from ..training.loop import train as run_training
     show_default=True,
     help="Stop after this many iterations.",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True, help="Examples per step.")
 @click.option(
     "--chunk", type=click.IntRange(min=1), default=8192, show_default=True, help="Samples per training example."
 )
@@ -65,7 +57,13 @@ from ..training.loop import train as run_training
     show_default=True,
     help="Adam learning rate; halved after --patience records without a lower training loss.",
 )
-@click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Records without a lower training loss before the learning rate is halved.",
+)
 @click.option(
     "--min-lr",
     type=click.FloatRange(min=0, min_open=True),
@@ -93,22 +91,24 @@ from ..training.loop import train as run_training
     show_default=True,
     help="Validation excerpt length in seconds.",
 )
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (auto picks CUDA when present).")
+@block_option(legacy_chunk=False)
+@device_option
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
     default=None,
     help=f"DataLoader worker processes degrading examples.  [default: {default_workers()}]",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@seed_option("Seed of the run: initial weights, training examples and their random degradations.")
+@click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
+@quiet_option
+@one_line_errors
 def train(
     arch,
-    specs,
+    degradations,
     unseen,
     data,
-    run_dir,
+    output,
     iterations,
     batch_size,
     chunk,
@@ -118,6 +118,7 @@ def train(
     record_every,
     val_offset,
     val_seconds,
+    block,
     device,
     workers,
     seed,
@@ -128,8 +129,8 @@ def train(
 
     Every record writes one JSON line to RUN/metrics.jsonl (mean training loss, lr, validation
     SNR of input and output for the seen filter(s) and each unseen filter) and replaces
-    RUN/checkpoints/last.pt atomically. With --resume, only --iterations, --min-lr, --device and
-    --workers may change; everything else comes from RUN/config.json.
+    RUN/checkpoints/last.pt atomically. With --resume, only --iterations, --min-lr, --block,
+    --device and --workers may change; everything else comes from RUN/config.json.
     """
     ctx = click.get_current_context()
 
@@ -137,47 +138,28 @@ def train(
         return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
     if resume:
-        fixed = [
-            p
-            for p in (
-                "arch",
-                "specs",
-                "unseen",
-                "data",
-                "batch_size",
-                "chunk",
-                "lr",
-                "patience",
-                "record_every",
-                "val_offset",
-                "val_seconds",
-                "seed",
-            )
-            if given(p)
-        ]
+        fixed = [f for f in fixed_settings() if given(_PARAM_OF.get(f, f)) if _PARAM_OF.get(f, f) in ctx.params]
         if fixed:
-            names = ", ".join("--" + ("degrade" if p == "specs" else p.replace("_", "-")) for p in fixed)
+            names = ", ".join(_OPTION_OF.get(f, "--" + f.replace("_", "-")) for f in fixed)
             raise click.UsageError(f"{names} cannot change when resuming; they come from the run's config.json")
         overrides = {"device": device}
-        if given("iterations"):
-            overrides["iterations"] = iterations
-        if given("min_lr"):
-            overrides["min_lr"] = min_lr
+        for name, value in (("iterations", iterations), ("min_lr", min_lr), ("infer_chunk", block)):
+            if given(_PARAM_OF.get(name, name)):
+                overrides[name] = value
         if workers is not None:
             overrides["workers"] = workers
         config = None
     else:
-        if not arch or not specs:
+        if not arch or not degradations:
             raise click.UsageError("a new run needs --arch and at least one --degrade")
         architectures().bind(arch)
-        expanded = expand_training_specs(specs)  # sets expanded; bad specs fail before any work
-        expand_training_specs(unseen or ["butter:6"])
+        resolve_degradations(unseen or ["butter:6"])  # bad specs fail before any work
         overrides = None
         config = TrainConfig(
-            arch=architectures().canonical(arch),
-            degradations=expanded,
+            arch=format_spec(parse_spec(arch)),
+            degradations=[d.text for d in resolve_degradations(degradations)],
             data=list(data or ["builtin"]),
-            unseen=list(unseen or ["butter:6"]),
+            unseen=[d.text for d in resolve_degradations(unseen or ["butter:6"])],
             iterations=iterations,
             batch_size=batch_size,
             chunk=chunk,
@@ -187,17 +169,18 @@ def train(
             record_every=record_every,
             val_offset=val_offset,
             val_seconds=val_seconds,
+            infer_chunk=block,
             device=device,
             workers=default_workers() if workers is None else workers,
             seed=seed,
-        )
+        ).resolve()
     last = run_training(
-        config, run_dir, resume=resume, overrides=overrides, progress=not quiet, echo=lambda m: click.echo(m, err=True)
+        config, output, resume=resume, overrides=overrides, progress=not quiet, echo=lambda m: click.echo(m, err=True)
     )
     if last:
         seen = last["val"]["seen"]
         click.echo(
             f"iteration {last['iteration']}: loss {last['loss']:.3e}, validation SNR (seen) "
-            f"{seen['input']:.2f} -> {seen['output']:.2f} dB; checkpoint {run_dir / 'checkpoints' / 'last.pt'}",
+            f"{seen['input']:.2f} -> {seen['output']:.2f} dB; checkpoint {Run(output).checkpoint_path}",
             err=True,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import tempfile
 import urllib.error
@@ -13,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..errors import AudioenhError
+from ..fileio import atomic_path
 
 #: Names ``weights fetch`` knows.
 WEIGHT_NAMES = ("vggish",)
@@ -86,9 +86,8 @@ def fetch_vggish(target: Path) -> Path:
         network = {k: v for k, v in state.items() if k in NETWORK_KEYS}
         pca_params = {k: v for k, v in pca.items() if k in ("pca_eigen_vectors", "pca_means")}
         merged = check_state({**network, **pca_params}, model_file)
-        partial = Path(tmp) / "merged.pth"
-        torch.save(merged, partial)
-        os.replace(partial, target)
+        with atomic_path(target) as partial:
+            torch.save(merged, partial)
     return target
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -125,18 +126,47 @@ def _end(value, pick: int):
     return value
 
 
-def expand_training_specs(texts: Sequence[str], sample_rate: int = 44100) -> list[str]:
-    """Check degradation texts and replace set names (``paper-multi``) by their members.
+@dataclass(frozen=True)
+class ResolvedDegradation:
+    """One degradation chain as the user wrote it (``text``, normalised, shown in tables and messages)
+    and with every argument written out (``canonical``, what runs and checkpoints record)."""
 
-    Each text may be a chain (``cheby1:6+mp3:128``) with ranges; the result is canonical text.
+    text: str
+    canonical: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def resolve_degradations(
+    texts: Sequence[str], sample_rate: int = 44100, *, allow_sets: bool = True
+) -> list[ResolvedDegradation]:
+    """Resolve degradation texts (names, sets, chains ``a+b``, ranges ``4..12``) into checked chains.
+
+    The one place where degradation texts are interpreted (train, degrade, test and the report use
+    it). A set name (``paper-multi``) stands for its members, in order, where ``allow_sets``; else it
+    is refused with one line. Every member is built (both ends of every range) at ``sample_rate``
+    (Hz), so an unknown name, a wrong argument or an impossible value fails here, before any work.
     """
     registry = _registry()
-    out: list[str] = []
+    sets = registry.sets()
+    out: list[ResolvedDegradation] = []
     for text in texts:
         specs = parse_chain(text)
-        if len(specs) == 1 and specs[0].name in registry.sets() and not specs[0].args and not specs[0].kwargs:
-            out.extend(registry.sets()[specs[0].name])
+        first = specs[0]
+        if len(specs) == 1 and first.name in sets and not first.args and not first.kwargs:
+            if not allow_sets:
+                raise SpecError(
+                    f"{first.name!r} is a set of alternatives ({', '.join(sets[first.name])}) used for training; "
+                    "give its members one by one"
+                )
+            out.extend(resolve_degradations(registry.expand([first]), sample_rate, allow_sets=False))
             continue
         DegradationSampler(text, sample_rate).check()
-        out.append(format_chain(specs))
+        out.append(ResolvedDegradation(format_chain(specs), "+".join(registry.canonical(s) for s in specs)))
     return out
+
+
+def expand_training_specs(texts: Sequence[str], sample_rate: int = 44100) -> list[str]:
+    """The texts of :func:`resolve_degradations` (sets expanded), as written by the user."""
+    return [d.text for d in resolve_degradations(texts, sample_rate)]

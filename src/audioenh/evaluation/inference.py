@@ -6,9 +6,16 @@ and only the block's own samples are kept (overlap-save). When ``context`` cover
 network's receptive field the result equals processing the whole signal at once; block
 starts are multiples of the network's ``length_multiple`` so strided layers see the same
 sample phase everywhere.
+
+:func:`overlap_save` is the one implementation, a generator over a stream of blocks: it serves
+whole arrays (:func:`enhance_array`, used for test songs and validation) and streamed files
+(:func:`audioenh.evaluation.streaming.enhance_file`) with the same blocks and batches, so both
+give the same samples.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -48,6 +55,58 @@ def enhance_blocks(model: torch.nn.Module, blocks: np.ndarray, device: torch.dev
     return model(x).float().cpu().numpy()
 
 
+def overlap_save(
+    blocks: Iterable[np.ndarray],
+    run: Callable[[np.ndarray], np.ndarray],
+    channels: int,
+    chunk: int,
+    context: int,
+    batch_size: int = 4,
+) -> Iterator[np.ndarray]:
+    """Overlap-save over a stream of (channels, frames) blocks of any sizes; the one implementation.
+
+    Yields (channels, frames) float32 pieces, one per batch, in order and of the same total length
+    as the input stream. The signal is cut into blocks of ``chunk`` samples starting at multiples
+    of ``chunk``; each is given ``context`` samples of the signal on both sides (zeros beyond its
+    ends), ``batch_size`` of them are stacked into one (batch, channels, chunk + 2 * context) array
+    for ``run`` (e.g. :func:`enhance_blocks` with a model, or a channel mapping around it), and
+    only each block's own ``chunk`` samples are kept. ``chunk`` and ``context`` are used as given
+    (round them with :func:`block_geometry` first). Memory holds one batch plus one input block;
+    the blocks and batches do not depend on how the input is cut into pieces.
+    """
+    if chunk < 1 or context < 0 or batch_size < 1:
+        raise ValueError(
+            f"overlap_save needs chunk >= 1, context >= 0, batch_size >= 1; got {chunk}, {context}, {batch_size}"
+        )
+    span = chunk + 2 * context
+    step = batch_size * chunk
+    buf = np.zeros((channels, context), dtype=np.float32)  # buf[:, 0] is signal sample (next start - context)
+
+    def process(buffer: np.ndarray, count: int) -> np.ndarray:
+        out = run(np.stack([buffer[:, i * chunk : i * chunk + span] for i in range(count)]))
+        return np.concatenate([o[:, context : context + chunk] for o in out], axis=1, dtype=np.float32)
+
+    for x in blocks:
+        if np.ndim(x) != 2 or np.shape(x)[0] != channels:
+            raise ValueError(f"overlap_save expects ({channels}, frames) blocks, got shape {np.shape(x)}")
+        buf = np.concatenate([buf, x], axis=1, dtype=np.float32)
+        while buf.shape[1] >= step + 2 * context:  # a whole batch of real signal (plus right context)
+            yield process(buf, batch_size)
+            buf = buf[:, step:]
+    remaining = buf.shape[1] - context  # real samples from the next block start on
+    if remaining <= 0:
+        return
+    n_blocks = -(-remaining // chunk)
+    pad = np.zeros((channels, n_blocks * chunk + 2 * context - buf.shape[1]), dtype=np.float32)
+    buf = np.concatenate([buf, pad], axis=1)
+    done = 0
+    for first in range(0, n_blocks, batch_size):
+        out = process(buf[:, first * chunk :], min(batch_size, n_blocks - first))
+        keep = min(out.shape[1], remaining - done)
+        done += keep
+        yield out[:, :keep]
+
+
 @torch.no_grad()
 def enhance_array(
     model: torch.nn.Module,
@@ -61,26 +120,28 @@ def enhance_array(
 ) -> np.ndarray:
     """Enhance (channels, samples) audio; returns float32 of exactly the same shape.
 
-    ``progress`` is an optional callable receiving the number of samples finished per step.
+    :func:`overlap_save` over the whole array, with ``chunk`` and ``context`` rounded by
+    :func:`block_geometry`. ``progress`` is an optional callable receiving the number of samples
+    finished per step (one batch of blocks).
     """
     if device is None:
         device = next(model.parameters()).device
     device = torch.device(device)
     model.eval()
     channels, n = audio.shape
+    out = np.zeros((channels, n), dtype=np.float32)
     if n == 0:
-        return np.zeros_like(audio, dtype=np.float32)
+        return out
     chunk, context = block_geometry(model, chunk, context)
-    padded = np.zeros((channels, context + _round_up(n, chunk) + context), dtype=np.float32)
-    padded[:, context : context + n] = audio
-    starts = list(range(0, n, chunk))
-    out = np.empty((channels, len(starts) * chunk), dtype=np.float32)
-    for i in range(0, len(starts), batch_size):
-        group = starts[i : i + batch_size]
-        blocks = np.stack([padded[:, s : s + chunk + 2 * context] for s in group])
-        result = enhance_blocks(model, blocks, device)
-        for s, block in zip(group, result):
-            out[:, s : s + chunk] = block[:, context : context + chunk]
+    done = 0
+
+    def run(blocks: np.ndarray) -> np.ndarray:
+        return enhance_blocks(model, blocks, device)
+
+    for piece in overlap_save([audio], run, channels, chunk, context, batch_size):
+        k = piece.shape[1]
+        out[:, done : done + k] = piece
+        done += k
         if progress is not None:
-            progress(min(group[-1] + chunk, n) - group[0])
-    return out[:, :n]
+            progress(k)
+    return out

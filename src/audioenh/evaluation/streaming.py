@@ -2,9 +2,11 @@
 
 The pipeline reads the input in blocks, resamples it to the checkpoint's rate when needed
 (``soxr`` streaming resampler), runs the model block by block with context on each side
-(overlap-save, the same geometry as :func:`~audioenh.evaluation.inference.enhance_array`, so the
-result equals enhancing the whole signal at once), optionally resamples back to the input's rate,
-and writes to a temporary file in the output's folder that is renamed into place at the end.
+(:func:`~audioenh.evaluation.inference.overlap_save`, the very code behind
+:func:`~audioenh.evaluation.inference.enhance_array`, so the result equals enhancing the whole
+signal at once), optionally resamples back to the input's rate, and writes through
+:func:`~audioenh.fileio.atomic_path` (a temporary file beside the output, renamed into place when
+complete). The output's sample format follows :func:`~audioenh.audio_io.output_format`.
 Memory depends on the block sizes only, never on the file's length.
 
 Output lengths are exact: ``round(frames * model_rate / input_rate)`` samples at the model's rate,
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
@@ -26,15 +27,13 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_subtype, probe_audio, same_file, sndfile_reason
+from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_format, probe_audio, same_file, sndfile_reason
 from ..errors import AudioenhError, AudioFileError, CheckpointError
-from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks
+from ..fileio import atomic_path
+from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 
 READ_FRAMES = 65536  # input frames read per step
 PROGRESS_MIN_SECONDS = 5.0  # no progress bar for shorter files
-DEFAULT_SUBTYPE = "PCM_24"
-
-_SUBTYPE_NAMES = {"PCM_16": "16-bit PCM", "PCM_24": "24-bit PCM", "PCM_32": "32-bit PCM", "FLOAT": "32-bit float"}
 
 
 def check_input(path: str | os.PathLike) -> AudioInfo:
@@ -43,26 +42,6 @@ def check_input(path: str | os.PathLike) -> AudioInfo:
     if info.channels > 2:
         raise AudioFileError(f"{str(path)!r} has {info.channels} channels; enhance takes mono or stereo")
     return info
-
-
-def output_format(path: str | os.PathLike, subtype: str | None = None) -> tuple[str, str]:
-    """The (format, subtype) ``enhance`` writes ``path`` with.
-
-    ``subtype=None`` means 24-bit PCM where the format has it, else the format's own default
-    (e.g. Vorbis for .ogg). An explicit subtype the format cannot hold is refused.
-    """
-    fmt, default = output_subtype(path, None)
-    if subtype is None:
-        return fmt, DEFAULT_SUBTYPE if sf.check_format(fmt, DEFAULT_SUBTYPE) else default
-    sub = subtype.upper()
-    if sf.check_format(fmt, sub):
-        return fmt, sub
-    held = [name for key, name in _SUBTYPE_NAMES.items() if sf.check_format(fmt, key)]
-    can = f"it holds {', '.join(held)}" if held else "it has no PCM or float sample formats"
-    raise AudioFileError(
-        f"cannot write {str(path)!r} as {_SUBTYPE_NAMES.get(sub, sub)}: the {fmt} format cannot hold it ({can}); "
-        "choose another sample format or write .wav"
-    )
 
 
 class _Counter:
@@ -130,8 +109,8 @@ def _exact_resample(
 
 
 class _ModelRunner:
-    """Maps the file's channels onto the model's: same count, mono duplicated (outputs averaged),
-    or a mono model applied to each channel."""
+    """The block function given to :func:`overlap_save`: maps the file's channels onto the model's
+    (same count, mono duplicated with the outputs averaged, or a mono model applied to each channel)."""
 
     def __init__(self, model: torch.nn.Module, model_channels: int, channels: int, device: torch.device):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
@@ -144,43 +123,6 @@ class _ModelRunner:
             return out.mean(axis=1, keepdims=True)
         b, c, n = blocks.shape  # mono model, stereo file: one channel per batch item
         return enhance_blocks(self.model, blocks.reshape(b * c, 1, n), self.device).reshape(b, c, n)
-
-
-def _overlap_save(
-    samples: Iterator[np.ndarray], run: _ModelRunner, channels: int, chunk: int, context: int, batch_size: int
-) -> Iterator[np.ndarray]:
-    """Enhance a stream of (frames, channels) blocks; yields (frames, channels) float32, same total length.
-
-    Blocks of ``chunk`` samples start at multiples of ``chunk``, each with ``context`` samples of the
-    signal on both sides and zeros beyond its ends, grouped ``batch_size`` at a time: the same
-    blocks and batches as :func:`~audioenh.evaluation.inference.enhance_array`.
-    """
-    span = chunk + 2 * context
-    buf = np.zeros((channels, context), dtype=np.float32)  # buf[:, 0] is signal sample (next start - context)
-
-    def process(buffer: np.ndarray, count: int) -> np.ndarray:
-        blocks = np.stack([buffer[:, i * chunk : i * chunk + span] for i in range(count)])
-        out = run(blocks)
-        return np.concatenate([o[:, context : context + chunk] for o in out], axis=1).T
-
-    step = batch_size * chunk
-    for x in samples:
-        buf = np.concatenate([buf, x.T], axis=1)
-        while buf.shape[1] >= step + 2 * context:
-            yield process(buf, batch_size)
-            buf = buf[:, step:]
-    remaining = buf.shape[1] - context  # real samples from the next block start on
-    if remaining <= 0:
-        return
-    n_blocks = -(-remaining // chunk)
-    buf = np.concatenate([buf, np.zeros((channels, n_blocks * chunk + 2 * context - buf.shape[1]), np.float32)], 1)
-    done = 0
-    for first in range(0, n_blocks, batch_size):
-        count = min(batch_size, n_blocks - first)
-        out = process(buf[:, first * chunk :], count)
-        keep = min(out.shape[0], remaining - done)
-        done += keep
-        yield out[:keep]
 
 
 def enhance_file(
@@ -204,8 +146,9 @@ def enhance_file(
     The input is resampled to ``checkpoint["sample_rate"]`` when its rate differs; the output stays
     at that rate unless ``keep_rate`` (then it is resampled back and has exactly the input's length).
     Mono inputs are duplicated for a stereo model and the two outputs averaged; more than two
-    channels are refused. ``subtype``: ``"PCM_16"``, ``"PCM_24"`` or ``"FLOAT"``; ``None`` is 24-bit
-    PCM where the output format has it. PCM outputs are clipped to [-1, 1].
+    channels are refused. ``subtype``: ``"PCM_16"``, ``"PCM_24"`` or ``"FLOAT"`` (refused when the
+    output format cannot hold it); ``None`` is 24-bit PCM where the output format has it, else the
+    format's own encoding (:func:`~audioenh.audio_io.output_format`). PCM outputs are clipped to [-1, 1].
 
     ``progress`` shows a tqdm bar on stderr for files longer than a few seconds; ``verbose`` notes
     resampling on stderr. ``read_frames`` is the number of input frames read per step.
@@ -247,64 +190,56 @@ def enhance_file(
     if in_rate != model_rate and verbose:
         print(f"resampling {in_rate} Hz -> {model_rate} Hz (soxr)", file=sys.stderr)
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_p.name}.", suffix=".part", dir=out_p.parent)
-    os.close(fd)
-    bar = writer = None
+    bar = None
     frames_out = 0
+    counter = _Counter()
     try:
-        try:
-            writer = sf.SoundFile(tmp, "w", samplerate=out_rate, channels=channels, subtype=sub, format=fmt)
-        except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
-            raise AudioFileError(
-                f"cannot write {str(out_p)!r} ({fmt} {sub}, {out_rate} Hz, {channels} ch): {sndfile_reason(exc)}"
-            ) from None
-        if progress and info.frames > PROGRESS_MIN_SECONDS * in_rate:
-            from tqdm import tqdm
-
-            bar = tqdm(total=info.frames, unit="frame", unit_scale=True, desc=in_p.name, file=sys.stderr, leave=False)
-        counter = _Counter()
-        with sf.SoundFile(str(in_p)) as reader:
-            stream: Iterator[np.ndarray] = _read(reader, in_p, counter, bar, read_frames)
-            if in_rate != model_rate:
-                stream = _exact_resample(
-                    stream,
-                    in_rate,
-                    model_rate,
-                    channels,
-                    bound=lambda: counter.frames * model_rate // in_rate,
-                    total=lambda: round(Fraction(counter.frames * model_rate, in_rate)),
-                )
-            stream = _overlap_save(stream, run, channels, chunk, context, batch_size)
-            if out_rate != model_rate:
-                stream = _exact_resample(
-                    stream,
-                    model_rate,
-                    in_rate,
-                    channels,
-                    bound=lambda: counter.frames,
-                    total=lambda: counter.frames,
-                )
-            clip = sub not in FLOAT_SUBTYPES
-            for block in stream:
-                if clip:
-                    block = np.clip(block, -1.0, 1.0)
-                try:
-                    writer.write(block)
-                except (sf.LibsndfileError, RuntimeError) as exc:
-                    raise AudioFileError(f"cannot write {str(out_p)!r}: {sndfile_reason(exc)}") from None
-                frames_out += block.shape[0]
-        if counter.frames == 0:
-            raise AudioFileError(f"cannot read {str(in_p)!r}: it contains no samples")
-        writer.close()
-        os.replace(tmp, out_p)
-    except BaseException:
-        if writer is not None and not writer.closed:
+        with atomic_path(out_p) as tmp:  # fsync, umask mode, rename when complete; removed on any error
             try:
-                writer.close()
-            except Exception:  # noqa: S110 - the original error matters more
-                pass
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                writer = sf.SoundFile(tmp, "w", samplerate=out_rate, channels=channels, subtype=sub, format=fmt)
+            except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+                raise AudioFileError(
+                    f"cannot write {str(out_p)!r} ({fmt} {sub}, {out_rate} Hz, {channels} ch): {sndfile_reason(exc)}"
+                ) from None
+            with writer, sf.SoundFile(str(in_p)) as reader:  # both closed before the rename (or removal)
+                if progress and info.frames > PROGRESS_MIN_SECONDS * in_rate:
+                    from tqdm import tqdm
+
+                    bar = tqdm(
+                        total=info.frames, unit="frame", unit_scale=True, desc=in_p.name, file=sys.stderr, leave=False
+                    )
+                stream: Iterator[np.ndarray] = _read(reader, in_p, counter, bar, read_frames)
+                if in_rate != model_rate:
+                    stream = _exact_resample(
+                        stream,
+                        in_rate,
+                        model_rate,
+                        channels,
+                        bound=lambda: counter.frames * model_rate // in_rate,
+                        total=lambda: round(Fraction(counter.frames * model_rate, in_rate)),
+                    )
+                enhanced = overlap_save((x.T for x in stream), run, channels, chunk, context, batch_size)
+                stream = (y.T for y in enhanced)  # back to (frames, channels)
+                if out_rate != model_rate:
+                    stream = _exact_resample(
+                        stream,
+                        model_rate,
+                        in_rate,
+                        channels,
+                        bound=lambda: counter.frames,
+                        total=lambda: counter.frames,
+                    )
+                clip = sub not in FLOAT_SUBTYPES
+                for block in stream:
+                    if clip:
+                        block = np.clip(block, -1.0, 1.0)
+                    try:
+                        writer.write(block)
+                    except (sf.LibsndfileError, RuntimeError) as exc:
+                        raise AudioFileError(f"cannot write {str(out_p)!r}: {sndfile_reason(exc)}") from None
+                    frames_out += block.shape[0]
+            if counter.frames == 0:
+                raise AudioFileError(f"cannot read {str(in_p)!r}: it contains no samples")
     finally:
         if bar is not None:
             bar.close()
@@ -323,9 +258,4 @@ def enhance_file(
     }
 
 
-def expected_frames(frames: int, in_rate: int, out_rate: int) -> int:
-    """Output length of ``frames`` input samples resampled from ``in_rate`` to ``out_rate``."""
-    return frames if in_rate == out_rate else int(round(Fraction(frames * out_rate, in_rate)))
-
-
-__all__ = ["check_input", "enhance_file", "expected_frames", "output_format"]
+__all__ = ["check_input", "enhance_file"]

@@ -1,16 +1,16 @@
 """Run the generalization grid ({U-Net, ResNet} x {baseline, DA, BN, DO}), test it, time it.
 
-Every run lives in ``DIR/runs/<arch>-<variant>``; re-running resumes unfinished runs and
-reuses finished ones (their test results are cached in ``test.json`` next to the checkpoint,
-keyed by the checkpoint's iteration), so nothing is ever trained or tested twice.
+Every run lives in ``DIR/runs/<arch>-<variant>`` (a :class:`~audioenh.training.run.Run`);
+re-running resumes unfinished runs and reuses finished ones (their test results are cached by the
+run, keyed by the checkpoint's iteration), so nothing is ever trained or tested twice. Everything
+the report shows, Fig. 4's audio excerpts included, is computed in one pass over the runs.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,15 @@ import numpy as np
 import torch
 
 from ..architectures import count_macs, count_parameters
-from ..checkpoint import load_model
 from ..data.corpus import resolve_corpus
+from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError, SpecError, UnknownNameError
 from ..evaluation.inference import enhance_array, select_device
 from ..evaluation.testing import evaluate_songs
-from ..plugins import architectures, degradations
+from ..plugins import architectures
 from ..training.config import TrainConfig, default_workers
-from ..training.loop import read_records, train
+from ..training.loop import train
+from ..training.run import Run
 from .presets import MULTI, SEEN, UNSEEN, VARIANTS, Preset
 
 #: Metrics of the report unless ``--metric`` says otherwise (SNR is always computed: the finding uses it).
@@ -63,8 +64,8 @@ def run_name(arch: str, variant: str) -> str:
 def _config(preset: Preset, arch: str, variant: str, data: list[str], device: str) -> TrainConfig:
     training = VARIANTS[variant][1]
     return TrainConfig(
-        arch=architectures().canonical(preset.arch_spec(arch, variant)),
-        degradations=degradations().expand([training]),
+        arch=preset.arch_spec(arch, variant),
+        degradations=[d.text for d in resolve_degradations([training])],
         data=data,
         unseen=[UNSEEN],
         iterations=preset.iterations_for(arch, variant),
@@ -80,44 +81,23 @@ def _config(preset: Preset, arch: str, variant: str, data: list[str], device: st
         device=device,
         workers=default_workers(),
         seed=0,
-    )
-
-
-_COMPARED = (
-    "arch",
-    "degradations",
-    "data",
-    "unseen",
-    "batch_size",
-    "chunk",
-    "lr",
-    "record_every",
-    "patience",
-    "val_offset",
-    "val_seconds",
-    "seed",
-)
+    ).resolve()
 
 
 def train_grid(
     preset: Preset, out_dir: Path, data: list[str], device: str, *, progress: bool, echo: Callable[[str], None]
-) -> dict[str, dict[str, Path]]:
-    """Train (or resume, or reuse) every run of the grid; returns ``{arch: {variant: run_dir}}``."""
-    runs: dict[str, dict[str, Path]] = {}
+) -> dict[str, dict[str, Run]]:
+    """Train (or resume, or reuse) every run of the grid; returns ``{arch: {variant: run}}``."""
+    runs: dict[str, dict[str, Run]] = {}
     for arch in preset.archs:
         for variant in VARIANTS:
-            run_dir = out_dir / "runs" / run_name(arch, variant)
+            run = Run(out_dir / "runs" / run_name(arch, variant))
             config = _config(preset, arch, variant, data, device)
-            if (run_dir / "config.json").exists():
-                stored = TrainConfig.load(run_dir)
-                diff = [k for k in _COMPARED if getattr(stored, k) != getattr(config, k)]
-                if diff:
-                    raise AudioenhError(
-                        f"{run_dir} was trained with other settings ({', '.join(diff)}); use a new --out"
-                    )
+            if run.exists():
+                run.check_same_settings(config)
                 train(
                     None,
-                    run_dir,
+                    run.path,
                     resume=True,
                     progress=progress,
                     echo=echo,
@@ -125,23 +105,9 @@ def train_grid(
                 )
             else:
                 echo(f"training {arch} {variant}: {config.arch} on {', '.join(VARIANTS[variant][1:])}")
-                train(config, run_dir, progress=progress, echo=echo)
-            runs.setdefault(arch, {})[variant] = run_dir
+                train(config, run.path, progress=progress, echo=echo)
+            runs.setdefault(arch, {})[variant] = run
     return runs
-
-
-def _cached_test(run_dir: Path, key: str, compute: Callable[[], dict]) -> dict:
-    cache_path = run_dir / "test.json"
-    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-    iteration = read_records(run_dir)[-1]["iteration"]
-    entry = cache.get(key)
-    if entry is None or entry.get("iteration") != iteration:
-        entry = {"iteration": iteration, "result": compute()}
-        cache[key] = entry
-        tmp = cache_path.with_suffix(".json.part")
-        tmp.write_text(json.dumps(cache, indent=1))
-        os.replace(tmp, cache_path)
-    return entry["result"]
 
 
 def runtime_rate(model: torch.nn.Module, device: torch.device, seconds: float, sample_rate: int = 44100) -> float:
@@ -157,6 +123,22 @@ def runtime_rate(model: torch.nn.Module, device: torch.device, seconds: float, s
     return (time.perf_counter() - start) / seconds
 
 
+@dataclass
+class Experiment:
+    """Everything the report shows: ``report`` (the content of report.json) and Fig. 4's excerpts."""
+
+    report: dict[str, Any]
+    panels: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (channels, samples)
+    sample_rate: int = 44100  # Hz, of the panels
+
+
+def _excerpt(audio: np.ndarray, seconds: float, sample_rate: int) -> slice:
+    """The centred excerpt of ``seconds`` (at most the whole signal)."""
+    length = min(int(seconds * sample_rate), audio.shape[-1])
+    start = max(0, (audio.shape[-1] - length) // 2)
+    return slice(start, start + length)
+
+
 def run_experiment(
     preset: Preset,
     out_dir: Path,
@@ -166,8 +148,9 @@ def run_experiment(
     metric_specs: Sequence[str] = DEFAULT_METRICS,
     progress: bool = True,
     echo: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Train and test the grid; returns everything the report shows (the ``report.json`` content)."""
+) -> Experiment:
+    """Train and test the grid, in one pass over the runs; returns everything the report shows."""
+    started = time.monotonic()
     out_dir.mkdir(parents=True, exist_ok=True)
     data = list(data or [preset.data])
     torch_device = select_device(device)
@@ -179,18 +162,28 @@ def run_experiment(
     corpus.require("train", "val", "test")
     runs = train_grid(preset, out_dir, data, device, progress=progress, echo=echo)
 
+    unseen = resolve_degradations([UNSEEN])[0]
+    excerpt_song = corpus.test[0].read()
     rows, sample_overfitting, models, curves = [], [], [], {}
+    panels: dict[str, np.ndarray] = {}
+    sample_rate = 44100
     for arch, variants in runs.items():
         curves[arch] = {}
-        for variant, run_dir in variants.items():
-            curves[arch][variant] = read_records(run_dir)
-            model, checkpoint = load_model(run_dir, torch_device)
+        for variant, run in variants.items():
+            curves[arch][variant] = run.records()
+            model, checkpoint = run.load_model(torch_device)
+            sample_rate = int(checkpoint["sample_rate"])
             for spec, seen in ((SEEN, True), (UNSEEN, False)):
-                result = _cached_test(
-                    run_dir,
+                result = run.cached_result(
                     f"test/{spec}/{metric_key}",
-                    lambda spec=spec, model=model: evaluate_songs(
-                        model, corpus.test, spec, metric_list, device=torch_device, chunk=preset.infer_chunk
+                    lambda spec=spec, model=model, sr=sample_rate: evaluate_songs(
+                        model,
+                        corpus.test,
+                        spec,
+                        metric_list,
+                        device=torch_device,
+                        sample_rate=sr,
+                        chunk=preset.infer_chunk,
                     ),
                 )
                 rows.append(
@@ -199,18 +192,30 @@ def run_experiment(
                         "variant": variant,
                         "degradation": spec,
                         "seen": seen,
-                        "run": str(run_dir.relative_to(out_dir)),
+                        "run": str(run.path.relative_to(out_dir)),
                         **result["mean"],
                     }
                 )
+            if variant in ("baseline", "DA"):
+                if not panels:
+                    degraded = resolve_and_apply(unseen.canonical, excerpt_song, sample_rate)
+                    window = _excerpt(excerpt_song, preset.excerpt_seconds, sample_rate)
+                    panels = {"target": excerpt_song[:, window], f"input ({UNSEEN})": degraded[:, window]}
+                enhanced = enhance_array(model, degraded, device=torch_device)
+                panels[f"{arch} {variant}"] = enhanced[:, window]
             if variant == "baseline":
                 train_songs = corpus.train[: preset.overfit_train_songs] if preset.overfit_train_songs else corpus.train
                 for split, songs in (("train", train_songs), ("test", corpus.test)):
-                    result = _cached_test(
-                        run_dir,
+                    result = run.cached_result(
                         f"{split}/{SEEN}/{len(songs)}/{metric_key}",
-                        lambda songs=songs, model=model: evaluate_songs(
-                            model, songs, SEEN, metric_list, device=torch_device, chunk=preset.infer_chunk
+                        lambda songs=songs, model=model, sr=sample_rate: evaluate_songs(
+                            model,
+                            songs,
+                            SEEN,
+                            metric_list,
+                            device=torch_device,
+                            sample_rate=sr,
+                            chunk=preset.infer_chunk,
                         ),
                     )
                     sample_overfitting.append(
@@ -223,27 +228,27 @@ def run_experiment(
                             "delta": result["mean"]["delta"],
                         }
                     )
-                spec = checkpoint["arch"]
+                spec = checkpoint.get("architecture") or checkpoint["arch"]
                 with torch.device("meta"):
                     params = count_parameters(architectures().create(spec))
                 models.append(
                     {
                         "arch": arch,
-                        "spec": spec,
+                        "spec": checkpoint["arch"],
                         "params": params,
                         "macs": count_macs(lambda spec=spec: architectures().create(spec)),
-                        "runtime_rate": runtime_rate(model, torch_device, preset.runtime_seconds),
+                        "runtime_rate": runtime_rate(model, torch_device, preset.runtime_seconds, sample_rate),
                         "device": str(torch_device),
                     }
                 )
-    return {
+    report = {
         "preset": preset.name,
         "preset_settings": preset.to_dict(),
         "data": data,
         "device": str(torch_device),
         "seen": SEEN,
         "unseen": UNSEEN,
-        "multi": degradations().expand([MULTI]),
+        "multi": [d.text for d in resolve_degradations([MULTI])],
         "metrics": metric_list,
         "unavailable_metrics": unavailable,
         "rows": rows,
@@ -251,8 +256,17 @@ def run_experiment(
         "models": models,
         "curves": curves,
         "finding": finding(rows),
-        "runs": {arch: {v: str(p.relative_to(out_dir)) for v, p in vs.items()} for arch, vs in runs.items()},
+        "runs": {arch: {v: str(r.path.relative_to(out_dir)) for v, r in vs.items()} for arch, vs in runs.items()},
+        "wall_seconds": time.monotonic() - started,
     }
+    return Experiment(report, panels, sample_rate)
+
+
+def resolve_and_apply(spec: str, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``audio`` degraded by ``spec`` (whole signal; random parts drawn as ``test`` draws them for song 0)."""
+    from ..degradations.chain import DegradationSampler
+
+    return DegradationSampler(spec, sample_rate).degrade(audio, sample_rate, np.random.default_rng([0, 0]))[0]
 
 
 def _delta(rows: list[dict], arch: str, variant: str, spec: str) -> float:
@@ -278,23 +292,3 @@ def finding(rows: list[dict], arch: str = "ResNet") -> dict[str, Any]:
         "da_beats_baseline_on_unseen": bool(da_unseen > unseen),
         "shown": bool(seen >= 1.0 and seen - unseen >= 2.0 and da_unseen > unseen),
     }
-
-
-def excerpt_panels(
-    out_dir: Path, runs: dict[str, dict[str, str]], data: list[str], seconds: float, device: str = "auto"
-) -> dict[str, np.ndarray]:
-    """Fig. 4's panels: a test excerpt's target, its unseen-filter input, and baseline and DA outputs."""
-    torch_device = select_device(device)
-    corpus = resolve_corpus(data, echo=lambda _m: None)
-    song = corpus.test[0]
-    audio = song.read()
-    degraded = degradations().create(UNSEEN)(audio, 44100)
-    length = min(int(seconds * 44100), audio.shape[-1])
-    start = max(0, (audio.shape[-1] - length) // 2)
-    panels = {"target": audio[:, start : start + length], f"input ({UNSEEN})": degraded[:, start : start + length]}
-    for arch, variants in runs.items():
-        for variant in ("baseline", "DA"):
-            model, _ = load_model(out_dir / variants[variant], torch_device)
-            enhanced = enhance_array(model, degraded, device=torch_device)
-            panels[f"{arch} {variant}"] = enhanced[:, start : start + length]
-    return panels

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import os
 import platform
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .. import __version__
+from ..fileio import write_json as _write_json
+from ..fileio import write_text
+
+if TYPE_CHECKING:
+    from .experiment import Experiment
 
 FIGURES = {
     "fig2": ("fig2_filters.png", "Fig. 2 — training filters' magnitude responses, the unseen filter dashed"),
@@ -143,7 +147,7 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         parts += [f"Metric `{spec}` is unavailable on this machine and left out: {reason}", ""]
     for name, (file, caption) in FIGURES.items():
         parts += [f"## {caption}", "", f"![{name}]({file})", ""]
-    path.write_text("\n".join(parts))
+    write_text(path, "\n".join(parts))
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -185,19 +189,23 @@ def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
         data = base64.b64encode((figure_dir / file).read_bytes()).decode()
         parts += [f"<h2>{html.escape(caption)}</h2>", f"<img alt='{name}' src='data:image/png;base64,{data}'>"]
     parts.append("</body></html>")
-    path.write_text("\n".join(parts))
+    write_text(path, "\n".join(parts))
 
 
 def write_json(path: Path, report: dict[str, Any]) -> None:
-    def clean(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(v) for v in value]
-        return value
+    """report.json: strict JSON (non-finite numbers as null), written atomically."""
+    _write_json(path, report, indent=1)
 
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(clean(report), indent=1))
-    os.replace(tmp, path)
+
+def write_report(out_dir: Path, experiment: Experiment) -> dict[str, Any]:
+    """Write the figures, report.json, report.md and report.html of ``experiment`` into ``out_dir``."""
+    from . import figures
+
+    report = dict(experiment.report, machine=machine())
+    figures.filter_responses(out_dir / FIGURES["fig2"][0], report["multi"], [report["unseen"]])
+    figures.validation_curves(out_dir / FIGURES["fig3"][0], report["curves"], report["unseen"])
+    figures.spectrograms(out_dir / FIGURES["fig4"][0], experiment.panels, "target", experiment.sample_rate)
+    write_json(out_dir / "report.json", report)
+    write_markdown(out_dir / "report.md", report)
+    write_html(out_dir / "report.html", report, out_dir)
+    return report

@@ -1,16 +1,16 @@
-"""The full configuration of a training run, stored as ``RUN/config.json``."""
+"""The full configuration of a training run, stored as ``RUN/config.json`` by :class:`~audioenh.training.run.Run`.
+
+Which settings may change when a run is resumed is declared here, once, as field metadata
+(``resume=True``); everything else is fixed by the run's first start.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from ..errors import AudioenhError
-
-CONFIG_FILE = "config.json"
 
 
 def default_workers() -> int:
@@ -18,29 +18,62 @@ def default_workers() -> int:
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
+def _setting(default: Any = None, *, resume: bool = False, factory=None, help: str = "") -> Any:
+    """A config field; ``resume=True`` marks a setting that may change when the run is resumed."""
+    metadata = {"resume": resume, "help": help}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass
 class TrainConfig:
-    """Everything that defines a training run (the paper's protocol by default)."""
+    """Everything that defines a training run (the paper's protocol by default).
 
-    arch: str  # canonical architecture spec
-    degradations: list[str]  # training degradation specs (sets expanded); one is drawn per sample
-    data: list[str] = field(default_factory=lambda: ["builtin"])
-    unseen: list[str] = field(default_factory=lambda: ["butter:6"])
-    iterations: int = 200_000
-    batch_size: int = 8
-    chunk: int = 8192  # samples per training example
-    lr: float = 5e-4
-    betas: tuple[float, float] = (0.9, 0.999)
-    record_every: int = 2500  # iterations between records (loss, lr, validation, checkpoint)
-    patience: int = 5  # records without a lower training loss before the lr is halved
-    min_lr: float | None = None  # stop once the lr falls below this
-    seed: int = 0
-    device: str = "auto"
-    workers: int = field(default_factory=default_workers)
-    val_offset: float = 8.0  # seconds into each validation song
-    val_seconds: float = 8.0  # excerpt length, seconds
-    infer_chunk: int = 32768  # samples per block for validation/test inference
-    sample_rate: int = 44100
+    ``arch``, ``degradations`` and ``unseen`` are the specs as the user gave them (sets expanded),
+    which tables and messages show; the ``resolved_*`` fields hold the same with every argument
+    written out (architecture presets expanded), which is what training builds and what a resume
+    compares. :meth:`resolve` fills them.
+    """
+
+    arch: str = field(metadata={"resume": False, "help": "architecture spec as given"})
+    degradations: list[str] = field(
+        metadata={"resume": False, "help": "training degradation chains; one is drawn per example"}
+    )
+    data: list[str] = _setting(factory=lambda: ["builtin"])
+    unseen: list[str] = _setting(factory=lambda: ["butter:6"])
+    iterations: int = _setting(200_000, resume=True)
+    batch_size: int = _setting(8)
+    chunk: int = _setting(8192, help="samples per training example")
+    lr: float = _setting(5e-4)
+    betas: tuple[float, float] = _setting((0.9, 0.999))
+    record_every: int = _setting(2500, help="iterations between records (loss, lr, validation, checkpoint)")
+    patience: int = _setting(5, help="records without a lower training loss before the lr is halved")
+    min_lr: float | None = _setting(None, resume=True, help="stop once the lr falls below this")
+    seed: int = _setting(0)
+    device: str = _setting("auto", resume=True)
+    workers: int = _setting(factory=default_workers, resume=True)
+    val_offset: float = _setting(8.0, help="seconds into each validation song")
+    val_seconds: float = _setting(8.0, help="validation excerpt length, seconds")
+    infer_chunk: int = _setting(32768, resume=True, help="samples per block for validation inference")
+    sample_rate: int = _setting(44100, help="Hz")
+    resolved_arch: str = _setting("", help="arch with every constructor argument written out")
+    resolved_degradations: list[str] = _setting(factory=list, help="degradations in canonical form")
+    resolved_unseen: list[str] = _setting(factory=list, help="unseen in canonical form")
+
+    def resolve(self) -> TrainConfig:
+        """Fill the ``resolved_*`` fields from the specs (checking every name and argument); returns self."""
+        from ..degradations.chain import resolve_degradations
+        from ..plugins import architectures
+
+        self.resolved_arch = architectures().resolve(self.arch)
+        self.resolved_degradations = [d.canonical for d in resolve_degradations(self.degradations, self.sample_rate)]
+        self.resolved_unseen = [d.canonical for d in resolve_degradations(self.unseen, self.sample_rate)]
+        return self
+
+    @property
+    def is_resolved(self) -> bool:
+        return bool(self.resolved_arch) and len(self.resolved_degradations) == len(self.degradations)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -56,20 +89,30 @@ class TrainConfig:
         data = dict(data)
         if "betas" in data:
             data["betas"] = tuple(data["betas"])
-        return cls(**data)
-
-    def save(self, run_dir: Path) -> None:
-        path = Path(run_dir) / CONFIG_FILE
-        tmp = path.with_suffix(".json.part")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        os.replace(tmp, path)
-
-    @classmethod
-    def load(cls, run_dir: Path) -> TrainConfig:
-        path = Path(run_dir) / CONFIG_FILE
         try:
-            return cls.from_dict(json.loads(path.read_text()))
-        except FileNotFoundError:
-            raise AudioenhError(f"{str(run_dir)!r} has no {CONFIG_FILE}; is it a training run?") from None
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise AudioenhError(f"cannot read {str(path)!r}: {exc}") from None
+            return cls(**data)
+        except TypeError as exc:
+            raise AudioenhError(f"incomplete training config: {exc}") from None
+
+
+def resumable_settings() -> tuple[str, ...]:
+    """Settings that may change when a run is resumed (stopping criteria and where it runs)."""
+    return tuple(f.name for f in fields(TrainConfig) if f.metadata.get("resume"))
+
+
+def fixed_settings() -> tuple[str, ...]:
+    """Settings fixed by a run's first start (everything not in :func:`resumable_settings`)."""
+    return tuple(f.name for f in fields(TrainConfig) if not f.metadata.get("resume"))
+
+
+def differing_settings(a: TrainConfig, b: TrainConfig) -> list[str]:
+    """Fixed settings in which two configs differ; specs are compared in their resolved form."""
+    shown = {"arch": "resolved_arch", "degradations": "resolved_degradations", "unseen": "resolved_unseen"}
+    out = []
+    for name in fixed_settings():
+        if name in shown.values():
+            continue
+        key = shown.get(name, name)
+        if getattr(a, key) != getattr(b, key):
+            out.append(name)
+    return out

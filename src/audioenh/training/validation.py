@@ -8,7 +8,7 @@ then cut, as at test time. Inputs, targets and the input SNRs are computed once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,13 +30,17 @@ class _Case:
 
 
 class Validator:
-    """Computes mean input/output SNR (dB) on the validation excerpts for a model."""
+    """Computes mean input/output SNR (dB) on the validation excerpts for a model.
+
+    ``unseen`` lists unseen degradation specs, or maps the label each is reported under (the spec
+    as the user gave it) to the spec applied (its canonical form).
+    """
 
     def __init__(
         self,
         songs: Sequence[Song],
         seen: Sequence[str],
-        unseen: Sequence[str],
+        unseen: Sequence[str] | Mapping[str, str],
         *,
         offset_seconds: float = 8.0,
         seconds: float = 8.0,
@@ -47,21 +51,19 @@ class Validator:
         self.infer_chunk = infer_chunk
         self.snr = metrics().create("snr")
         self.groups: dict[str, list[_Case]] = {"seen": []}
-        self.unseen = list(unseen)
-        samplers = {spec: DegradationSampler(spec, sample_rate) for spec in [*seen, *self.unseen]}
+        labels = dict(unseen) if isinstance(unseen, Mapping) else {spec: spec for spec in unseen}
+        self.unseen = list(labels)
+        samplers = {spec: DegradationSampler(spec, sample_rate) for spec in [*seen, *labels.values()]}
         for i, song in enumerate(songs):
             audio = song.read()
             start, stop = excerpt_bounds(audio.shape[-1], offset_seconds, seconds)
             target = audio[:, start:stop]
-            specs = [("seen", seen[i % len(seen)])] + [(spec, spec) for spec in self.unseen]
+            specs = [("seen", seen[i % len(seen)])] + list(labels.items())
             for group, spec in specs:
                 rng = np.random.default_rng([0, i])  # ranges and random degradations: fixed per song
                 degraded = samplers[spec].degrade(audio, sample_rate, rng)[0][:, start:stop]
                 case = _Case(song.name, spec, degraded, target, self.snr(target, degraded, sample_rate))
                 self.groups.setdefault(group, []).append(case)
-
-    def input_snr(self) -> dict[str, float]:
-        return {group: float(np.mean([c.input_snr for c in cases])) for group, cases in self.groups.items()}
 
     @torch.no_grad()
     def evaluate(self, model: torch.nn.Module, device: torch.device) -> dict[str, dict[str, float]]:
