@@ -259,3 +259,33 @@ def test_subprocess_end_to_end(stereo_wav, tmp_path):
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines() == [f"Error: cannot read '{tmp_path / 'nope.wav'}': no such file"]
     assert bad.stdout == ""
+
+
+def test_out_is_now_output_and_still_works(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["data", "builtin", "--out", str(tmp_path / "c"), "--songs", "3", "--seconds", "0.5", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: --out is now --output" in result.output
+    assert (tmp_path / "c" / "corpus.json").is_file()
+    both = CliRunner().invoke(cli, ["data", "builtin", "--out", str(tmp_path / "d"), "-o", str(tmp_path / "e")])
+    assert both.exit_code == 2 and "same option" in both.output
+    missing = CliRunner().invoke(cli, ["data", "builtin", "--songs", "3"])
+    assert missing.exit_code == 2 and "Missing option '-o' / '--output'" in missing.output
+
+
+@pytest.mark.parametrize("command", ["train", "test", "enhance", "degrade", "generalization-report", "data builtin"])
+def test_shared_options_have_one_help_text(command):
+    """--device, --quiet, --output, --block, --seed and --data read the same wherever they appear."""
+    from audioenh.commands import options
+
+    texts = {}
+    for maker in (options.device_option, options.quiet_option, options.context_option):
+        (param,) = maker(lambda: None).__click_params__
+        texts[param.name] = param.help
+    sub = cli
+    for part in command.split():
+        sub = sub.get_command(None, part) if hasattr(sub, "get_command") else sub
+    for param in sub.params:
+        if param.name in texts:
+            assert param.help == texts[param.name], f"{command} {param.name}"

@@ -466,3 +466,13 @@ def test_memory_does_not_grow_with_length(tmp_path):
     whole_file = 60 * SR * 2 * 4  # the 60-s signal as float32
     assert peaks[60] < 2 * peaks[6], peaks
     assert peaks[60] < whole_file / 3, peaks
+
+
+def test_old_chunk_spelling_still_works_with_a_note(identity_ckpt, stereo_wav, tmp_path):
+    """--chunk was renamed --block; scripts that use it keep working and are told the new name."""
+    out = tmp_path / "old.wav"
+    result = run(identity_ckpt, stereo_wav, "-o", out, "--chunk", "512", "--context", "64", "-q")
+    assert result.exit_code == 0, result.output
+    assert "--chunk is now --block" in result.output and out.exists()
+    both = run(identity_ckpt, stereo_wav, "-o", tmp_path / "b.wav", "--chunk", "512", "--block", "512")
+    assert both.exit_code == 2 and "same option" in both.output

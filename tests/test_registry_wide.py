@@ -89,6 +89,87 @@ def test_architecture_tiny_forward_backward(name):
         torch.testing.assert_close(model(x), model(x))
 
 
+def _other_presets(presets: dict) -> dict:
+    """The same preset names, each given the values of the next preset (so every size changes)."""
+    names = list(presets)
+    return {name: dict(presets[names[(i + 1) % len(names)]]) for i, name in enumerate(names)}
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_checkpoint_survives_changed_presets(name, tmp_path, monkeypatch):
+    """A checkpoint records every constructor argument: it rebuilds the same model after PRESETS change."""
+    import sys
+
+    from audioenh.checkpoint import load_model, make_checkpoint, save_checkpoint
+
+    registry = plugins.architectures()
+    spec = f"{name}:preset=tiny"
+    torch.manual_seed(0)
+    model = registry.create(spec).eval()
+    path = tmp_path / "model.pt"
+    checkpoint = make_checkpoint(
+        arch=spec,
+        architecture=registry.resolve(spec),
+        model=model,
+        sample_rate=SR,
+        degradations=["cheby1:6"],
+        resolved_degradations=["cheby1:order=6,cutoff=11025.0,rp=0.05"],
+        unseen=["butter:6"],
+        plugins=[registry.get(name).plugin],
+    )
+    save_checkpoint(path, checkpoint)
+    module = sys.modules[registry.get(name).factory.__module__]
+    presets = getattr(module, "PRESETS", None)
+    if isinstance(presets, dict) and len(presets) > 1:
+        monkeypatch.setattr(module, "PRESETS", _other_presets(presets))
+        if "tiny" in presets and presets["tiny"] != module.PRESETS["tiny"]:  # the patch has teeth
+            changed = registry.create(spec)
+            assert sum(p.numel() for p in changed.parameters()) != sum(p.numel() for p in model.parameters())
+    rebuilt, loaded = load_model(path)
+    assert loaded["arch"] == spec and loaded["versions"]["audioenh"]
+    x = torch.randn(1, getattr(model, "audio_channels", 2), 512)
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), model(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_blockwise_inference_equals_whole(name):
+    """Overlap-save blocks (starts on multiples of ``length_multiple``) join without seams."""
+    from audioenh.evaluation.inference import enhance_array
+
+    torch.manual_seed(0)
+    model = plugins.architectures().create(f"{name}:preset=tiny").eval()
+    multiple = int(getattr(model, "length_multiple", 1) or 1)
+    n = 37 * multiple + 5  # not a multiple of anything used below
+    x = np.random.default_rng(0).standard_normal((2, n)).astype(np.float32) * 0.1
+    # Blocks see real zeros beyond the signal's ends (not a layer's implicit padding), so the
+    # reference is the whole signal with zeros on both sides, longer than the receptive field.
+    side = -(-2048 // multiple) * multiple
+    padded = np.zeros((2, side + -(-n // multiple) * multiple + side), dtype=np.float32)
+    padded[:, side : side + n] = x
+    with torch.no_grad():
+        whole = model(torch.from_numpy(padded)[None])[0, :, side : side + n].numpy()
+    blocks = enhance_array(model, x, chunk=3 * multiple + 1, context=2048, batch_size=3)
+    assert blocks.shape == x.shape
+    np.testing.assert_allclose(blocks, whole, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_mono(name):
+    """audio_channels=1 builds a mono model that trains and infers on (batch, 1, samples)."""
+    from audioenh.evaluation.inference import enhance_array
+
+    torch.manual_seed(0)
+    model = plugins.architectures().create(f"{name}:preset=tiny,audio_channels=1")
+    x = torch.randn(2, 1, 300, requires_grad=True)
+    y = model(x)
+    assert y.shape == x.shape
+    y.square().mean().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+    out = enhance_array(model.eval(), np.zeros((1, 1000), dtype=np.float32) + 0.1, chunk=128, context=256)
+    assert out.shape == (1, 1000) and np.all(np.isfinite(out))
+
+
 @pytest.mark.parametrize("name", METRICS)
 def test_metric_contract(name):
     from audioenh.errors import MetricUnavailableError

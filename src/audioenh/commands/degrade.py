@@ -10,7 +10,7 @@ import numpy as np
 from ..audio_io import probe_audio, read_audio, same_file, write_audio
 from ..degradations.chain import DegradationSampler, resolve_degradations
 from ..errors import AudioenhError
-from .options import one_line_errors, output_option, seed_option
+from .options import degrade_option, one_line_errors, output_option, seed_option
 
 
 def build_samplers(specs: tuple[str, ...], sample_rate: int = 44100) -> list[DegradationSampler]:
@@ -23,14 +23,8 @@ def build_samplers(specs: tuple[str, ...], sample_rate: int = 44100) -> list[Deg
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 @output_option("Output file; its extension picks the format. Never the input file.", dir_okay=False)
-@click.option(
-    "-d",
-    "--degrade",
-    "specs",
-    required=True,
-    multiple=True,
-    metavar="SPEC",
-    help="Degradation spec, e.g. cheby1:6 or butter:order=6,cutoff=11025. Repeat (or join with +) to chain "
+@degrade_option(
+    "Degradation spec, e.g. cheby1:6 or butter:order=6,cutoff=11025. Repeat (or join with +) to chain "
     "in order; ranges such as order=4..12 are drawn with --seed.",
 )
 @seed_option()

@@ -98,6 +98,12 @@ def data_option(default_help: str) -> Callable:
     )
 
 
+def degrade_option(help: str, *, required: bool = True) -> Callable:
+    """``-d/--degrade SPEC`` (repeatable): degradation specs, resolved by
+    :func:`~audioenh.degradations.chain.resolve_degradations`."""
+    return click.option("-d", "--degrade", "specs", required=required, multiple=True, metavar="SPEC", help=help)
+
+
 def output_option(help: str, *, required: bool = True, file_okay: bool = True, dir_okay: bool = True) -> Callable:
     """``-o/--output PATH`` (``--out`` still accepted, with a note)."""
     path_type = click.Path(file_okay=file_okay, dir_okay=dir_okay, path_type=Path)

@@ -20,6 +20,7 @@ from .options import (
     block_option,
     context_option,
     data_option,
+    degrade_option,
     deprecated_alias,
     device_option,
     echo_json,
@@ -48,14 +49,8 @@ def write_csv(path: Path, results: list[dict]) -> None:
 
 @click.command("test")
 @click.argument("checkpoint_path", metavar="RUN_OR_CHECKPOINT", type=click.Path(path_type=Path))
-@click.option(
-    "-d",
-    "--degrade",
-    "specs",
-    required=True,
-    multiple=True,
-    metavar="SPEC",
-    help="Degradation applied to each whole song, e.g. cheby1:6 (seen) or butter:6 (unseen). Repeat "
+@degrade_option(
+    "Degradation applied to each whole song, e.g. cheby1:6 (seen) or butter:6 (unseen). Repeat "
     "for several; a set such as paper-multi tests each member.",
 )
 @data_option("the run's training data")

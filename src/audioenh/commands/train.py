@@ -10,25 +10,30 @@ from ..spec import format_spec, parse_spec
 from ..training.config import TrainConfig, default_workers, fixed_settings
 from ..training.loop import train as run_training
 from ..training.run import Run
-from .options import block_option, data_option, device_option, one_line_errors, output_option, quiet_option, seed_option
+from .options import (
+    block_option,
+    data_option,
+    degrade_option,
+    device_option,
+    one_line_errors,
+    output_option,
+    quiet_option,
+    seed_option,
+)
 
 #: Command-line spelling of each config field that has an option here.
 _OPTION_OF = {"degradations": "--degrade", "infer_chunk": "--block"}
 #: Click parameter name of each config field (where they differ).
-_PARAM_OF = {"infer_chunk": "block"}
+_PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
 
 
 @click.command()
 @click.option("-a", "--arch", "arch", metavar="SPEC", help="Architecture spec, e.g. resnet or unet:dropout=0.5.")
-@click.option(
-    "-d",
-    "--degrade",
-    "degradations",
-    multiple=True,
-    metavar="SPEC",
-    help="Training degradation, e.g. cheby1:6, a chain cheby1:6+mp3:128, or ranges drawn per example "
+@degrade_option(
+    "Training degradation, e.g. cheby1:6, a chain cheby1:6+mp3:128, or ranges drawn per example "
     "cheby1:order=4..12,cutoff=9000..13000; repeat, or name a set such as paper-multi, for a random choice "
     "per training example.",
+    required=False,
 )
 @click.option(
     "--unseen",
@@ -105,7 +110,7 @@ _PARAM_OF = {"infer_chunk": "block"}
 @one_line_errors
 def train(
     arch,
-    degradations,
+    specs,
     unseen,
     data,
     output,
@@ -150,14 +155,14 @@ def train(
             overrides["workers"] = workers
         config = None
     else:
-        if not arch or not degradations:
+        if not arch or not specs:
             raise click.UsageError("a new run needs --arch and at least one --degrade")
         architectures().bind(arch)
         resolve_degradations(unseen or ["butter:6"])  # bad specs fail before any work
         overrides = None
         config = TrainConfig(
             arch=format_spec(parse_spec(arch)),
-            degradations=[d.text for d in resolve_degradations(degradations)],
+            degradations=[d.text for d in resolve_degradations(specs)],
             data=list(data or ["builtin"]),
             unseen=[d.text for d in resolve_degradations(unseen or ["butter:6"])],
             iterations=iterations,

@@ -26,7 +26,6 @@ import inspect
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import AudioenhError, AudioFileError, SpecError
+from ..fileio import atomic_path
 
 #: The rate every song is read at (Hz).
 SAMPLE_RATE = 44100
@@ -154,16 +154,8 @@ class Song:
         """Make sure the cached copy exists (when one is needed); True when it had to be made."""
         if self.is_prepared():
             return False
-        target = self.cache_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".npy.part", dir=target.parent)
-        os.close(fd)
-        try:
-            self._write_cache(Path(tmp))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(self.cache_path()) as tmp:
+            self._write_cache(tmp)
         return True
 
     def _write_cache(self, tmp: Path) -> None:

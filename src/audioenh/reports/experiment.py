@@ -173,19 +173,18 @@ def run_experiment(
             curves[arch][variant] = run.records()
             model, checkpoint = run.load_model(torch_device)
             sample_rate = int(checkpoint["sample_rate"])
-            for spec, seen in ((SEEN, True), (UNSEEN, False)):
-                result = run.cached_result(
-                    f"test/{spec}/{metric_key}",
-                    lambda spec=spec, model=model, sr=sample_rate: evaluate_songs(
-                        model,
-                        corpus.test,
-                        spec,
-                        metric_list,
-                        device=torch_device,
-                        sample_rate=sr,
-                        chunk=preset.infer_chunk,
+
+            def scores(key: str, songs, spec: str, model=model, run=run, sr=sample_rate) -> dict[str, Any]:
+                """Mean metrics of ``model`` on ``songs`` degraded by ``spec``, cached by the run."""
+                return run.cached_result(
+                    f"{key}/{metric_key}",
+                    lambda: evaluate_songs(
+                        model, songs, spec, metric_list, device=torch_device, sample_rate=sr, chunk=preset.infer_chunk
                     ),
                 )
+
+            for spec, seen in ((SEEN, True), (UNSEEN, False)):
+                result = scores(f"test/{spec}", corpus.test, spec)
                 rows.append(
                     {
                         "arch": arch,
@@ -206,18 +205,7 @@ def run_experiment(
             if variant == "baseline":
                 train_songs = corpus.train[: preset.overfit_train_songs] if preset.overfit_train_songs else corpus.train
                 for split, songs in (("train", train_songs), ("test", corpus.test)):
-                    result = run.cached_result(
-                        f"{split}/{SEEN}/{len(songs)}/{metric_key}",
-                        lambda songs=songs, model=model, sr=sample_rate: evaluate_songs(
-                            model,
-                            songs,
-                            SEEN,
-                            metric_list,
-                            device=torch_device,
-                            sample_rate=sr,
-                            chunk=preset.infer_chunk,
-                        ),
-                    )
+                    result = scores(f"{split}/{SEEN}/{len(songs)}", songs, SEEN)
                     sample_overfitting.append(
                         {
                             "arch": arch,

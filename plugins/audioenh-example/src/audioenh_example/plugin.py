@@ -202,3 +202,19 @@ def register_architectures(register: Register) -> None:
 @hookimpl
 def register_metrics(register: Register) -> None:
     register("example-peak-error", PeakError)
+
+
+def _resolve_example_conv(**arguments):
+    """Every argument of ``example_conv`` written out: the preset's values replace the ``None`` ones.
+
+    audioenh calls a factory's ``resolve_arguments`` (when it has one) to store the fully resolved
+    architecture in checkpoints, so that saved models still load if ``PRESETS`` changes later.
+    """
+    resolved = dict(arguments)
+    for key, value in PRESETS[arguments["preset"]].items():
+        if resolved.get(key) is None:
+            resolved[key] = value
+    return resolved
+
+
+example_conv.resolve_arguments = _resolve_example_conv
