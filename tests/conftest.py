@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("AUDIOENH_NO_PLUGINS", "1")
+# Tests never write into the user's cache (corpora, resampled and degraded songs go here).
+os.environ.setdefault("AUDIOENH_CACHE", tempfile.mkdtemp(prefix="audioenh-test-cache-"))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -56,10 +56,13 @@ def test_context_samples():
     assert f.context_samples(48000) != f.context_samples(SR) and f.context_samples(SR) == ctx["cheby1:6"]
 
 
+@pytest.mark.parametrize("whole_songs", [True, False], ids=["cached-whole-song", "context"])
 @pytest.mark.parametrize("spec", KEY_FILTERS)
-def test_chunks_equal_whole_file_filtering(long_song, spec):
-    """The reference code filtered chunks in isolation; with context, chunks match whole-song filtering."""
-    ds = TrainingChunks([long_song], [spec], chunk=CHUNK, seed=3)
+def test_chunks_equal_whole_file_filtering(long_song, spec, whole_songs):
+    """The reference code filtered chunks in isolation; cut from the cached whole degraded song, or
+    degraded with context, chunks match whole-song filtering."""
+    ds = TrainingChunks([long_song], [spec], chunk=CHUNK, seed=3, cache_whole_songs=whole_songs)
+    assert bool(ds.whole_song_specs) == whole_songs
     (context,) = ds.contexts
     whole_in = long_song.read()
     whole = degradations().create(spec)(whole_in, SR)
@@ -73,6 +76,8 @@ def test_chunks_equal_whole_file_filtering(long_song, spec):
         assert degraded.shape == target.shape == (2, CHUNK) and degraded.dtype == np.float32
         np.testing.assert_array_equal(target, whole_in[:, off : off + CHUNK])
         assert np.max(np.abs(degraded - whole[:, off : off + CHUNK])) < 1e-6, (spec, off)
+        if whole_songs:  # exactly the samples a test sees
+            np.testing.assert_array_equal(degraded, whole[:, off : off + CHUNK].astype(np.float32))
         naive = degradations().create(spec)(target, SR)  # the reference code: filtfilt on the chunk alone
         naive_errors.append(np.max(np.abs(naive - whole[:, off : off + CHUNK])))
     assert min(naive_errors[1:-1]) > 1e-3  # 1000x worse away from the file's own edges
@@ -82,6 +87,30 @@ def test_chunks_equal_whole_file_filtering(long_song, spec):
         assert info.song == "long" and info.degradation == spec and info.context == context
         np.testing.assert_array_equal(target.numpy(), whole_in[:, info.offset : info.offset + CHUNK])
         assert torch.max(torch.abs(degraded - torch.from_numpy(whole[:, info.offset : info.offset + CHUNK]))) < 1e-6
+
+
+def test_whole_song_cache_is_made_once_and_only_for_fixed_degradations(songs, monkeypatch):
+    from audioenh.data.degraded import degraded_path
+
+    specs = ["cheby1:6", "cheby1:order=4..8", "noise:snr=30", "ellip:12"]
+    ds = TrainingChunks(songs[:2], specs, chunk=2048, seed=1)
+    assert ds.whole_song_specs == {
+        0: "cheby1:order=6,cutoff=11025.0,rp=0.05",
+        3: "ellip:order=12,cutoff=11025.0,rp=0.05,rs=20.0",
+    }
+    ds.chunk_at(1, 100, 0)
+    path = degraded_path(songs[1], ds.whole_song_specs[0])
+    assert path.parent == songs[1].cache_dir / "degraded" and path.is_file()
+    stamp = path.stat().st_mtime_ns
+    again = TrainingChunks(songs[:2], specs, chunk=2048, seed=1)
+    np.testing.assert_array_equal(again.chunk_at(1, 100, 0)[0], ds.chunk_at(1, 100, 0)[0])
+    assert path.stat().st_mtime_ns == stamp  # reused, not remade
+    assert not list(path.parent.glob("*.part"))
+    monkeypatch.setenv("AUDIOENH_DEGRADED_CACHE_GB", "0")
+    assert TrainingChunks(songs[:2], specs, chunk=2048).whole_song_specs == {}  # over budget: chunk by chunk
+    per_spec_gb = sum(s.frames_at_rate * 8 for s in songs[:2]) / 1e9
+    monkeypatch.setenv("AUDIOENH_DEGRADED_CACHE_GB", str(per_spec_gb * 1.5))
+    assert list(TrainingChunks(songs[:2], specs, chunk=2048).whole_song_specs) == [0]
 
 
 def test_short_song_is_zero_padded(songs):

@@ -2,10 +2,13 @@
 
 The reference code of Sulun & Davies filtered every 8192-sample training chunk on its own,
 so filtfilt's start-up transients and edge padding shaped the training inputs, while test
-songs were filtered whole: training and test inputs differed. Here each chunk is read with
-:meth:`~audioenh.degradations.Degradation.context_samples` of real signal on each side
-(clipped at the song's ends, where whole-song filtering sees the same edge), degraded, and
-cropped back, so it equals the same samples of the whole-song degradation to float rounding.
+songs were filtered whole: training and test inputs differed. Here a chunk of a fixed
+degradation (no ranges, nothing random) is cut from the whole song degraded once and cached
+(:mod:`audioenh.data.degraded`): exactly the samples a test sees. Other chunks (ranges, random
+degradations, or a cache over its disk budget) are read with
+:meth:`~audioenh.degradations.Degradation.context_samples` of real signal on each side (clipped
+at the song's ends, where whole-song filtering sees the same edge), degraded, and cropped back,
+so they equal the same samples of the whole-song degradation to float rounding.
 
 Chunk ``index`` is a pure function of ``(seed, index)`` (``numpy.random.default_rng([seed, index])``),
 never of global random state or of which worker made it: results are the same for any number
@@ -21,8 +24,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..degradations.chain import ConcreteChain, DegradationSampler
+from ..degradations.chain import ConcreteChain, DegradationSampler, resolve_degradations
 from .corpus import SAMPLE_RATE, Song
+from .degraded import cache_budget_bytes, degraded_song, song_bytes
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class TrainingChunks(Dataset):
         seed: int = 0,
         sample_rate: int = SAMPLE_RATE,
         length: int = 2**62,
+        cache_whole_songs: bool | None = None,
     ):
         self.songs = list(songs)
         self.specs = [str(s) for s in degradations]
@@ -76,6 +81,24 @@ class TrainingChunks(Dataset):
         self.samplers = [DegradationSampler(spec, self.sample_rate) for spec in self.specs]
         for sampler in self.samplers:
             sampler.check()
+        self.whole_song_specs = self._whole_song_specs(cache_whole_songs)
+
+    def _whole_song_specs(self, wanted: bool | None) -> dict[int, str]:
+        """``{spec index: canonical spec}`` of the degradations whose chunks are cut from cached whole
+        songs: fixed ones (no ranges, nothing random), while they fit :func:`cache_budget_bytes`
+        (``wanted=None``); all fixed ones (``True``); none (``False``)."""
+        if wanted is False:
+            return {}
+        fixed = {
+            i: resolve_degradations([spec], self.sample_rate)[0].canonical
+            for i, (spec, sampler) in enumerate(zip(self.specs, self.samplers))
+            if not sampler.random and not any(getattr(m, "random", False) for m in self.degradation(i).members)
+        }
+        if wanted is None:
+            per_spec = sum(song_bytes(s) for s in self.songs)
+            fits = max(0, cache_budget_bytes() // max(per_spec, 1))
+            fixed = dict(list(fixed.items())[:fits])
+        return fixed
 
     def degradation(self, i: int) -> ConcreteChain:
         """The degradation chain of spec ``i`` (specs with ranges: drawn with a fixed generator)."""
@@ -124,21 +147,28 @@ class TrainingChunks(Dataset):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The chunk of ``songs[song]`` starting at ``offset`` (44.1 kHz samples), degraded by ``specs[degradation]``.
 
-        ``concrete`` is the drawn chain text for specs with ranges. Reads the chain's context more
-        on each side (clipped to the song), degrades, crops back.
+        ``concrete`` is the drawn chain text for specs with ranges. Fixed degradations are cut from
+        the cached whole degraded song; others read the chain's context more on each side (clipped
+        to the song), degrade, and crop back.
         """
         d = int(degradation)
         chain = self.samplers[d].build(concrete) if concrete is not None else self.degradation(d)
         total = self._lengths[int(song)]
         offset = min(max(int(offset), 0), max(total - self.chunk, 0))
-        context = chain.context
-        start = max(0, offset - context)
-        stop = min(total, offset + self.chunk + context)
-        span = self.songs[int(song)].read(start, stop)
-        degraded = chain(span, self.sample_rate, rng if rng is not None else np.random.default_rng(0))
-        lo = offset - start
-        target = span[:, lo : lo + self.chunk]
-        degraded = degraded[:, lo : lo + self.chunk]
+        if d in self.whole_song_specs:
+            source = self.songs[int(song)]
+            whole = degraded_song(source, self.whole_song_specs[d], chain)
+            target = source.read(offset, offset + self.chunk)
+            degraded = np.asarray(whole[offset : offset + self.chunk]).T
+        else:
+            context = chain.context
+            start = max(0, offset - context)
+            stop = min(total, offset + self.chunk + context)
+            span = self.songs[int(song)].read(start, stop)
+            degraded = chain(span, self.sample_rate, rng if rng is not None else np.random.default_rng(0))
+            lo = offset - start
+            target = span[:, lo : lo + self.chunk]
+            degraded = degraded[:, lo : lo + self.chunk]
         if target.shape[1] < self.chunk:
             pad = ((0, 0), (0, self.chunk - target.shape[1]))
             target, degraded = np.pad(target, pad), np.pad(degraded, pad)
