@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import soundfile as sf
 
 from ...cache import cache_subdir
 from ...errors import AudioenhError
-from ...fileio import atomic_path
+from ...fileio import atomic_path, write_json
 from .song import GENERATOR_VERSION, SAMPLE_RATE, generate_song
 
 
@@ -78,7 +77,7 @@ def write_corpus(out_dir, songs: int = 24, seconds: float = 16.0, seed: int = 0,
         for i, rel in enumerate(bar):
             audio = generate_song(song_seed(seed, i), seconds, SAMPLE_RATE)
             sf.write(tmp / rel, audio.T, SAMPLE_RATE, format="FLAC", subtype="PCM_24")
-        (tmp / "corpus.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        write_json(tmp / "corpus.json", manifest)
     return manifest
 
 
