@@ -6,7 +6,13 @@ import os
 import tempfile
 
 os.environ.setdefault("AUDIOENH_NO_PLUGINS", "1")
-# Tests never write into the user's cache (corpora, resampled and degraded songs go here).
+# Tests never write into the user's cache (corpora, resampled and degraded songs go here); VGGish
+# weights already fetched into it are still used.
+_user_vggish = os.path.join(
+    os.environ.get("AUDIOENH_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "audioenh")), "vggish.pth"
+)
+if os.path.isfile(_user_vggish):
+    os.environ.setdefault("AUDIOENH_VGGISH_WEIGHTS", _user_vggish)
 os.environ.setdefault("AUDIOENH_CACHE", tempfile.mkdtemp(prefix="audioenh-test-cache-"))
 
 import numpy as np  # noqa: E402

@@ -152,6 +152,18 @@ def test_architecture_blockwise_inference_equals_whole(name):
     blocks = enhance_array(model, x, chunk=3 * multiple + 1, context=2048, batch_size=3)
     assert blocks.shape == x.shape
     np.testing.assert_allclose(blocks, whole, rtol=0, atol=1e-5)
+    # the default context is the receptive field: just enough
+    np.testing.assert_allclose(enhance_array(model, x, chunk=3 * multiple + 1), whole, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_architecture_receptive_field_covers_what_reaches_an_output(name):
+    from audioenh.architectures.receptive import measure_receptive_field, receptive_field
+
+    torch.manual_seed(0)
+    model = plugins.architectures().create(f"{name}:preset=tiny")
+    measured = measure_receptive_field(model)
+    assert 0 < measured <= receptive_field(model) <= 2 * measured + 2 * getattr(model, "length_multiple", 1)
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)

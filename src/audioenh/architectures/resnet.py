@@ -58,6 +58,7 @@ class ResNet(nn.Module):
         audio_channels = positive_int("audio_channels", audio_channels)
         dropout = dropout_rate(dropout)
         self.audio_channels = audio_channels
+        self.kernel = kernel
         self.head = same_conv(audio_channels, width, kernel)
         self.blocks = nn.Sequential(
             *[ResidualBlock(width, kernel, batchnorm, dropout, float(residual_scale)) for _ in range(blocks)]
@@ -66,6 +67,11 @@ class ResNet(nn.Module):
         init_normal(self)
 
     length_multiple = 1
+
+    @property
+    def receptive_field(self) -> int:
+        """Samples on each side of an output sample that reach it: (kernel - 1) / 2 per conv."""
+        return (self.kernel - 1) // 2 * (1 + 2 * len(self.blocks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.tail(self.blocks(self.head(x)))

@@ -96,6 +96,12 @@ class UNet(nn.Module):
             self.up.append(nn.Sequential(*layers))
             y_ch = target
         init_normal(self)
+        # Receptive field, samples each side: a conv of kernel k on features at stride s (input samples
+        # per feature step) adds (k - 1) / 2 * s; plus one length_multiple for the strided phase.
+        field = sum((k - 1) // 2 * 2**i for i, k in enumerate(kernels))  # down path
+        field += (b_k - 1) // 2 * (2**depth + 2 ** (depth + 1))  # bottleneck
+        field += sum((up_k - 1) // 2 * 2 ** (level + 1) for level, up_k in enumerate([final_kernel, *kernels[:-1]]))
+        self.receptive_field = field + 2 ** (depth + 1)
 
     @property
     def length_multiple(self) -> int:

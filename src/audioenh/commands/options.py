@@ -139,12 +139,12 @@ def block_option(*, legacy_chunk: bool = True) -> Callable:
 
 
 def context_option(f: Callable) -> Callable:
-    """``--context``: samples of real signal on each side of an inference block."""
+    """``--context``: samples of real signal on each side of an inference block (default: the network's
+    receptive field)."""
     return click.option(
         "--context",
         type=click.IntRange(min=0),
         default=DEFAULT_CONTEXT,
-        show_default=True,
         help="Samples of real signal on each side of a block; blocks join seamlessly when it covers the "
-        "network's receptive field.",
+        "network's receptive field.  [default: the network's receptive field, e.g. 93 for resnet, 744 for unet]",
     )(f)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 DEFAULT_CHUNK = 32768  # samples kept per block
-DEFAULT_CONTEXT = 4096  # samples of context on each side
+DEFAULT_CONTEXT: int | None = None  # samples of context on each side; None: the network's receptive field
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -42,8 +42,14 @@ def select_device(name: str = "auto") -> torch.device:
         raise AudioenhError(f"unknown device {name!r}; use auto, cpu or cuda") from None
 
 
-def block_geometry(model: torch.nn.Module, chunk: int, context: int) -> tuple[int, int]:
-    """``chunk`` and ``context`` rounded up to multiples of the model's ``length_multiple``."""
+def block_geometry(model: torch.nn.Module, chunk: int, context: int | None) -> tuple[int, int]:
+    """``chunk`` and ``context`` rounded up to multiples of the model's ``length_multiple``;
+    ``context=None`` is the model's receptive field (:func:`~audioenh.architectures.receptive.receptive_field`),
+    the least that joins blocks without seams."""
+    if context is None:
+        from ..architectures.receptive import receptive_field
+
+        context = receptive_field(model)
     multiple = int(getattr(model, "length_multiple", 1) or 1)
     return _round_up(max(chunk, 1), multiple), _round_up(max(context, 0), multiple)
 
@@ -113,7 +119,7 @@ def enhance_array(
     audio: np.ndarray,
     *,
     chunk: int = DEFAULT_CHUNK,
-    context: int = DEFAULT_CONTEXT,
+    context: int | None = DEFAULT_CONTEXT,
     batch_size: int = 4,
     device: torch.device | str | None = None,
     progress=None,

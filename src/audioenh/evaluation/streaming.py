@@ -134,7 +134,7 @@ def enhance_file(
     keep_rate: bool = False,
     subtype: str | None = None,
     chunk: int = DEFAULT_CHUNK,
-    context: int = DEFAULT_CONTEXT,
+    context: int | None = DEFAULT_CONTEXT,
     batch_size: int = 4,
     device: torch.device | str | None = None,
     progress: bool = True,

@@ -32,7 +32,7 @@ def evaluate_songs(
     device: torch.device,
     sample_rate: int = 44100,
     chunk: int = DEFAULT_CHUNK,
-    context: int = DEFAULT_CONTEXT,
+    context: int | None = DEFAULT_CONTEXT,
     on_song: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Per-song and mean metrics for one degradation: ``{"degradation", "songs", "mean"}``."""
