@@ -26,7 +26,7 @@ from audioenh.plugins import architectures
 from .conftest import SR, music_like
 
 ARCH = "resnet:preset=tiny"
-SMALL = ["--block", "256", "--context", "64", "--batch-size", "3"]
+SMALL = ["--block", "256", "--context", "64", "--batch-size", "3", "--precision", "fp32"]
 
 
 def tiny_model(seed: int = 0, bias: float | None = None) -> torch.nn.Module:
@@ -252,7 +252,7 @@ def test_failing_writes_leave_no_temporary_file(tmp_path, monkeypatch, umask_022
     for p in (dst, other):
         p.write_bytes(b"old output")
 
-    def broken(model, blocks, device):
+    def broken(model, blocks, device, precision="fp32"):
         raise RuntimeError("the model broke")
 
     monkeypatch.setattr(streaming, "enhance_blocks", broken)
@@ -343,7 +343,7 @@ def test_interrupt_leaves_nothing(tmp_path, monkeypatch):
     sf.write(src, signal(20000), SR, subtype="FLOAT")
     calls = []
 
-    def interrupted(model, blocks, device):
+    def interrupted(model, blocks, device, precision="fp32"):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt

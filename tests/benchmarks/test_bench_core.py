@@ -69,3 +69,50 @@ def test_training_batch_16x2048(benchmark, train_songs, spec, whole_songs):
 
     out = benchmark(batch)
     assert len(out) == 16 and out[0][0].shape == (2, 2048)
+
+
+def _degradation_names():
+    from audioenh import plugins as p
+
+    p.reset()
+    names = p.degradations().names()
+    p.reset()
+    return names
+
+
+@pytest.mark.parametrize("name", _degradation_names())
+def test_every_degradation_ten_seconds_stereo(benchmark, ten_seconds, name):
+    """Each registered degradation (its example spec, else its bare name) on 10 s of stereo audio."""
+    entry = plugins.degradations().get(name)
+    degrade = plugins.degradations().create(getattr(entry.factory, "example", "") or name)
+    out = benchmark(degrade, ten_seconds, 44100, np.random.default_rng(0))
+    assert out.shape == ten_seconds.shape
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize(
+    "spec",
+    ["resnet:width=16,blocks=6,kernel=7", "unet:width=8,depth=4,kernel=33,max_channels=32"],
+    ids=["resnet", "unet"],
+)
+def test_quick_preset_training_step(benchmark, spec, precision):
+    """One Adam step of the quick preset's models on 16 x 2 x 2048, as ``audioenh benchmark`` times it."""
+    from audioenh.benchmark import bare_step_rate
+
+    torch.manual_seed(0)
+    model = plugins.architectures().create(spec)
+    rate = benchmark.pedantic(
+        bare_step_rate, args=(model, torch.device("cpu"), precision, 16, 2048, 1.0), rounds=3, iterations=1
+    )
+    assert rate > 0
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("spec", ["resnet:preset=small", "unet:preset=small"])
+def test_runtime_rate_small_models(benchmark, spec, precision):
+    """Seconds of compute per second of audio through enhance's model path (``audioenh benchmark``'s runtime rate)."""
+    from audioenh.benchmark import inference_rate
+
+    model = plugins.architectures().create(spec).eval()
+    rate = benchmark.pedantic(inference_rate, args=(model, torch.device("cpu"), precision, 2.0), rounds=2, iterations=1)
+    assert rate > 0

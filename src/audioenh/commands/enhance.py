@@ -9,7 +9,16 @@ import click
 from ..audio_io import output_format, same_file
 from ..errors import AudioenhError
 from ..evaluation.streaming import check_input, enhance_file
-from .options import block_option, context_option, device_option, one_line_errors, output_option, quiet_option
+from ..precision import resolve_precision
+from .options import (
+    block_option,
+    context_option,
+    device_option,
+    one_line_errors,
+    output_option,
+    precision_option,
+    quiet_option,
+)
 
 
 def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Path]]:
@@ -57,6 +66,7 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
     help="Write 16- or 24-bit PCM, clipped to [-1, 1]. Default: 24-bit where the format has it.",
 )
 @device_option
+@precision_option
 @block_option()
 @context_option
 @click.option(
@@ -76,6 +86,7 @@ def enhance(
     as_float: bool,
     bits: str | None,
     device: str,
+    precision: str,
     block: int,
     context: int,
     batch_size: int,
@@ -99,10 +110,14 @@ def enhance(
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
       audioenh enhance model.pt a.wav b.wav -o enhanced/ --keep-rate --float
     """
-    _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, block, context, batch_size, quiet)
+    _enhance(
+        checkpoint, inputs, output, keep_rate, as_float, bits, device, precision, block, context, batch_size, quiet
+    )
 
 
-def _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, block, context, batch_size, quiet):
+def _enhance(
+    checkpoint, inputs, output, keep_rate, as_float, bits, device, precision, block, context, batch_size, quiet
+):
     from ..checkpoint import load_model
     from ..evaluation.inference import select_device
 
@@ -115,6 +130,7 @@ def _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, bloc
         check_input(src)
         output_format(dst, subtype)
     model, ckpt = load_model(checkpoint, torch_device)
+    precision = resolve_precision(precision, torch_device, ckpt["arch"])
     if len(pairs) > 1:
         output.mkdir(parents=True, exist_ok=True)
     for src, dst in pairs:
@@ -129,6 +145,7 @@ def _enhance(checkpoint, inputs, output, keep_rate, as_float, bits, device, bloc
             context=context,
             batch_size=batch_size,
             device=torch_device,
+            precision=precision,
             progress=not quiet,
             verbose=not quiet,
         )

@@ -3,7 +3,7 @@ one-line errors, and JSON output.
 
 Options taken by more than one command are defined here only, so that they cannot drift:
 ``--device``, ``-q/--quiet``, ``-o/--output``, ``--block``/``--context`` (inference blocks),
-``--seed``, ``--data``, ``--json``. Renamed spellings keep working, with a note on stderr
+``--seed``, ``--data``, ``--json``, ``--precision``. Renamed spellings keep working, with a note on stderr
 (:func:`deprecated_alias`); docs/cli.md lists them.
 """
 
@@ -19,6 +19,7 @@ import click
 from ..errors import AudioenhError
 from ..evaluation.inference import DEFAULT_CHUNK, DEFAULT_CONTEXT
 from ..fileio import dumps_json
+from ..precision import PRECISIONS
 
 
 def echo_json(data: Any) -> None:
@@ -70,6 +71,18 @@ def device_option(f: Callable) -> Callable:
         show_default=True,
         metavar="DEVICE",
         help="Where the network runs: auto (a CUDA GPU when PyTorch sees one, else the CPU), cpu, cuda or cuda:N.",
+    )(f)
+
+
+def precision_option(f: Callable) -> Callable:
+    """``--precision``: the network's arithmetic (:mod:`audioenh.precision`)."""
+    return click.option(
+        "--precision",
+        type=click.Choice(list(PRECISIONS)),
+        default="auto",
+        show_default=True,
+        help="Arithmetic of the network: fp32, bf16 or fp16 autocast. auto: bf16 where measured faster and as "
+        "accurate (the U-Net on CPUs with AMX or AVX-512 BF16), else fp32 (docs/performance.md).",
     )(f)
 
 

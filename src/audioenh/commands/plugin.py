@@ -5,6 +5,7 @@ from ..hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli):
+    from .benchmark import benchmark
     from .data import data
     from .degrade import degrade
     from .enhance import enhance
@@ -27,5 +28,6 @@ def register_commands(cli):
         enhance,
         generalization_report,
         weights,
+        benchmark,
     ):
         cli.add_command(command)

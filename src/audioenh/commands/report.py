@@ -7,7 +7,7 @@ import click
 from ..reports import render
 from ..reports.experiment import DEFAULT_METRICS, run_experiment
 from ..reports.presets import PRESETS
-from .options import data_option, device_option, one_line_errors, output_option, quiet_option
+from .options import data_option, device_option, one_line_errors, output_option, precision_option, quiet_option
 
 
 @click.command("generalization-report")
@@ -32,10 +32,11 @@ from .options import data_option, device_option, one_line_errors, output_option,
     "reported as unavailable, with the reason, and the others still run.",
 )
 @device_option
+@precision_option
 @output_option("Report folder; re-running resumes unfinished runs and reuses finished ones.", file_okay=False)
 @quiet_option
 @one_line_errors
-def generalization_report(preset, data, metric_specs, device, output, quiet):
+def generalization_report(preset, data, metric_specs, device, precision, output, quiet):
     """Train {U-Net, ResNet} x {baseline, DA, BN, DO}, test on the seen and unseen filters, and report.
 
     Writes DIR/report.md, DIR/report.html (self-contained), DIR/report.json and the figures
@@ -48,7 +49,14 @@ def generalization_report(preset, data, metric_specs, device, output, quiet):
             click.echo(message, err=True)
 
     experiment = run_experiment(
-        PRESETS[preset], output, list(data) or None, device, metric_specs=metric_specs, progress=not quiet, echo=echo
+        PRESETS[preset],
+        output,
+        list(data) or None,
+        device,
+        precision=precision,
+        metric_specs=metric_specs,
+        progress=not quiet,
+        echo=echo,
     )
     report = render.write_report(output, experiment)
     click.echo(render.finding_text(report).replace("**", ""))

@@ -16,6 +16,7 @@ from ..evaluation.inference import select_device
 from ..evaluation.testing import evaluate_songs
 from ..fileio import atomic_open
 from ..plugins import metrics
+from ..precision import resolve_precision
 from .options import (
     block_option,
     context_option,
@@ -26,6 +27,7 @@ from .options import (
     echo_json,
     json_option,
     one_line_errors,
+    precision_option,
     quiet_option,
 )
 
@@ -66,6 +68,7 @@ def write_csv(path: Path, results: list[dict]) -> None:
     help="Metric spec; repeat for several.",
 )
 @device_option
+@precision_option
 @block_option()
 @context_option
 @json_option("Print JSON: one object per degradation (an array when several).")
@@ -78,7 +81,9 @@ def write_csv(path: Path, results: list[dict]) -> None:
 @deprecated_alias("--out", "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path))
 @quiet_option
 @one_line_errors
-def test(checkpoint_path, specs, data, split, metric_specs, device, block, context, as_json, csv_path, quiet):
+def test(
+    checkpoint_path, specs, data, split, metric_specs, device, precision, block, context, as_json, csv_path, quiet
+):
     """Degrade whole songs, enhance them and score input and output against the originals.
 
     Songs are processed block-wise with context on both sides (no seams, every sample kept);
@@ -90,6 +95,7 @@ def test(checkpoint_path, specs, data, split, metric_specs, device, block, conte
     path = resolve_checkpoint(checkpoint_path)
     torch_device = select_device(device)
     model, checkpoint = load_model(path, torch_device)
+    precision = resolve_precision(precision, torch_device, checkpoint["arch"])
     data_specs = list(data) or list(checkpoint.get("config", {}).get("data", []) or ["builtin"])
     corpus = resolve_corpus(data_specs, echo=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)))
     songs = corpus.split(split)
@@ -107,6 +113,7 @@ def test(checkpoint_path, specs, data, split, metric_specs, device, block, conte
                 sample_rate=int(checkpoint["sample_rate"]),
                 chunk=block,
                 context=context,
+                precision=precision,
                 on_song=lambda _name: bar.update(1),
             )
             results.append(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from ..degradations.chain import resolve_degradations
+from ..evaluation.inference import select_device
 from ..plugins import architectures
+from ..precision import resolve_precision
 from ..spec import format_spec, parse_spec
 from ..training.config import TrainConfig, default_workers, fixed_settings
+from ..training.distributed import from_environment
 from ..training.loop import train as run_training
 from ..training.run import Run
 from .options import (
@@ -17,6 +20,7 @@ from .options import (
     device_option,
     one_line_errors,
     output_option,
+    precision_option,
     quiet_option,
     seed_option,
 )
@@ -98,6 +102,7 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
 )
 @block_option(legacy_chunk=False)
 @device_option
+@precision_option
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
@@ -125,6 +130,7 @@ def train(
     val_seconds,
     block,
     device,
+    precision,
     workers,
     seed,
     resume,
@@ -176,13 +182,14 @@ def train(
             val_seconds=val_seconds,
             infer_chunk=block,
             device=device,
+            precision=resolve_precision(precision, select_device(device), arch),
             workers=default_workers() if workers is None else workers,
             seed=seed,
         ).resolve()
     last = run_training(
         config, output, resume=resume, overrides=overrides, progress=not quiet, echo=lambda m: click.echo(m, err=True)
     )
-    if last:
+    if last and from_environment().is_main:
         seen = last["val"]["seen"]
         click.echo(
             f"iteration {last['iteration']}: loss {last['loss']:.3e}, validation SNR (seen) "

@@ -183,28 +183,44 @@ class TrainingChunks(Dataset):
 
 
 class _IterationBatches(Sampler):
-    """Batches of dataset indices: iteration ``i`` is ``[i*batch_size, (i+1)*batch_size)``, forever."""
+    """Batches of dataset indices, forever: iteration ``i`` of process ``rank`` (of ``world_size``)
+    is ``[(i*world_size + rank) * batch_size, ... + batch_size)``; one process gets
+    ``[i*batch_size, (i+1)*batch_size)``."""
 
-    def __init__(self, batch_size: int, start_iteration: int):
+    def __init__(self, batch_size: int, start_iteration: int, rank: int = 0, world_size: int = 1):
         self.batch_size = batch_size
         self.start_iteration = start_iteration
+        self.rank = rank
+        self.world_size = world_size
 
     def __iter__(self) -> Iterator[list[int]]:
         i = self.start_iteration
         while True:
-            yield list(range(i * self.batch_size, (i + 1) * self.batch_size))
+            first = (i * self.world_size + self.rank) * self.batch_size
+            yield list(range(first, first + self.batch_size))
             i += 1
 
 
 def batches(
-    dataset: Dataset, batch_size: int, start_iteration: int = 0, workers: int = 0
+    dataset: Dataset,
+    batch_size: int,
+    start_iteration: int = 0,
+    workers: int = 0,
+    *,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
     """Yield ``(iteration, degraded, target)`` batches forever, from ``start_iteration`` on.
 
     Iteration ``i`` holds dataset indices ``i*batch_size ... i*batch_size + batch_size - 1``, so
     resuming at ``start_iteration=k`` yields exactly what an uninterrupted run yields from ``k``.
     Chunks are made (and degraded) in ``workers`` DataLoader worker processes (0: in this process).
+    With several training processes, process ``rank`` of ``world_size`` gets its own slice of every
+    iteration's ``world_size * batch_size`` examples (distinct data per process, still a pure
+    function of the iteration).
     """
+    if not 0 <= int(rank) < int(world_size):
+        raise ValueError(f"rank must be in [0, world_size); got rank {rank!r}, world_size {world_size!r}")
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size!r}")
     if int(start_iteration) < 0:
@@ -214,7 +230,7 @@ def batches(
     workers = int(workers)
     loader = DataLoader(
         dataset,
-        batch_sampler=_IterationBatches(int(batch_size), int(start_iteration)),
+        batch_sampler=_IterationBatches(int(batch_size), int(start_iteration), int(rank), int(world_size)),
         num_workers=workers,
         persistent_workers=workers > 0,
         pin_memory=False,

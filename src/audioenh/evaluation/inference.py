@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from ..precision import autocast
+
 DEFAULT_CHUNK = 32768  # samples kept per block
 DEFAULT_CONTEXT: int | None = None  # samples of context on each side; None: the network's receptive field
 
@@ -55,10 +57,15 @@ def block_geometry(model: torch.nn.Module, chunk: int, context: int | None) -> t
 
 
 @torch.no_grad()
-def enhance_blocks(model: torch.nn.Module, blocks: np.ndarray, device: torch.device) -> np.ndarray:
-    """Run (batch, channels, samples) float32 blocks through the model."""
+def enhance_blocks(
+    model: torch.nn.Module, blocks: np.ndarray, device: torch.device, precision: str = "fp32"
+) -> np.ndarray:
+    """Run (batch, channels, samples) float32 blocks through the model in ``precision``
+    (:mod:`audioenh.precision`); returns float32."""
     x = torch.from_numpy(np.ascontiguousarray(blocks, dtype=np.float32)).to(device)
-    return model(x).float().cpu().numpy()
+    with autocast(precision, device):
+        y = model(x)
+    return y.float().cpu().numpy()
 
 
 def overlap_save(
@@ -122,6 +129,7 @@ def enhance_array(
     context: int | None = DEFAULT_CONTEXT,
     batch_size: int = 4,
     device: torch.device | str | None = None,
+    precision: str = "fp32",
     progress=None,
 ) -> np.ndarray:
     """Enhance (channels, samples) audio; returns float32 of exactly the same shape.
@@ -142,7 +150,7 @@ def enhance_array(
     done = 0
 
     def run(blocks: np.ndarray) -> np.ndarray:
-        return enhance_blocks(model, blocks, device)
+        return enhance_blocks(model, blocks, device, precision)
 
     for piece in overlap_save([audio], run, channels, chunk, context, batch_size):
         k = piece.shape[1]

@@ -112,17 +112,27 @@ class _ModelRunner:
     """The block function given to :func:`overlap_save`: maps the file's channels onto the model's
     (same count, mono duplicated with the outputs averaged, or a mono model applied to each channel)."""
 
-    def __init__(self, model: torch.nn.Module, model_channels: int, channels: int, device: torch.device):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        model_channels: int,
+        channels: int,
+        device: torch.device,
+        precision: str = "fp32",
+    ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
+        self.precision = precision
+
+    def _run(self, blocks: np.ndarray) -> np.ndarray:
+        return enhance_blocks(self.model, blocks, self.device, self.precision)
 
     def __call__(self, blocks: np.ndarray) -> np.ndarray:  # (batch, channels, samples)
         if self.channels == self.model_channels:
-            return enhance_blocks(self.model, blocks, self.device)
+            return self._run(blocks)
         if self.channels == 1:
-            out = enhance_blocks(self.model, np.repeat(blocks, self.model_channels, axis=1), self.device)
-            return out.mean(axis=1, keepdims=True)
+            return self._run(np.repeat(blocks, self.model_channels, axis=1)).mean(axis=1, keepdims=True)
         b, c, n = blocks.shape  # mono model, stereo file: one channel per batch item
-        return enhance_blocks(self.model, blocks.reshape(b * c, 1, n), self.device).reshape(b, c, n)
+        return self._run(blocks.reshape(b * c, 1, n)).reshape(b, c, n)
 
 
 def enhance_file(
@@ -137,6 +147,7 @@ def enhance_file(
     context: int | None = DEFAULT_CONTEXT,
     batch_size: int = 4,
     device: torch.device | str | None = None,
+    precision: str = "fp32",
     progress: bool = True,
     verbose: bool = True,
     read_frames: int = READ_FRAMES,
@@ -183,7 +194,7 @@ def enhance_file(
     device = torch.device(device)
     model.eval()
     chunk, context = block_geometry(model, chunk, context)
-    run = _ModelRunner(model, model_channels, channels, device)
+    run = _ModelRunner(model, model_channels, channels, device, precision)
 
     in_rate = info.sample_rate
     out_rate = in_rate if keep_rate else model_rate

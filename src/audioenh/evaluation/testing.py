@@ -33,6 +33,7 @@ def evaluate_songs(
     sample_rate: int = 44100,
     chunk: int = DEFAULT_CHUNK,
     context: int | None = DEFAULT_CONTEXT,
+    precision: str = "fp32",
     on_song: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Per-song and mean metrics for one degradation: ``{"degradation", "songs", "mean"}``."""
@@ -43,7 +44,7 @@ def evaluate_songs(
         target = song.read()
         rng = np.random.default_rng([0, i])  # ranges and random degradations: fixed per song
         degraded, _ = sampler.degrade(target, sample_rate, rng)
-        enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device)
+        enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device, precision=precision)
         row = {
             "name": song.name,
             "input": {m: s(target, degraded, sample_rate) for m, s in scorers.items()},

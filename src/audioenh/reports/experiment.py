@@ -24,6 +24,7 @@ from ..errors import AudioenhError, SpecError, UnknownNameError
 from ..evaluation.inference import enhance_array, select_device
 from ..evaluation.testing import evaluate_songs
 from ..plugins import architectures
+from ..precision import resolve_precision
 from ..training.config import TrainConfig, default_workers
 from ..training.loop import train
 from ..training.run import Run
@@ -61,7 +62,9 @@ def run_name(arch: str, variant: str) -> str:
     return f"{arch.lower().replace('-', '')}-{variant.lower()}"
 
 
-def _config(preset: Preset, arch: str, variant: str, data: list[str], device: str) -> TrainConfig:
+def _config(
+    preset: Preset, arch: str, variant: str, data: list[str], device: str, precision: str = "auto"
+) -> TrainConfig:
     training = VARIANTS[variant][1]
     return TrainConfig(
         arch=preset.arch_spec(arch, variant),
@@ -79,21 +82,33 @@ def _config(preset: Preset, arch: str, variant: str, data: list[str], device: st
         val_seconds=preset.val_seconds,
         infer_chunk=preset.infer_chunk,
         device=device,
+        precision=resolve_precision(precision, select_device(device), preset.arch_spec(arch, variant)),
         workers=default_workers(),
         seed=0,
     ).resolve()
 
 
 def train_grid(
-    preset: Preset, out_dir: Path, data: list[str], device: str, *, progress: bool, echo: Callable[[str], None]
+    preset: Preset,
+    out_dir: Path,
+    data: list[str],
+    device: str,
+    *,
+    precision: str = "auto",
+    progress: bool,
+    echo: Callable[[str], None],
 ) -> dict[str, dict[str, Run]]:
-    """Train (or resume, or reuse) every run of the grid; returns ``{arch: {variant: run}}``."""
+    """Train (or resume, or reuse) every run of the grid; returns ``{arch: {variant: run}}``.
+
+    An existing run keeps the precision it was started with unless ``precision`` names one."""
     runs: dict[str, dict[str, Run]] = {}
     for arch in preset.archs:
         for variant in VARIANTS:
             run = Run(out_dir / "runs" / run_name(arch, variant))
-            config = _config(preset, arch, variant, data, device)
+            config = _config(preset, arch, variant, data, device, precision)
             if run.exists():
+                if precision == "auto":
+                    config.precision = run.load_config().precision
                 run.check_same_settings(config)
                 train(
                     None,
@@ -110,14 +125,16 @@ def train_grid(
     return runs
 
 
-def runtime_rate(model: torch.nn.Module, device: torch.device, seconds: float, sample_rate: int = 44100) -> float:
+def runtime_rate(
+    model: torch.nn.Module, device: torch.device, seconds: float, sample_rate: int = 44100, precision: str = "fp32"
+) -> float:
     """Seconds of compute per second of stereo audio (enhance_array on noise; one warm-up pass)."""
     audio = (np.random.default_rng(0).standard_normal((2, int(seconds * sample_rate))) * 0.1).astype(np.float32)
-    enhance_array(model, audio[:, : sample_rate // 2], device=device)
+    enhance_array(model, audio[:, : sample_rate // 2], device=device, precision=precision)
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
-    enhance_array(model, audio, device=device)
+    enhance_array(model, audio, device=device, precision=precision)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / seconds
@@ -146,6 +163,7 @@ def run_experiment(
     device: str = "auto",
     *,
     metric_specs: Sequence[str] = DEFAULT_METRICS,
+    precision: str = "auto",
     progress: bool = True,
     echo: Callable[[str], None] = print,
 ) -> Experiment:
@@ -160,7 +178,7 @@ def run_experiment(
     metric_key = ",".join(metric_list)
     corpus = resolve_corpus(data, echo=echo)
     corpus.require("train", "val", "test")
-    runs = train_grid(preset, out_dir, data, device, progress=progress, echo=echo)
+    runs = train_grid(preset, out_dir, data, device, precision=precision, progress=progress, echo=echo)
 
     unseen = resolve_degradations([UNSEEN])[0]
     excerpt_song = corpus.test[0].read()
@@ -173,13 +191,23 @@ def run_experiment(
             curves[arch][variant] = run.records()
             model, checkpoint = run.load_model(torch_device)
             sample_rate = int(checkpoint["sample_rate"])
+            run_precision = run.load_config().precision  # tested as trained
 
-            def scores(key: str, songs, spec: str, model=model, run=run, sr=sample_rate) -> dict[str, Any]:
+            def scores(
+                key: str, songs, spec: str, model=model, run=run, sr=sample_rate, pr=run_precision
+            ) -> dict[str, Any]:
                 """Mean metrics of ``model`` on ``songs`` degraded by ``spec``, cached by the run."""
                 return run.cached_result(
                     f"{key}/{metric_key}",
                     lambda: evaluate_songs(
-                        model, songs, spec, metric_list, device=torch_device, sample_rate=sr, chunk=preset.infer_chunk
+                        model,
+                        songs,
+                        spec,
+                        metric_list,
+                        device=torch_device,
+                        sample_rate=sr,
+                        chunk=preset.infer_chunk,
+                        precision=pr,
                     ),
                 )
 
@@ -200,7 +228,7 @@ def run_experiment(
                     degraded = resolve_and_apply(unseen.canonical, excerpt_song, sample_rate)
                     window = _excerpt(excerpt_song, preset.excerpt_seconds, sample_rate)
                     panels = {"target": excerpt_song[:, window], f"input ({UNSEEN})": degraded[:, window]}
-                enhanced = enhance_array(model, degraded, device=torch_device)
+                enhanced = enhance_array(model, degraded, device=torch_device, precision=run_precision)
                 panels[f"{arch} {variant}"] = enhanced[:, window]
             if variant == "baseline":
                 train_songs = corpus.train[: preset.overfit_train_songs] if preset.overfit_train_songs else corpus.train
@@ -225,8 +253,11 @@ def run_experiment(
                         "spec": checkpoint["arch"],
                         "params": params,
                         "macs": count_macs(lambda spec=spec: architectures().create(spec)),
-                        "runtime_rate": runtime_rate(model, torch_device, preset.runtime_seconds, sample_rate),
+                        "runtime_rate": runtime_rate(
+                            model, torch_device, preset.runtime_seconds, sample_rate, run_precision
+                        ),
                         "device": str(torch_device),
+                        "precision": run_precision,
                     }
                 )
     report = {

@@ -74,7 +74,7 @@ def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]
             f"{m['params']:,}",
             f"{m['macs'] / 1e9:.2f} G",
             f"{m['runtime_rate']:.4f}",
-            m["device"],
+            f"{m['device']}, {m.get('precision', 'fp32')}",
         ]
         for m in report["models"]
     ]
@@ -95,7 +95,7 @@ def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]
             t3,
         ),
         "Table IV — size and speed (MACs for one 8 × 2 × 8192 batch; runtime rate = s of compute per s of audio)": (
-            ["model", "spec", "parameters", "MACs", "runtime rate", "device"],
+            ["model", "spec", "parameters", "MACs", "runtime rate", "device, precision"],
             t4,
         ),
         "Preset settings": (["setting", "value"], t5),

@@ -57,6 +57,8 @@ class TrainConfig:
     val_seconds: float = _setting(8.0, help="validation excerpt length, seconds")
     infer_chunk: int = _setting(32768, resume=True, help="samples per block for validation inference")
     sample_rate: int = _setting(44100, help="Hz")
+    precision: str = _setting("fp32", help="fp32, bf16 or fp16 (resolved from auto when the run starts)")
+    world_size: int = _setting(1, help="training processes (torchrun); each takes batch_size examples a step")
     resolved_arch: str = _setting("", help="arch with every constructor argument written out")
     resolved_degradations: list[str] = _setting(factory=list, help="degradations in canonical form")
     resolved_unseen: list[str] = _setting(factory=list, help="unseen in canonical form")

@@ -22,6 +22,8 @@ from ..data.corpus import resolve_corpus
 from ..errors import AudioenhError
 from ..evaluation.inference import select_device
 from ..plugins import architectures
+from ..precision import autocast
+from . import distributed
 from .config import TrainConfig
 from .run import Run
 from .schedule import PlateauHalving
@@ -38,6 +40,14 @@ def _rng_state() -> dict[str, Any]:
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
+
+
+def _grad_scaler(device: torch.device, enabled: bool):
+    """Loss scaling for fp16 training (a pass-through when not ``enabled``)."""
+    try:
+        return torch.amp.GradScaler(device.type, enabled=enabled)
+    except (AttributeError, TypeError):  # torch < 2.3
+        return torch.cuda.amp.GradScaler(enabled=enabled)
 
 
 def _set_rng_state(state: dict[str, Any]) -> None:
@@ -62,17 +72,51 @@ def train(
     :func:`~audioenh.training.config.resumable_settings`).
 
     ``stop_after`` stops early after that iteration (used to simulate an interruption in tests).
+
+    Under torchrun (``WORLD_SIZE`` > 1) every process calls this; process 0 writes the run folder
+    and validates, the others train on their own share of each iteration's examples
+    (:mod:`audioenh.training.distributed`).
     """
-    run_dir = Path(run_dir)
+    place = distributed.from_environment()
+    try:
+        return _train(config, Path(run_dir), place, resume, overrides, progress, echo, stop_after)
+    finally:
+        distributed.stop(place)
+
+
+def _open_run(
+    run: Run, config: TrainConfig | None, place: distributed.Distributed, resume: bool, overrides
+) -> TrainConfig:
+    """Create or resume the run folder (process 0 only; the others read what it wrote)."""
+    if place.is_main:
+        if resume:
+            config = run.resume(overrides)
+            if config.world_size != place.world_size:
+                raise AudioenhError(
+                    f"{run.path} was trained by {config.world_size} process(es); resume it with as many "
+                    f"(torchrun --nproc-per-node {config.world_size}, or no torchrun for 1)"
+                )
+        elif config is None:
+            raise AudioenhError("no configuration for a new run")
+        else:
+            config.world_size = place.world_size
+            config = run.create(config)
+    distributed.barrier(place)
+    return config if place.is_main else run.load_config()
+
+
+def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop_after) -> dict[str, Any]:
     run = Run(run_dir)
-    if resume:
-        config = run.resume(overrides)
-    elif config is None:
-        raise AudioenhError("no configuration for a new run")
+    if (overrides or {}).get("device"):
+        wanted = overrides["device"]
+    elif config is not None:
+        wanted = config.device
     else:
-        config = run.create(config)
-    device = select_device(config.device)
-    say = echo or (lambda msg: None)
+        wanted = run.load_config().device if run.exists() else "auto"
+    device = distributed.start(place, select_device(wanted))
+    config = _open_run(run, config, place, resume, overrides)
+    say = (echo or (lambda msg: None)) if place.is_main else (lambda msg: None)
+    progress = progress and place.is_main
 
     corpus = resolve_corpus(config.data, echo=say)
     corpus.require("train", "val")
@@ -80,6 +124,7 @@ def train(
     model = architectures().create(config.resolved_arch).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
     schedule = PlateauHalving(config.lr, config.patience)
+    scaler = _grad_scaler(device, enabled=config.precision == "fp16")
     iteration = 0
 
     if resume and run.has_checkpoint():
@@ -87,12 +132,18 @@ def train(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
+        if "scaler" in state:
+            scaler.load_state_dict(state["scaler"])
         iteration = int(state["iteration"])
         _set_rng_state({k: (v.cpu() if k == "torch" else v) for k, v in state["rng"].items()})
-        run.truncate_records(iteration)
+        if place.is_main:
+            run.truncate_records(iteration)
         say(f"resuming {run_dir} from iteration {iteration}")
-    elif resume:
+    elif resume and place.is_main:
         run.truncate_records(0)
+    if place.rank > 0:  # dropout masks differ between processes; the weights are rank 0's (DDP broadcasts them)
+        torch.manual_seed(config.seed * 1_000_003 + place.rank * 7919 + iteration)
+    distributed.barrier(place)
 
     records = run.records()
     last = records[-1] if records else {}
@@ -100,19 +151,25 @@ def train(
         say(f"{run_dir} is already finished at iteration {iteration}")
         return last
 
-    validator = Validator(
-        corpus.val,
-        config.resolved_degradations,
-        dict(zip(config.unseen, config.resolved_unseen)),
-        offset_seconds=config.val_offset,
-        seconds=config.val_seconds,
-        sample_rate=config.sample_rate,
-        infer_chunk=config.infer_chunk,
+    validator = (
+        None
+        if not place.is_main
+        else Validator(
+            corpus.val,
+            config.resolved_degradations,
+            dict(zip(config.unseen, config.resolved_unseen)),
+            offset_seconds=config.val_offset,
+            seconds=config.val_seconds,
+            sample_rate=config.sample_rate,
+            infer_chunk=config.infer_chunk,
+            precision=config.precision,
+        )
     )
     dataset = TrainingChunks(
         corpus.train, config.resolved_degradations, chunk=config.chunk, seed=config.seed, sample_rate=config.sample_rate
     )
-    model.train()
+    trained = distributed.wrap(model, place, device)
+    trained.train()
     loss_sum, loss_count = 0.0, 0
     started = time.monotonic()
     bar = tqdm(
@@ -125,16 +182,24 @@ def train(
     )
     try:
         for it, degraded, target in batches(
-            dataset, config.batch_size, start_iteration=iteration, workers=config.workers
+            dataset,
+            config.batch_size,
+            start_iteration=iteration,
+            workers=config.workers,
+            rank=place.rank,
+            world_size=place.world_size,
         ):
             degraded = degraded.to(device, non_blocking=True)
             target = target.to(device, non_blocking=True)
             for group in optimizer.param_groups:
                 group["lr"] = schedule.lr
-            loss = torch.nn.functional.mse_loss(model(degraded), target)
+            with autocast(config.precision, device):
+                output = trained(degraded)
+            loss = torch.nn.functional.mse_loss(output.float(), target)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise AudioenhError(f"training diverged at iteration {it + 1} (loss {value}); try a lower --lr")
@@ -145,10 +210,16 @@ def train(
             finished = iteration >= config.iterations
             if iteration % config.record_every == 0 or finished:
                 lr_used = schedule.lr
-                mean_loss = loss_sum / loss_count
+                mean_loss = distributed.mean(loss_sum / loss_count, place, device)  # the same on every process
                 new_lr = schedule.step(mean_loss)
+                loss_sum, loss_count = 0.0, 0
+                if not place.is_main:
+                    distributed.barrier(place)  # while process 0 validates and saves
+                    if finished or (config.min_lr is not None and new_lr < config.min_lr):
+                        break
+                    continue
                 validation = validator.evaluate(model, device)
-                model.train()
+                trained.train()
                 last = {
                     "iteration": iteration,
                     "loss": mean_loss,
@@ -165,8 +236,9 @@ def train(
                     schedule=schedule.state_dict(),
                     iteration=iteration,
                     rng=_rng_state(),
+                    **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {}),
                 )
-                loss_sum, loss_count = 0.0, 0
+                distributed.barrier(place)
                 seen = validation["seen"]
                 bar.set_postfix_str(
                     f"loss {mean_loss:.2e} lr {lr_used:.1e} val {seen['output'] - seen['input']:+.2f} dB"

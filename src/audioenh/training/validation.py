@@ -46,9 +46,11 @@ class Validator:
         seconds: float = 8.0,
         sample_rate: int = 44100,
         infer_chunk: int = 32768,
+        precision: str = "fp32",
     ):
         self.sample_rate = sample_rate
         self.infer_chunk = infer_chunk
+        self.precision = precision
         self.snr = metrics().create("snr")
         self.groups: dict[str, list[_Case]] = {"seen": []}
         labels = dict(unseen) if isinstance(unseen, Mapping) else {spec: spec for spec in unseen}
@@ -74,7 +76,9 @@ class Validator:
         for group, cases in self.groups.items():
             outputs = []
             for case in cases:
-                enhanced = enhance_array(model, case.degraded, chunk=self.infer_chunk, device=device)
+                enhanced = enhance_array(
+                    model, case.degraded, chunk=self.infer_chunk, device=device, precision=self.precision
+                )
                 outputs.append(self.snr(case.target, enhanced, self.sample_rate))
             out[group] = {
                 "input": float(np.mean([c.input_snr for c in cases])),

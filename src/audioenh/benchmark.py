@@ -1,0 +1,206 @@
+"""Speed of an architecture where it runs: training steps, the real training pipeline, inference.
+
+Definitions (also in docs/performance.md):
+
+- **bare step** (it/s): one Adam step on a random (batch, 2, chunk) batch, data already on the device.
+- **pipeline** (it/s): the same step fed by the real training pipeline (``TrainingChunks`` of a
+  corpus and a degradation, DataLoader workers), as ``audioenh train`` runs it, validation excluded.
+- **runtime rate**: seconds of compute per second of 44.1 kHz stereo audio through ``enhance``'s
+  model path (``enhance_array``: blocks, context, overlap-save; no decoding or encoding). Below 1
+  is faster than real time.
+- **achieved TFLOP/s**: 2 FLOP per multiply-accumulate of :func:`~audioenh.architectures.count_macs`;
+  a training step counts 3 forward passes (forward, and a backward pass of about twice its cost).
+- **peak memory**: on CUDA the peak of allocated tensor memory; on the CPU the process's peak
+  resident set size (everything the process ever held, the model and the corpus included).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .architectures import count_macs, count_parameters
+from .evaluation.inference import enhance_array, select_device
+from .plugins import architectures
+from .precision import autocast, resolve_precision
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _peak_memory_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
+
+
+@dataclass
+class BenchmarkResult:
+    """What :func:`run_benchmark` measured (rates in it/s, runtime rate in s per s of audio)."""
+
+    arch: str
+    device: str
+    precision: str
+    batch_size: int
+    chunk: int
+    parameters: int
+    macs_per_step: float  # forward MACs of one training batch
+    bare_step_its: float
+    bare_step_tflops: float
+    runtime_rate: float
+    inference_tflops: float
+    peak_memory_bytes: int
+    pipeline_its: float | None = None
+    pipeline_degradation: str | None = None
+    pipeline_workers: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _timed_steps(step, device: torch.device, seconds: float, minimum: int) -> float:
+    """Iterations per second of ``step()`` over at least ``minimum`` calls and ``seconds``."""
+    count, start = 0, time.perf_counter()
+    while count < minimum or time.perf_counter() - start < seconds:
+        step()
+        count += 1
+    _sync(device)
+    return count / (time.perf_counter() - start)
+
+
+def bare_step_rate(
+    model: torch.nn.Module, device: torch.device, precision: str, batch_size: int, chunk: int, seconds: float
+) -> float:
+    """Adam steps per second on random data already on ``device`` (two warm-up steps first)."""
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
+    channels = int(getattr(model, "audio_channels", 2))
+    x = 0.1 * torch.randn(batch_size, channels, chunk, device=device)
+
+    def step() -> None:
+        with autocast(precision, device):
+            out = model(x)
+        loss = torch.nn.functional.mse_loss(out.float(), x)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(2):
+        step()
+    _sync(device)
+    return _timed_steps(step, device, seconds, minimum=3)
+
+
+def pipeline_rate(
+    model: torch.nn.Module,
+    device: torch.device,
+    precision: str,
+    batch_size: int,
+    chunk: int,
+    seconds: float,
+    degradation: str,
+    data: list[str],
+    workers: int,
+) -> float:
+    """Steps per second fed by the real training pipeline (``TrainingChunks`` + DataLoader workers)."""
+    from .data.chunks import TrainingChunks, batches
+    from .data.corpus import resolve_corpus
+    from .degradations.chain import resolve_degradations
+
+    corpus = resolve_corpus(data, echo=lambda _m: None).require("train")
+    specs = [d.canonical for d in resolve_degradations([degradation])]
+    dataset = TrainingChunks(corpus.train, specs, chunk=chunk, seed=0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
+    model.train()
+    stream = batches(dataset, batch_size, workers=workers)
+
+    def step() -> None:
+        _, degraded, target = next(stream)
+        degraded, target = degraded.to(device, non_blocking=True), target.to(device, non_blocking=True)
+        with autocast(precision, device):
+            out = model(degraded)
+        loss = torch.nn.functional.mse_loss(out.float(), target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(5):  # workers start, caches fill
+        step()
+    _sync(device)
+    return _timed_steps(step, device, seconds, minimum=5)
+
+
+def inference_rate(
+    model: torch.nn.Module, device: torch.device, precision: str, audio_seconds: float, sample_rate: int = 44100
+) -> float:
+    """Runtime rate: seconds of compute per second of stereo audio through ``enhance_array`` (one warm-up)."""
+    channels = int(getattr(model, "audio_channels", 2))
+    audio = (np.random.default_rng(0).standard_normal((channels, int(audio_seconds * sample_rate))) * 0.1).astype(
+        np.float32
+    )
+    enhance_array(model, audio[:, : sample_rate // 2], device=device, precision=precision)
+    _sync(device)
+    start = time.perf_counter()
+    enhance_array(model, audio, device=device, precision=precision)
+    _sync(device)
+    return (time.perf_counter() - start) / audio_seconds
+
+
+def run_benchmark(
+    arch: str,
+    *,
+    device: str = "auto",
+    precision: str = "auto",
+    batch_size: int = 8,
+    chunk: int = 8192,
+    seconds: float = 5.0,
+    audio_seconds: float = 10.0,
+    degradation: str | None = None,
+    data: list[str] | None = None,
+    workers: int = 0,
+) -> BenchmarkResult:
+    """Measure ``arch`` on ``device`` in ``precision`` (``auto`` resolved as training would)."""
+    registry = architectures()
+    registry.bind(arch)
+    torch_device = select_device(device)
+    resolved = resolve_precision(precision, torch_device, arch)
+    if torch_device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.cuda.reset_peak_memory_stats(torch_device)
+    torch.manual_seed(0)
+    model = registry.create(arch).to(torch_device)
+    macs = count_macs(lambda: registry.create(arch), batch=batch_size, samples=chunk)
+    bare = bare_step_rate(model, torch_device, resolved, batch_size, chunk, seconds)
+    pipeline = None
+    if degradation:
+        pipeline = pipeline_rate(
+            model, torch_device, resolved, batch_size, chunk, seconds, degradation, data or ["builtin"], workers
+        )
+    rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds)
+    macs_per_audio_second = macs / (batch_size * chunk) * 44100
+    return BenchmarkResult(
+        arch=arch,
+        device=str(torch_device),
+        precision=resolved,
+        batch_size=batch_size,
+        chunk=chunk,
+        parameters=count_parameters(model),
+        macs_per_step=macs,
+        bare_step_its=bare,
+        bare_step_tflops=3 * 2 * macs * bare / 1e12,
+        runtime_rate=rate,
+        inference_tflops=2 * macs_per_audio_second / rate / 1e12,
+        peak_memory_bytes=_peak_memory_bytes(torch_device),
+        pipeline_its=pipeline,
+        pipeline_degradation=degradation,
+        pipeline_workers=workers if degradation else None,
+    )

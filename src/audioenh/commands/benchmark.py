@@ -1,0 +1,93 @@
+"""``audioenh benchmark``: how fast an architecture trains and infers here."""
+
+from __future__ import annotations
+
+import click
+
+from ..training.config import default_workers
+from .options import data_option, device_option, echo_json, json_option, one_line_errors, precision_option
+
+
+@click.command("benchmark")
+@click.option(
+    "-a", "--arch", "arch", required=True, metavar="SPEC", help="Architecture spec, e.g. resnet:preset=small."
+)
+@click.option(
+    "-d",
+    "--degrade",
+    "degradation",
+    metavar="SPEC",
+    default=None,
+    help="Also time training fed by the real data pipeline with this degradation (e.g. paper-multi).",
+)
+@data_option("builtin")
+@device_option
+@precision_option
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True, help="Examples per step.")
+@click.option(
+    "--chunk", type=click.IntRange(min=1), default=8192, show_default=True, help="Samples per training example."
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5.0,
+    show_default=True,
+    help="Time each training measurement for at least this long.",
+)
+@click.option(
+    "--audio-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds of audio enhanced for the runtime rate.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"DataLoader worker processes for --degrade.  [default: {default_workers()}]",
+)
+@json_option("Print JSON: every figure measured, with its settings.")
+@one_line_errors
+def benchmark(arch, degradation, data, device, precision, batch_size, chunk, seconds, audio_seconds, workers, as_json):
+    """Measure training steps per second, runtime rate, peak memory and achieved TFLOP/s.
+
+    Runtime rate: seconds of compute per second of 44.1 kHz stereo audio through enhance's model
+    path (blocks, context, overlap-save; no decoding or encoding); below 1 is faster than real
+    time. See docs/performance.md for every definition and measured figures.
+    """
+    from ..benchmark import run_benchmark
+
+    result = run_benchmark(
+        arch,
+        device=device,
+        precision=precision,
+        batch_size=batch_size,
+        chunk=chunk,
+        seconds=seconds,
+        audio_seconds=audio_seconds,
+        degradation=degradation,
+        data=list(data) or None,
+        workers=default_workers() if workers is None else workers,
+    )
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    r = result
+    click.echo(f"architecture    {r.arch} ({r.parameters:,} parameters) on {r.device}, {r.precision}")
+    click.echo(
+        f"training step   {r.bare_step_its:.2f} it/s on {r.batch_size} x 2 x {r.chunk} "
+        f"({r.bare_step_tflops:.3f} TFLOP/s achieved)"
+    )
+    if r.pipeline_its is not None:
+        share = r.pipeline_its / r.bare_step_its
+        click.echo(
+            f"with data       {r.pipeline_its:.2f} it/s from {', '.join(data) or 'builtin'} degraded by "
+            f"{r.pipeline_degradation} ({r.pipeline_workers} workers; {share:.0%} of the bare step)"
+        )
+    speed = f"{1 / r.runtime_rate:.1f}x real time" if r.runtime_rate > 0 else ""
+    click.echo(
+        f"runtime rate    {r.runtime_rate:.4f} s per s of audio ({speed}; {r.inference_tflops:.3f} TFLOP/s achieved)"
+    )
+    label = "peak allocated" if r.device.startswith("cuda") else "peak process RSS"
+    click.echo(f"memory          {r.peak_memory_bytes / 2**20:.0f} MiB {label}")

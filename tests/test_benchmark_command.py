@@ -1,0 +1,49 @@
+"""audioenh benchmark: every figure present, consistent with its definition (tiny model, short timings)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from audioenh.architectures import count_macs
+from audioenh.cli import cli
+from audioenh.plugins import architectures
+
+
+@pytest.fixture(scope="module")
+def measured():
+    args = ["benchmark", "--arch", "resnet:preset=tiny", "--device", "cpu", "--precision", "fp32"]
+    args += ["--batch-size", "2", "--chunk", "1024", "--seconds", "0.2", "--audio-seconds", "0.5"]
+    args += ["-d", "cheby1:6", "--data", "builtin:songs=3,seconds=2", "--workers", "0", "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
+def test_every_figure_is_there_and_positive(measured):
+    for key in ("bare_step_its", "pipeline_its", "runtime_rate", "bare_step_tflops", "inference_tflops"):
+        assert measured[key] > 0, key
+    assert measured["precision"] == "fp32" and measured["device"] == "cpu"
+    assert measured["pipeline_degradation"] == "cheby1:6" and measured["pipeline_workers"] == 0
+    assert measured["peak_memory_bytes"] > 50 * 2**20  # the process holds torch at least
+
+
+def test_flops_follow_the_mac_count(measured):
+    macs = count_macs(lambda: architectures().create("resnet:preset=tiny"), batch=2, samples=1024)
+    assert measured["macs_per_step"] == macs
+    assert measured["bare_step_tflops"] == pytest.approx(6 * macs * measured["bare_step_its"] / 1e12)
+    per_audio_second = macs / (2 * 1024) * 44100
+    assert measured["inference_tflops"] == pytest.approx(2 * per_audio_second / measured["runtime_rate"] / 1e12)
+
+
+def test_text_output_and_refusals():
+    args = ["benchmark", "--arch", "unet:preset=tiny", "--device", "cpu", "--seconds", "0.1", "--audio-seconds", "0.3"]
+    result = CliRunner().invoke(cli, [*args, "--batch-size", "1", "--chunk", "512"])
+    assert result.exit_code == 0, result.output
+    assert "training step" in result.output and "runtime rate" in result.output and "x real time" in result.output
+    bad = CliRunner().invoke(cli, ["benchmark", "--arch", "resnett"])
+    assert bad.exit_code == 1 and "unknown architecture 'resnett'" in bad.output
+    fp16 = CliRunner().invoke(
+        cli, ["benchmark", "--arch", "resnet:preset=tiny", "--device", "cpu", "--precision", "fp16"]
+    )
+    assert fp16.exit_code == 1 and "fp16 needs a CUDA GPU" in fp16.output

@@ -1,0 +1,84 @@
+"""--precision: the rule behind auto, autocast, and runs that keep what they started with."""
+
+import numpy as np
+import pytest
+import torch
+
+from audioenh import plugins, precision
+from audioenh.errors import AudioenhError
+from audioenh.evaluation.inference import enhance_array
+from audioenh.precision import autocast, resolve_precision
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_on_the_cpu_is_bf16_only_for_the_unet_with_native_bfloat16(monkeypatch, native):
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
+    assert resolve_precision("auto", "cpu", "unet:preset=tiny") == ("bf16" if native else "fp32")
+    for arch in ("resnet", "resnet:preset=small", "example-conv", None):  # bf16 ruins the ResNet; others unmeasured
+        assert resolve_precision("auto", "cpu", arch) == "fp32"
+    assert resolve_precision("fp32", "cpu", "unet") == "fp32"
+    assert resolve_precision("bf16", "cpu", "resnet") == "bf16"  # asked for: allowed, even if emulated
+
+
+def test_auto_on_cuda_is_fp32(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert resolve_precision("auto", "cuda", "resnet:preset=small") == "fp32"
+    assert resolve_precision("auto", "cuda", "unet") == "fp32"
+    assert resolve_precision("fp16", "cuda", "unet") == "fp16"
+    assert resolve_precision("bf16", "cuda", "resnet") == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    with pytest.raises(AudioenhError, match="no bfloat16"):
+        resolve_precision("bf16", "cuda", "resnet")
+
+
+def test_refusals():
+    with pytest.raises(AudioenhError, match="fp16 needs a CUDA GPU"):
+        resolve_precision("fp16", "cpu", "resnet")
+    with pytest.raises(AudioenhError, match="unknown precision 'fp8'"):
+        resolve_precision("fp8", "cpu", "resnet")
+
+
+def test_autocast_runs_convolutions_in_bfloat16_and_enhance_stays_close_to_fp32():
+    torch.manual_seed(0)
+    model = plugins.architectures().create("resnet:preset=tiny,width=16").eval()
+    x = torch.randn(1, 2, 512) * 0.1
+    with torch.no_grad(), autocast("bf16", "cpu"):
+        assert model.head(x).dtype == torch.bfloat16
+    with torch.no_grad(), autocast("fp32", "cpu"):
+        assert model.head(x).dtype == torch.float32
+    audio = (np.random.default_rng(0).standard_normal((2, 5000)) * 0.1).astype(np.float32)
+    fp32 = enhance_array(model, audio, chunk=1024)
+    bf16 = enhance_array(model, audio, chunk=1024, precision="bf16")
+    assert bf16.dtype == np.float32 and bf16.shape == audio.shape
+    snr = 10 * np.log10(np.sum(fp32**2) / np.sum((fp32 - bf16) ** 2))
+    assert 30 < snr < 120  # close to fp32, yet really computed in bfloat16
+
+
+def test_a_run_stores_its_resolved_precision_and_keeps_it(tmp_path, monkeypatch):
+    import json
+
+    import soundfile as sf
+    from click.testing import CliRunner
+
+    from audioenh.cli import cli
+
+    from .conftest import SR, music_like
+
+    for split, count in (("train", 2), ("val", 1)):
+        (tmp_path / "c" / split).mkdir(parents=True)
+        for i in range(count):
+            sf.write(tmp_path / "c" / split / f"{i}.wav", (0.3 * music_like(1.5, seed=i)).T, SR)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    args = ["--arch", "unet:preset=tiny", "-d", "cheby1:6", "--data", str(tmp_path / "c"), "--iterations", "4"]
+    args += ["--record-every", "2", "--chunk", "512", "--batch-size", "2", "--val-offset", "0", "--val-seconds", "1"]
+    args += ["--workers", "0", "--device", "cpu", "-q", "-o", str(tmp_path / "run")]
+    result = CliRunner().invoke(cli, ["train", *args])
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["precision"] == "bf16"  # auto, resolved on a CPU with native bfloat16
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
+    resumed = CliRunner().invoke(cli, ["train", "-o", str(tmp_path / "run"), "--resume", "--iterations", "6", "-q"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["precision"] == "bf16"  # kept
+    refused = CliRunner().invoke(cli, ["train", "-o", str(tmp_path / "run"), "--resume", "--precision", "fp32"])
+    assert refused.exit_code == 2 and "--precision cannot change when resuming" in refused.output
