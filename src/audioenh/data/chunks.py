@@ -96,7 +96,7 @@ class TrainingChunks(Dataset):
         }
         if wanted is None:
             per_spec = sum(song_bytes(s) for s in self.songs)
-            fits = max(0, cache_budget_bytes() // max(per_spec, 1))
+            fits = max(0, cache_budget_bytes() // max(per_spec, 1) - 1)  # one copy for the clean targets
             fixed = dict(list(fixed.items())[:fits])
         return fixed
 
@@ -158,7 +158,8 @@ class TrainingChunks(Dataset):
         if d in self.whole_song_specs:
             source = self.songs[int(song)]
             whole = degraded_song(source, self.whole_song_specs[d], chain)
-            target = source.read(offset, offset + self.chunk)
+            clean = degraded_song(source, CLEAN, _unchanged)  # decoded once: no per-chunk file decoding
+            target = np.asarray(clean[offset : offset + self.chunk]).T
             degraded = np.asarray(whole[offset : offset + self.chunk]).T
         else:
             context = chain.context
@@ -180,6 +181,13 @@ class TrainingChunks(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         degraded, target = self.arrays(int(index))
         return torch.from_numpy(degraded), torch.from_numpy(target)
+
+
+CLEAN = "clean"  # the cache key of a song's own samples (no degradation)
+
+
+def _unchanged(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    return audio
 
 
 class _IterationBatches(Sampler):
