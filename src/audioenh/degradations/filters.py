@@ -75,8 +75,9 @@ class LowPassFilter(Degradation):
         """Design the filter for ``sample_rate`` Hz (cached)."""
         if sample_rate not in self._designs:
             wn = self.normalised_cutoff(sample_rate)
-            b, a = self._design(wn, "ba")
-            sos = self._design(wn, "sos")
+            z, p, k = self._design(wn, "zpk")  # what scipy converts for output="ba" and output="sos"
+            b, a = signal.zpk2tf(z, p, k)
+            sos = signal.zpk2sos(z, p, k)
             form = "ba" if _ba_is_sound(b, a, sos) else "sos"
             self._designs[sample_rate] = FilterDesign(np.asarray(b), np.asarray(a), np.asarray(sos), form)
         return self._designs[sample_rate]
@@ -106,10 +107,17 @@ class LowPassFilter(Degradation):
         if sample_rate not in self._contexts:
             d = self.design(sample_rate)
             n = int(np.ceil(MAX_CONTEXT_SAMPLES / _CONTEXT_MARGIN)) + 1
-            impulse = np.zeros(n)
-            impulse[0] = 1.0
-            h = signal.lfilter(d.b, d.a, impulse) if d.form == "ba" else signal.sosfilt(d.sos, impulse)
-            tail = np.cumsum((h**2)[::-1])[::-1]  # tail[k] = energy of h[k:]
+            for length in (4096, 32768, n):  # short responses first: most filters die out long before n
+                length = min(length, n)
+                impulse = np.zeros(length)
+                impulse[0] = 1.0
+                h = signal.lfilter(d.b, d.a, impulse) if d.form == "ba" else signal.sosfilt(d.sos, impulse)
+                energy = h**2
+                total = float(energy.sum())
+                # done when the response's second half holds a negligible share (what lies beyond is less)
+                if length == n or not np.isfinite(total) or float(energy[length // 2 :].sum()) < 1e-24 * total:
+                    break
+            tail = np.cumsum(energy[::-1])[::-1]  # tail[k] = energy of h[k:]
             below = np.flatnonzero(tail < _CONTEXT_TAIL_ENERGY * tail[0]) if tail[0] > 0 else np.array([0])
             length = int(below[0]) if below.size and np.all(np.isfinite(h)) else n
             self._contexts[sample_rate] = min(int(np.ceil(length * _CONTEXT_MARGIN)), MAX_CONTEXT_SAMPLES)
