@@ -17,7 +17,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 . .venv/bin/activate
-if ! python -c "import audioenh, torch, pytest, pytest_benchmark" 2>/dev/null; then
+if ! python -c "import audioenh, torch, pytest, pytest_benchmark, selenium" 2>/dev/null; then
   python -m pip install --quiet --upgrade pip
   # The pinned CPU build first, so that nothing pulls the multi-GB CUDA build.
   python -m pip install --quiet "torch==2.13.0"

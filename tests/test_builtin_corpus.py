@@ -187,3 +187,12 @@ def test_cli_builtin_validates_options(tmp_path, args):
     result = CliRunner().invoke(data, ["builtin", "--output", str(tmp_path / "c"), *args])
     assert result.exit_code == 2
     assert not (tmp_path / "c").exists()
+
+
+def test_quiet_corpus_generation_shows_no_progress_bar(tmp_path, capsys):
+    from audioenh.data.corpus import resolve_corpus
+
+    resolve_corpus(["builtin:songs=3,seconds=0.5"], cache_dir=tmp_path / "quiet", progress=False)
+    assert "built-in corpus" not in capsys.readouterr().err
+    resolve_corpus(["builtin:songs=3,seconds=0.5"], cache_dir=tmp_path / "loud", progress=True)
+    assert "built-in corpus" in capsys.readouterr().err

@@ -476,3 +476,13 @@ def test_old_chunk_spelling_still_works_with_a_note(identity_ckpt, stereo_wav, t
     assert "--chunk is now --block" in result.output and out.exists()
     both = run(identity_ckpt, stereo_wav, "-o", tmp_path / "b.wav", "--chunk", "512", "--block", "512")
     assert both.exit_code == 2 and "same option" in both.output
+
+
+def test_progress_counts_seconds_of_audio(identity_ckpt, tmp_path):
+    """The bar of a file longer than a few seconds counts seconds of audio, as a person thinks of a file."""
+    src = tmp_path / "long.wav"
+    sf.write(src, (0.1 * np.random.default_rng(0).standard_normal((6 * SR, 2))).astype(np.float32), SR)
+    result = run(identity_ckpt, src, "-o", tmp_path / "out.wav", "--block", "65536", "--context", "0")
+    assert result.exit_code == 0, result.output
+    assert "s of audio" in result.output and "frame" not in result.output
+    assert "/6 s of audio" in result.output

@@ -120,3 +120,49 @@ def test_unavailable_metric_is_reported_and_the_others_run(monkeypatch):
     assert unavailable == {"needs-weights": "no weights here; run 'audioenh weights fetch demo'"}
     with pytest.raises(Exception, match="unknown metric"):
         probe_metrics(["nope"])
+
+
+def _render_tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "render_report.py"
+    spec = importlib.util.spec_from_file_location("render_report", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_page_in_chromium_never_scrolls_sideways_and_its_media_load(smoke_report, tmp_path):
+    """Loaded in headless Chromium at 1280 and 400 px: no page-level sideways scrolling, every image
+    decoded and every audio element loaded. Under CI=true a missing Chromium fails instead of skipping."""
+    out, *_ = smoke_report
+    tool = _render_tool()
+    try:
+        results = tool.render(out / "report.html", tmp_path / "shots", [1280, 400])
+    except tool.ChromiumMissing as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs Chromium for this test: {exc}")
+        pytest.skip(str(exc))
+    for width, result in results.items():
+        measured = result["measured"]
+        assert measured["innerWidth"] == width
+        assert result["problems"] == [], (width, result["problems"])
+        assert len(measured["images"]) == 3 and len(measured["audio"]) == 11  # target, 2 inputs, 2 x 4 outputs
+        assert all(a["duration"] > 0.5 for a in measured["audio"])
+        assert (tmp_path / "shots" / f"report-{width}.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_page_shows_no_python_reprs(smoke_report):
+    out, *_ = smoke_report
+    text = (out / "report.md").read_text()
+    settings = text[text.index("## Preset settings") :].split("\n## ")[0]
+    assert "{" not in settings and "None" not in settings and "'" not in settings
+    assert "U-Net: `unet:preset=tiny`; ResNet: `resnet:preset=tiny`" in settings
+    table4 = text[text.index("## Table IV") :].split("\n## ")[0]
+    assert "`unet:preset=tiny`" in table4 and "preset=paper" not in table4
+    report = json.loads((out / "report.json").read_text())
+    assert [r["name"] for r in report["listening"]["rows"]][:2] == ["target", "input"]
+    for row in report["listening"]["rows"]:
+        for relative in row["files"].values():
+            assert (out / relative).read_bytes().startswith(b"OggS")

@@ -172,5 +172,29 @@ def test_pickled_code_is_refused(tmp_path):
             return (print, ("pwned",))
 
     torch.save({"format": FORMAT, "arch": "resnet", "sample_rate": 44100, "model": Evil()}, tmp_path / "evil.pt")
-    with pytest.raises(CheckpointError, match="not a valid audioenh checkpoint"):
+    with pytest.raises(CheckpointError, match="not a valid audioenh checkpoint: it holds Python objects"):
         load_checkpoint(tmp_path / "evil.pt")
+
+
+def test_unloadable_files_are_explained_without_internal_text(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tmp_path / "song.wav", np.zeros((100, 2)), 44100)
+    (tmp_path / "noise.pt").write_bytes(np.random.default_rng(0).bytes(300))
+    _, ckpt = _tiny_checkpoint()
+    save_checkpoint(tmp_path / "whole.pt", ckpt)
+    data = (tmp_path / "whole.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    expected = {
+        "song.wav": "it is a WAV audio file; give a checkpoint (.pt) or a training run folder",
+        "noise.pt": "the file is not a PyTorch checkpoint",
+        "cut.pt": "the file is damaged or incomplete (an unreadable PyTorch archive)",
+    }
+    for name, reason in expected.items():
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(tmp_path / name)
+        assert (
+            str(info.value)
+            == f"cannot load checkpoint {str(tmp_path / name)!r}: not a valid audioenh checkpoint: {reason}"
+        )

@@ -116,7 +116,7 @@ def pipeline_rate(
     from .data.corpus import resolve_corpus
     from .degradations.chain import resolve_degradations
 
-    corpus = resolve_corpus(data, echo=lambda _m: None).require("train")
+    corpus = resolve_corpus(data, echo=lambda _m: None, progress=False).require("train")
     specs = [d.canonical for d in resolve_degradations([degradation])]
     dataset = TrainingChunks(corpus.train, specs, chunk=chunk, seed=0)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)

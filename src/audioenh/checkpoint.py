@@ -112,8 +112,8 @@ def load_checkpoint(source: CheckpointSource, map_location: str | torch.device =
         handle = p if isinstance(p, Path) else io.BytesIO(p.read_bytes())
         data = torch.load(handle, map_location=map_location, weights_only=True)
     except Exception as exc:  # corrupt zip, truncated file, pickled code, ...
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise CheckpointError(f"cannot load checkpoint {where!r}: not a valid audioenh checkpoint ({reason})") from None
+        reason = _why_unloadable(p, exc)
+        raise CheckpointError(f"cannot load checkpoint {where!r}: not a valid audioenh checkpoint: {reason}") from None
     if not isinstance(data, dict) or data.get("format") not in READABLE_FORMATS:
         raise CheckpointError(
             f"cannot load checkpoint {where!r}: not an audioenh checkpoint (format {FORMAT} expected)"
@@ -122,6 +122,28 @@ def load_checkpoint(source: CheckpointSource, map_location: str | torch.device =
         if key not in data:
             raise CheckpointError(f"cannot load checkpoint {where!r}: missing {key!r}")
     return data
+
+
+_AUDIO_MAGIC = {b"RIFF": "a WAV", b"fLaC": "a FLAC", b"OggS": "an Ogg", b"ID3": "an MP3", b"FORM": "an AIFF"}
+
+
+def _why_unloadable(source: Path | Traversable, exc: Exception) -> str:
+    """Why ``torch.load`` failed, in words a user can act on (never the internal exception text)."""
+    try:
+        with source.open("rb") as f:
+            head = f.read(4)
+    except OSError:
+        head = b""
+    for magic, kind in _AUDIO_MAGIC.items():
+        if head.startswith(magic):
+            return f"it is {kind} audio file; give a checkpoint (.pt) or a training run folder"
+    if head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "it is an MP3 audio file; give a checkpoint (.pt) or a training run folder"
+    if not head.startswith(b"PK"):
+        return "the file is not a PyTorch checkpoint"
+    if "weights only" in str(exc).lower() or "weights_only" in str(exc).lower():
+        return "it holds Python objects, which audioenh never loads (only tensors and plain data are safe)"
+    return "the file is damaged or incomplete (an unreadable PyTorch archive)"
 
 
 def architecture_of(checkpoint: dict[str, Any]) -> str:

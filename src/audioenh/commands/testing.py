@@ -97,7 +97,9 @@ def test(
     model, checkpoint = load_model(path, torch_device)
     precision = resolve_precision(precision, torch_device, checkpoint["arch"])
     data_specs = list(data) or list(checkpoint.get("config", {}).get("data", []) or ["builtin"])
-    corpus = resolve_corpus(data_specs, echo=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)))
+    corpus = resolve_corpus(
+        data_specs, echo=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)), progress=not quiet
+    )
     songs = corpus.split(split)
     if not songs:
         raise AudioenhError(f"the {split} split of {', '.join(data_specs)} holds no songs")

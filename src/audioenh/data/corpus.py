@@ -393,11 +393,15 @@ def _medleydb_entries(root: Path, spec: str) -> list[tuple[str, Path, str]]:
     return entries
 
 
-def _builtin_root(spec: str, rest: str, cache_dir) -> Path:
+def _builtin_root(spec: str, rest: str, cache_dir, progress: bool = True) -> Path:
     from ..spec import parse_spec
     from .builtin import ensure_builtin_corpus
 
-    params = [p for p in inspect.signature(ensure_builtin_corpus).parameters.values() if p.name != "cache_dir"]
+    params = [
+        p
+        for p in inspect.signature(ensure_builtin_corpus).parameters.values()
+        if p.name not in ("cache_dir", "progress")
+    ]
     accepted = "builtin:" + ",".join(f"{p.name}={p.default}" for p in params)
     try:
         parsed = parse_spec("builtin:" + rest if rest else "builtin")
@@ -414,17 +418,17 @@ def _builtin_root(spec: str, rest: str, cache_dir) -> Path:
                 raise SpecError(f"bad data spec {spec!r}: {key} must be an integer")
             kwargs[key] = int(kwargs[key])
     try:
-        return ensure_builtin_corpus(**kwargs, cache_dir=cache_dir)
+        return ensure_builtin_corpus(**kwargs, cache_dir=cache_dir, progress=progress)
     except ValueError as exc:
         raise SpecError(f"bad data spec {spec!r}: {exc}") from None
 
 
-def _entries(spec: str, cache_dir) -> list[tuple[str, Path, str]]:
+def _entries(spec: str, cache_dir, progress: bool = True) -> list[tuple[str, Path, str]]:
     text = spec.strip()
     prefix, sep, rest = text.partition(":")
     key = prefix.strip().lower()
     if key == "builtin":
-        return _folder_entries(_builtin_root(text, rest.strip(), cache_dir), text)
+        return _folder_entries(_builtin_root(text, rest.strip(), cache_dir, progress), text)
     if sep and key in ("folder", "dsd100", "medleydb"):
         root = _existing_folder(rest.strip(), text)
         return {"folder": _folder_entries, "dsd100": _dsd100_entries, "medleydb": _medleydb_entries}[key](root, text)
@@ -448,13 +452,15 @@ def resolve_corpus(
     cache_dir: str | os.PathLike | None = None,
     echo: Echo | None = None,
     require: Sequence[str] = (),
+    progress: bool = True,
 ) -> Corpus:
     """Build the corpus described by data ``specs`` (combined in order).
 
     ``cache_dir`` (default ``$AUDIOENH_CACHE`` or ``~/.cache/audioenh``) holds the built-in corpus
     and resampled copies. ``echo`` receives progress lines (default: printed to stderr), e.g.
     ``resampling 3 songs from 48000 Hz to 44100 Hz with soxr``. ``require`` names splits that must
-    not be empty (see :meth:`Corpus.require`). Every file's header is read now, so unreadable,
+    not be empty (see :meth:`Corpus.require`). ``progress=False`` hides the progress bar of a first
+    generation of the built-in corpus. Every file's header is read now, so unreadable,
     empty or >2-channel files fail here, naming the file.
     """
     if isinstance(specs, (str, os.PathLike)):
@@ -464,7 +470,7 @@ def resolve_corpus(
         raise AudioenhError("no data spec given (use builtin, a folder, dsd100:PATH or medleydb:PATH)")
     corpus = Corpus(specs=tuple(specs))
     for spec in specs:
-        for split, path, name in _entries(spec, cache_dir):
+        for split, path, name in _entries(spec, cache_dir, progress):
             corpus.split(split).append(Song.from_file(path, split, name=name, cache_dir=cache_dir))
     prepare_songs(corpus.songs, echo)
     if require:

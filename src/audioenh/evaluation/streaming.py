@@ -68,7 +68,7 @@ def _read(f: sf.SoundFile, path: Path, counter: _Counter, bar, read_frames: int)
             )
         counter.frames += block.shape[0]
         if bar is not None:
-            bar.update(block.shape[0])
+            bar.update(block.shape[0] / f.samplerate)
         yield block
 
 
@@ -216,8 +216,13 @@ def enhance_file(
                 if progress and info.frames > PROGRESS_MIN_SECONDS * in_rate:
                     from tqdm import tqdm
 
-                    bar = tqdm(
-                        total=info.frames, unit="frame", unit_scale=True, desc=in_p.name, file=sys.stderr, leave=False
+                    bar = tqdm(  # counted in seconds of audio, as a person thinks of a file's length
+                        total=info.frames / in_rate,
+                        desc=in_p.name,
+                        file=sys.stderr,
+                        leave=False,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio "
+                        "[{elapsed}<{remaining}]",
                     )
                 stream: Iterator[np.ndarray] = _read(reader, in_p, counter, bar, read_frames)
                 if in_rate != model_rate:

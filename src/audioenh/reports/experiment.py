@@ -145,8 +145,10 @@ class Experiment:
     """Everything the report shows: ``report`` (the content of report.json) and Fig. 4's excerpts."""
 
     report: dict[str, Any]
-    panels: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (channels, samples)
-    sample_rate: int = 44100  # Hz, of the panels
+    panels: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (channels, samples), unseen filter
+    sample_rate: int = 44100  # Hz, of the panels and clips
+    #: the Fig. 4 excerpt to listen to: {filter spec: {"input" or "ARCH VARIANT": audio}}, plus "target"
+    clips: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _excerpt(audio: np.ndarray, seconds: float, sample_rate: int) -> slice:
@@ -176,12 +178,13 @@ def run_experiment(
     for spec, reason in unavailable.items():
         echo(f"metric {spec} is unavailable and left out: {reason}")
     metric_key = ",".join(metric_list)
-    corpus = resolve_corpus(data, echo=echo)
+    corpus = resolve_corpus(data, echo=echo, progress=progress)
     corpus.require("train", "val", "test")
     runs = train_grid(preset, out_dir, data, device, precision=precision, progress=progress, echo=echo)
 
-    unseen = resolve_degradations([UNSEEN])[0]
+    filters = {spec: resolve_degradations([spec])[0].canonical for spec in (SEEN, UNSEEN)}
     excerpt_song = corpus.test[0].read()
+    clips: dict[str, dict[str, np.ndarray]] = {}
     rows, sample_overfitting, models, curves = [], [], [], {}
     panels: dict[str, np.ndarray] = {}
     sample_rate = 44100
@@ -224,12 +227,18 @@ def run_experiment(
                     }
                 )
             if variant in ("baseline", "DA"):
-                if not panels:
-                    degraded = resolve_and_apply(unseen.canonical, excerpt_song, sample_rate)
-                    window = _excerpt(excerpt_song, preset.excerpt_seconds, sample_rate)
-                    panels = {"target": excerpt_song[:, window], f"input ({UNSEEN})": degraded[:, window]}
-                enhanced = enhance_array(model, degraded, device=torch_device, precision=run_precision)
-                panels[f"{arch} {variant}"] = enhanced[:, window]
+                window = _excerpt(excerpt_song, preset.excerpt_seconds, sample_rate)
+                if not clips:
+                    clips["target"] = {"target": excerpt_song[:, window]}
+                for spec, canonical in filters.items():
+                    degraded = resolve_and_apply(canonical, excerpt_song, sample_rate)
+                    enhanced = enhance_array(model, degraded, device=torch_device, precision=run_precision)
+                    clips.setdefault(spec, {"input": degraded[:, window]})[f"{arch} {variant}"] = enhanced[:, window]
+                panels = {
+                    "target": clips["target"]["target"],
+                    f"input ({UNSEEN})": clips[UNSEEN]["input"],
+                    **{k: v for k, v in clips[UNSEEN].items() if k != "input"},
+                }
             if variant == "baseline":
                 train_songs = corpus.train[: preset.overfit_train_songs] if preset.overfit_train_songs else corpus.train
                 for split, songs in (("train", train_songs), ("test", corpus.test)):
@@ -278,7 +287,7 @@ def run_experiment(
         "runs": {arch: {v: str(r.path.relative_to(out_dir)) for v, r in vs.items()} for arch, vs in runs.items()},
         "wall_seconds": time.monotonic() - started,
     }
-    return Experiment(report, panels, sample_rate)
+    return Experiment(report, panels, sample_rate, clips)
 
 
 def resolve_and_apply(spec: str, audio: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -53,18 +53,21 @@ def validation_curves(path: Path, runs: Mapping[str, Mapping[str, list[dict]]], 
     for row, arch in enumerate(archs):
         for col, (group, title) in enumerate((("seen", "seen filter(s)"), (unseen, f"unseen filter {unseen}"))):
             ax = axes[row][col]
+            inputs: dict[float, list[str]] = {}  # one dashed line per distinct input, naming who sees it
             for i, (variant, records) in enumerate(runs[arch].items()):
                 its = [r["iteration"] for r in records if group in r.get("val", {})]
                 out = [r["val"][group]["output"] for r in records if group in r.get("val", {})]
                 inp = [r["val"][group]["input"] for r in records if group in r.get("val", {})]
                 if not its:
                     continue
-                color = f"C{i}"
-                ax.plot(its, out, color=color, marker="o", ms=3, label=f"{variant}")
-                ax.axhline(np.mean(inp), color=color, ls="--", lw=0.9, alpha=0.7)
+                ax.plot(its, out, color=f"C{i}", marker="o", ms=3, label=f"{variant}")
+                inputs.setdefault(round(float(np.mean(inp)), 2), []).append(variant)
+            for j, (level, variants) in enumerate(sorted(inputs.items())):
+                who = "" if len(inputs) == 1 else f" ({', '.join(variants)})"
+                ax.axhline(level, color=("0.35", "0.6", "0.8")[j % 3], ls="--", lw=1.0, label=f"input{who}")
             ax.set(xlabel="iteration", ylabel="validation SNR (dB)", title=f"{arch}: {title}")
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=8, title="output (input dashed)", title_fontsize=8)
+            ax.legend(fontsize=8, title="output; input dashed", title_fontsize=8)
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path

@@ -7,9 +7,11 @@ import html
 import math
 import os
 import platform
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from .. import __version__
@@ -21,7 +23,10 @@ if TYPE_CHECKING:
 
 FIGURES = {
     "fig2": ("fig2_filters.png", "Fig. 2 — training filters' magnitude responses, the unseen filter dashed"),
-    "fig3": ("fig3_validation.png", "Fig. 3 — validation SNR against iterations (input SNR dashed)"),
+    "fig3": (
+        "fig3_validation.png",
+        "Fig. 3 — validation SNR against iterations (the input's SNR dashed, once per distinct input)",
+    ),
     "fig4": (
         "fig4_spectrograms.png",
         "Fig. 4 — spectrograms of a test excerpt under the unseen filter, and absolute differences from the target",
@@ -80,9 +85,9 @@ def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]
     ]
     settings = report["preset_settings"]
     t5 = [
-        [k, f"`{v}`" if isinstance(v, (dict, str)) else str(v)]
+        [_SETTING_LABELS.get(k, k.replace("_", " ")), _setting_text(v)]
         for k, v in settings.items()
-        if k not in ("description",)
+        if k != "description"
     ]
     return {
         "Table II — test set, input vs output (SNR and ΔSNR in dB; see docs/metrics.md for the others)": (
@@ -100,6 +105,40 @@ def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]
         ),
         "Preset settings": (["setting", "value"], t5),
     }
+
+
+_SETTING_LABELS = {
+    "name": "preset",
+    "archs": "architectures",
+    "data": "corpus",
+    "iterations": "iterations per run",
+    "batch_size": "batch size",
+    "chunk": "samples per training example",
+    "lr": "learning rate",
+    "record_every": "iterations between records",
+    "val_offset": "validation excerpt start (s)",
+    "val_seconds": "validation excerpt length (s)",
+    "min_lr": "stop below learning rate",
+    "patience": "records before halving the learning rate",
+    "infer_chunk": "samples per inference block",
+    "run_iterations": "iterations of particular runs",
+    "overfit_train_songs": "training songs scored for Table III",
+    "runtime_seconds": "audio timed for the runtime rate (s)",
+    "excerpt_seconds": "Fig. 4 excerpt (s)",
+}
+
+
+def _setting_text(value: Any) -> str:
+    """A preset setting as a reader writes it: no Python reprs (``None`` is "—", dicts are "key: value")."""
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: `{v}`" if isinstance(v, str) else f"{k}: {v}" for k, v in value.items()) or "—"
+    if isinstance(value, str):
+        return f"`{value}`"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def finding_text(report: dict[str, Any]) -> str:
@@ -147,29 +186,39 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         parts += [f"Metric `{spec}` is unavailable on this machine and left out: {reason}", ""]
     for name, (file, caption) in FIGURES.items():
         parts += [f"## {caption}", "", f"![{name}]({file})", ""]
+    parts += _md_audio(report)
     write_text(path, "\n".join(parts))
 
 
+def _inline(text: str) -> str:
+    """Markdown-ish cell text as HTML: escaped, with `code` spans."""
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", html.escape(text))
+
+
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    """A table in a box that scrolls sideways on its own when the page is narrower than the table."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c.strip('`'))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
-    """A single self-contained page: tables and PNG figures inlined as data URIs."""
-    import re
-
+    """A single self-contained page: tables, PNG figures and Ogg audio inlined as data URIs; it never
+    scrolls sideways (wide tables scroll inside their own box)."""
     finding = html.escape(finding_text(report))
     finding = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", finding)
     finding = re.sub(r"`(.+?)`", r"<code>\1</code>", finding)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>audioenh generalization report ({html.escape(report['preset'])})</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;"
-        "text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}"
-        "img{max-width:100%;border:1px solid #ddd}.finding{background:#f7f7ee;padding:.8em;border-left:4px solid #bb5}"
+        "<style>*{box-sizing:border-box}body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;"
+        "padding:0 1em;color:#222;overflow-wrap:anywhere}"
+        ".scroll{overflow-x:auto;max-width:100%;margin:.5em 0 1.5em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;overflow-wrap:normal}th{background:#f2f2f2}"
+        "td:first-child,th:first-child{text-align:left}code{overflow-wrap:anywhere}"
+        "img{max-width:100%;height:auto;border:1px solid #ddd}audio{width:100%;min-width:8em;max-width:22em}"
+        ".finding{background:#f7f7ee;padding:.8em;border-left:4px solid #bb5}"
         "</style></head><body>",
         f"<h1>Generalization report — preset <code>{html.escape(report['preset'])}</code></h1>",
         f"<p>{html.escape(_sentence(report['preset_settings']['description']))}. Data: "
@@ -188,6 +237,7 @@ def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
     for name, (file, caption) in FIGURES.items():
         data = base64.b64encode((figure_dir / file).read_bytes()).decode()
         parts += [f"<h2>{html.escape(caption)}</h2>", f"<img alt='{name}' src='data:image/png;base64,{data}'>"]
+    parts += _html_audio(report, figure_dir)
     parts.append("</body></html>")
     write_text(path, "\n".join(parts))
 
@@ -197,11 +247,86 @@ def write_json(path: Path, report: dict[str, Any]) -> None:
     _write_json(path, report, indent=1)
 
 
+AUDIO_DIR = "audio"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "clip"
+
+
+def write_clips(out_dir: Path, experiment: Experiment) -> dict[str, Any]:
+    """Write the excerpt's clips as Ogg Vorbis files under ``out_dir/audio``; returns the listening table:
+    ``{"columns": [filter specs], "rows": [{"name": ..., "files": {column: path relative to out_dir}}]}``
+    (the target's row has one file, under the first column)."""
+    import io
+
+    import soundfile as sf
+
+    from ..fileio import write_bytes
+
+    columns = [spec for spec in experiment.clips if spec != "target"]
+    rows: dict[str, dict[str, str]] = {}
+    for spec, clips in experiment.clips.items():
+        for name, audio in clips.items():
+            relative = f"{AUDIO_DIR}/{_slug(name)}-{_slug(spec)}.ogg"
+            peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+            scaled = np.asarray(audio / peak * 0.99 if peak > 0.99 else audio, dtype=np.float32)  # Vorbis: [-1, 1]
+            buffer = io.BytesIO()
+            sf.write(buffer, scaled.T, experiment.sample_rate, format="OGG", subtype="VORBIS")
+            write_bytes(out_dir / relative, buffer.getvalue())
+            rows.setdefault(name, {})[columns[0] if spec == "target" else spec] = relative
+    return {"columns": columns, "rows": [{"name": n, "files": f} for n, f in rows.items()]}
+
+
+def _listening_intro(report: dict[str, Any]) -> str:
+    return (
+        f"The Fig. 4 excerpt ({report['preset_settings']['excerpt_seconds']:g} s of the first test song) as "
+        f"degraded by the seen filter `{report['seen']}` and the unseen filter `{report['unseen']}`, and as each "
+        "model restores it (Ogg Vorbis)."
+    )
+
+
+def _html_audio(report: dict[str, Any], out_dir: Path) -> list[str]:
+    listening = report.get("listening")
+    if not listening:
+        return []
+    columns = listening["columns"]
+    head = "<th></th>" + "".join(f"<th>{_inline(f'`{c}`')}</th>" for c in columns)
+    body = []
+    for row in listening["rows"]:
+        cells = []
+        for c in columns if row["name"] != "target" else columns[:1]:
+            data = base64.b64encode((out_dir / row["files"][c]).read_bytes()).decode()
+            span = f" colspan='{len(columns)}'" if row["name"] == "target" else ""
+            cells.append(
+                f"<td{span}><audio controls preload='auto' aria-label='{html.escape(row['name'])} {html.escape(c)}' "
+                f"src='data:audio/ogg;base64,{data}'></audio></td>"
+            )
+        body.append(f"<tr><td>{html.escape(row['name'])}</td>{''.join(cells)}</tr>")
+    table = f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    return ["<h2>Listen — the Fig. 4 excerpt</h2>", f"<p>{_inline(_listening_intro(report))}</p>", table]
+
+
+def _md_audio(report: dict[str, Any]) -> list[str]:
+    listening = report.get("listening")
+    if not listening:
+        return []
+    columns = listening["columns"]
+    rows = [
+        [row["name"]] + [f"[listen]({row['files'][c]})" if c in row["files"] else "" for c in columns]
+        for row in listening["rows"]
+    ]
+    header = ["", *(f"`{c}`" for c in columns)]
+    return ["## Listen — the Fig. 4 excerpt", "", _listening_intro(report), "", _md_table(header, rows), ""]
+
+
 def write_report(out_dir: Path, experiment: Experiment) -> dict[str, Any]:
     """Write the figures, report.json, report.md and report.html of ``experiment`` into ``out_dir``."""
     from . import figures
 
     report = dict(experiment.report, machine=machine())
+    if experiment.clips:
+        report["listening"] = write_clips(out_dir, experiment)
     figures.filter_responses(out_dir / FIGURES["fig2"][0], report["multi"], [report["unseen"]])
     figures.validation_curves(out_dir / FIGURES["fig3"][0], report["curves"], report["unseen"])
     figures.spectrograms(out_dir / FIGURES["fig4"][0], experiment.panels, "target", experiment.sample_rate)

@@ -118,7 +118,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     say = (echo or (lambda msg: None)) if place.is_main else (lambda msg: None)
     progress = progress and place.is_main
 
-    corpus = resolve_corpus(config.data, echo=say)
+    corpus = resolve_corpus(config.data, echo=say, progress=progress)
     corpus.require("train", "val")
     torch.manual_seed(config.seed)
     model = architectures().create(config.resolved_arch).to(device)

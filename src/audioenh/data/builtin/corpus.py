@@ -81,7 +81,9 @@ def write_corpus(out_dir, songs: int = 24, seconds: float = 16.0, seed: int = 0,
     return manifest
 
 
-def ensure_builtin_corpus(songs: int = 24, seconds: float = 16.0, seed: int = 0, cache_dir=None) -> Path:
+def ensure_builtin_corpus(
+    songs: int = 24, seconds: float = 16.0, seed: int = 0, cache_dir=None, progress: bool = True
+) -> Path:
     """Return the cached built-in corpus directory for these settings, generating it on first use.
 
     The directory is ``cache_dir``/builtin-v{GENERATOR_VERSION}-s{seed}-n{songs}-t{seconds:g}
@@ -94,7 +96,7 @@ def ensure_builtin_corpus(songs: int = 24, seconds: float = 16.0, seed: int = 0,
     if path.is_dir() and not (path / "corpus.json").exists() and not any(path.iterdir()):
         path.rmdir()
     try:
-        write_corpus(path, songs=songs, seconds=seconds, seed=seed, progress=True)
+        write_corpus(path, songs=songs, seconds=seconds, seed=seed, progress=progress)
     except (AudioenhError, OSError):
         if (path / "corpus.json").is_file():  # another process finished it first
             return path
