@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ..audio_io import sndfile_reason
 from ..errors import AudioenhError, AudioFileError, SpecError
 from ..fileio import atomic_path
 
@@ -187,7 +188,7 @@ class Song:
             if stream is not None:
                 yield stream.resample_chunk(np.zeros((0, self.channels), np.float32), last=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise AudioFileError(f"cannot read {str(self.path)!r}: {exc}") from None
+            raise AudioFileError(f"cannot read {str(self.path)!r}: {sndfile_reason(exc)}") from None
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -205,7 +206,7 @@ class Song:
                         f.seek(start)
                     data = f.read(stop - start, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-                raise AudioFileError(f"cannot read {str(self.path)!r}: {exc}") from None
+                raise AudioFileError(f"cannot read {str(self.path)!r}: {sndfile_reason(exc)}") from None
             if not np.all(np.isfinite(data)):
                 raise AudioFileError(f"{str(self.path)!r} contains NaN or infinite samples")
         if data.shape[1] == 1:

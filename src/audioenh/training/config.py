@@ -7,7 +7,7 @@ Which settings may change when a run is resumed is declared here, once, as field
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from ..errors import AudioenhError
@@ -91,10 +91,12 @@ class TrainConfig:
         data = dict(data)
         if "betas" in data:
             data["betas"] = tuple(data["betas"])
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise AudioenhError(f"incomplete training config: {exc}") from None
+        missing = [
+            f.name for f in fields(cls) if f.name not in data and f.default is MISSING and f.default_factory is MISSING
+        ]
+        if missing:
+            raise AudioenhError(f"incomplete training config: no {', '.join(missing)}")
+        return cls(**data)
 
 
 def resumable_settings() -> tuple[str, ...]:

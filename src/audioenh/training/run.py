@@ -68,8 +68,12 @@ class Run:
             data = json.loads(self.config_path.read_text())
         except FileNotFoundError:
             raise AudioenhError(f"{str(self.path)!r} has no {CONFIG_FILE}; is it a training run?") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise AudioenhError(f"cannot read {str(self.config_path)!r}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise AudioenhError(
+                f"cannot read {str(self.config_path)!r}: not valid JSON (line {exc.lineno}, column {exc.colno})"
+            ) from None
+        except UnicodeDecodeError:
+            raise AudioenhError(f"cannot read {str(self.config_path)!r}: not a text file") from None
         if not isinstance(data, dict):
             raise AudioenhError(f"cannot read {str(self.config_path)!r}: not a training configuration")
         config = TrainConfig.from_dict(data)
