@@ -135,7 +135,7 @@ def _render_tool():
 
 def test_page_in_chromium_never_scrolls_sideways_and_its_media_load(smoke_report, tmp_path):
     """Loaded in headless Chromium at 1280 and 400 px: no page-level sideways scrolling, every image
-    decoded and every audio element loaded. Under CI=true a missing Chromium fails instead of skipping."""
+    decoded and every audio element loaded and played. Under CI=true a missing Chromium fails instead of skipping."""
     out, *_ = smoke_report
     tool = _render_tool()
     try:
@@ -150,6 +150,7 @@ def test_page_in_chromium_never_scrolls_sideways_and_its_media_load(smoke_report
         assert result["problems"] == [], (width, result["problems"])
         assert len(measured["images"]) == 3 and len(measured["audio"]) == 11  # target, 2 inputs, 2 x 4 outputs
         assert all(a["duration"] > 0.5 for a in measured["audio"])
+        assert all(a["played_seconds"] > 0 for a in measured["audio"])  # the players play
         assert (tmp_path / "shots" / f"report-{width}.png").read_bytes().startswith(PNG_MAGIC)
 
 

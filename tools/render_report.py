@@ -5,7 +5,7 @@
 
 For each width (CSS pixels) it loads the page, waits for its media, and checks that the document
 never scrolls sideways (``scrollWidth <= innerWidth``), that every image decoded and that every
-audio element loaded; then it saves a full-page screenshot ``report-<width>.png``. It drives
+audio element loaded and plays; then it saves a full-page screenshot ``report-<width>.png``. It drives
 Debian's ``chromium`` through ``chromium-driver`` with selenium (``apt-get install chromium
 chromium-driver``; ``$CHROMIUM`` and ``$CHROMEDRIVER`` override the paths), with every background
 network feature off. Exit status 1 when a check fails, 2 when Chromium cannot be started.
@@ -33,6 +33,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--hide-scrollbars",
     "--mute-audio",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 MEASURE = """
@@ -91,8 +92,18 @@ def measure(browser, html: Path, width: int, wait: float = 15.0) -> dict:
         measured = browser.execute_script(MEASURE)
         pending = [a for a in measured["audio"] if a["ready"] < 1 and a["error"] is None]
         if (measured["loaded"] and not pending) or time.monotonic() > deadline:
-            return measured
+            break
         time.sleep(0.1)
+    # the audio plays: start every player, let it run, see its clock move, stop it
+    browser.execute_script("document.querySelectorAll('audio').forEach(a => { a.currentTime = 0; a.play(); });")
+    time.sleep(0.8)
+    played = browser.execute_script(
+        "return Array.from(document.querySelectorAll('audio'))"
+        ".map(a => { const t = a.currentTime; a.pause(); return t; });"
+    )
+    for entry, position in zip(measured["audio"], played):
+        entry["played_seconds"] = position
+    return measured
 
 
 def screenshot(browser, width: int, height: int, out: Path) -> Path:
@@ -118,6 +129,9 @@ def problems(measured: dict) -> list[str]:
     silent = [i for i, a in enumerate(measured["audio"]) if a["ready"] < 1 or a["error"] is not None]
     if silent:
         out.append(f"audio elements that did not load: {silent}")
+    still = [i for i, a in enumerate(measured["audio"]) if i not in silent and not a.get("played_seconds", 0) > 0]
+    if still:
+        out.append(f"audio elements that did not play: {still}")
     return out
 
 
@@ -153,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for width, r in results.items():
             m = r["measured"]
-            state = "; ".join(r["problems"]) or "no sideways scrolling, every image and audio element loaded"
+            state = (
+                "; ".join(r["problems"])
+                or "no sideways scrolling, every image loaded, every audio element loaded and played"
+            )
             print(f"{width} px: {state} ({len(m['images'])} images, {len(m['audio'])} audio) -> {r['screenshot']}")
     return 1 if any(r["problems"] for r in results.values()) else 0
 
