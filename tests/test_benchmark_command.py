@@ -21,7 +21,14 @@ def measured():
 
 
 def test_every_figure_is_there_and_positive(measured):
-    for key in ("bare_step_its", "pipeline_its", "runtime_rate", "bare_step_tflops", "inference_tflops"):
+    for key in (
+        "bare_step_its",
+        "pipeline_its",
+        "runtime_rate",
+        "bare_forward_rate",
+        "bare_step_tflops",
+        "inference_tflops",
+    ):
         assert measured[key] > 0, key
     assert measured["precision"] == "fp32" and measured["device"] == "cpu"
     assert measured["pipeline_degradation"] == "cheby1:6" and measured["pipeline_workers"] == 0
@@ -41,6 +48,7 @@ def test_text_output_and_refusals():
     result = CliRunner().invoke(cli, [*args, "--batch-size", "1", "--chunk", "512"])
     assert result.exit_code == 0, result.output
     assert "training step" in result.output and "runtime rate" in result.output and "x real time" in result.output
+    assert "bare forward" in result.output
     bad = CliRunner().invoke(cli, ["benchmark", "--arch", "resnett"])
     assert bad.exit_code == 1 and "unknown architecture 'resnett'" in bad.output
     fp16 = CliRunner().invoke(

@@ -8,6 +8,8 @@ Definitions (also in docs/performance.md):
 - **runtime rate**: seconds of compute per second of 44.1 kHz stereo audio through ``enhance``'s
   model path (``enhance_array``: blocks, context, overlap-save; no decoding or encoding). Below 1
   is faster than real time.
+- **bare forward rate**: the same, for one forward pass over the whole excerpt at once (no blocks,
+  no context): what the block-wise path is compared with.
 - **achieved TFLOP/s**: 2 FLOP per multiply-accumulate of :func:`~audioenh.architectures.count_macs`;
   a training step counts 3 forward passes (forward, and a backward pass of about twice its cost).
 - **peak memory**: on CUDA the peak of allocated tensor memory; on the CPU the process's peak
@@ -57,6 +59,7 @@ class BenchmarkResult:
     bare_step_its: float
     bare_step_tflops: float
     runtime_rate: float
+    bare_forward_rate: float
     inference_tflops: float
     peak_memory_bytes: int
     pipeline_its: float | None = None
@@ -155,6 +158,24 @@ def inference_rate(
     return (time.perf_counter() - start) / audio_seconds
 
 
+@torch.no_grad()
+def bare_forward_rate(
+    model: torch.nn.Module, device: torch.device, precision: str, audio_seconds: float, sample_rate: int = 44100
+) -> float:
+    """Seconds of compute per second of audio for one forward pass over the whole excerpt (one warm-up)."""
+    channels = int(getattr(model, "audio_channels", 2))
+    multiple = int(getattr(model, "length_multiple", 1) or 1)
+    n = -(-int(audio_seconds * sample_rate) // multiple) * multiple
+    x = 0.1 * torch.randn(1, channels, n, device=device)
+    with autocast(precision, device):
+        model(x[..., : -(-sample_rate // 2 // multiple) * multiple])
+        _sync(device)
+        start = time.perf_counter()
+        model(x)
+        _sync(device)
+    return (time.perf_counter() - start) / (n / sample_rate)
+
+
 def run_benchmark(
     arch: str,
     *,
@@ -186,6 +207,7 @@ def run_benchmark(
             model, torch_device, resolved, batch_size, chunk, seconds, degradation, data or ["builtin"], workers
         )
     rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds)
+    forward = bare_forward_rate(model, torch_device, resolved, audio_seconds)
     macs_per_audio_second = macs / (batch_size * chunk) * 44100
     return BenchmarkResult(
         arch=arch,
@@ -198,6 +220,7 @@ def run_benchmark(
         bare_step_its=bare,
         bare_step_tflops=3 * 2 * macs * bare / 1e12,
         runtime_rate=rate,
+        bare_forward_rate=forward,
         inference_tflops=2 * macs_per_audio_second / rate / 1e12,
         peak_memory_bytes=_peak_memory_bytes(torch_device),
         pipeline_its=pipeline,

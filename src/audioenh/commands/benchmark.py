@@ -89,5 +89,10 @@ def benchmark(arch, degradation, data, device, precision, batch_size, chunk, sec
     click.echo(
         f"runtime rate    {r.runtime_rate:.4f} s per s of audio ({speed}; {r.inference_tflops:.3f} TFLOP/s achieved)"
     )
+    overhead = r.runtime_rate / r.bare_forward_rate - 1 if r.bare_forward_rate > 0 else float("nan")
+    click.echo(
+        f"bare forward    {r.bare_forward_rate:.4f} s per s of audio in one pass "
+        f"(blocks and context cost {overhead:+.0%})"
+    )
     label = "peak allocated" if r.device.startswith("cuda") else "peak process RSS"
     click.echo(f"memory          {r.peak_memory_bytes / 2**20:.0f} MiB {label}")
