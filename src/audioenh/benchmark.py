@@ -31,6 +31,7 @@ from .architectures import count_macs, count_parameters
 from .evaluation.inference import enhance_array, select_device
 from .plugins import architectures
 from .precision import autocast, resolve_precision
+from .training.step import train_step
 
 
 def _sync(device: torch.device) -> None:
@@ -90,12 +91,7 @@ def bare_step_rate(
     x = 0.1 * torch.randn(batch_size, channels, chunk, device=device)
 
     def step() -> None:
-        with autocast(precision, device):
-            out = model(x)
-        loss = torch.nn.functional.mse_loss(out.float(), x)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        train_step(model, optimizer, x, x, precision, device)
 
     for _ in range(2):
         step()
@@ -129,12 +125,7 @@ def pipeline_rate(
     def step() -> None:
         _, degraded, target = next(stream)
         degraded, target = degraded.to(device, non_blocking=True), target.to(device, non_blocking=True)
-        with autocast(precision, device):
-            out = model(degraded)
-        loss = torch.nn.functional.mse_loss(out.float(), target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        train_step(model, optimizer, degraded, target, precision, device)
 
     for _ in range(5):  # workers start, caches fill
         step()

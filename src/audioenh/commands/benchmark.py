@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from ..training.config import default_workers
-from .options import data_option, device_option, echo_json, json_option, one_line_errors, precision_option
+from .options import (
+    batch_size_option,
+    chunk_option,
+    data_option,
+    device_option,
+    echo_json,
+    json_option,
+    one_line_errors,
+    precision_option,
+)
 
 
 @click.command("benchmark")
@@ -23,10 +32,8 @@ from .options import data_option, device_option, echo_json, json_option, one_lin
 @data_option("builtin")
 @device_option
 @precision_option
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True, help="Examples per step.")
-@click.option(
-    "--chunk", type=click.IntRange(min=1), default=8192, show_default=True, help="Samples per training example."
-)
+@batch_size_option
+@chunk_option
 @click.option(
     "--seconds",
     type=click.FloatRange(min=0, min_open=True),

@@ -134,6 +134,20 @@ def output_option(help: str, *, required: bool = True, file_okay: bool = True, d
     return decorator
 
 
+def batch_size_option(f: Callable) -> Callable:
+    """``--batch-size``: training examples per step."""
+    return click.option(
+        "--batch-size", type=click.IntRange(min=1), default=8, show_default=True, help="Training examples per step."
+    )(f)
+
+
+def chunk_option(f: Callable) -> Callable:
+    """``--chunk``: samples per training example."""
+    return click.option(
+        "--chunk", type=click.IntRange(min=1), default=8192, show_default=True, help="Samples per training example."
+    )(f)
+
+
 def block_option(*, legacy_chunk: bool = True) -> Callable:
     """``--block``: samples kept per inference block (``--chunk`` in test and enhance before 0.2)."""
 

@@ -14,7 +14,9 @@ from ..training.distributed import from_environment
 from ..training.loop import train as run_training
 from ..training.run import Run
 from .options import (
+    batch_size_option,
     block_option,
+    chunk_option,
     data_option,
     degrade_option,
     device_option,
@@ -55,10 +57,8 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
     show_default=True,
     help="Stop after this many iterations.",
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True, help="Examples per step.")
-@click.option(
-    "--chunk", type=click.IntRange(min=1), default=8192, show_default=True, help="Samples per training example."
-)
+@batch_size_option
+@chunk_option
 @click.option(
     "--lr",
     type=click.FloatRange(min=0, min_open=True),

@@ -22,11 +22,11 @@ from ..data.corpus import resolve_corpus
 from ..errors import AudioenhError
 from ..evaluation.inference import select_device
 from ..plugins import architectures
-from ..precision import autocast
 from . import distributed
 from .config import TrainConfig
 from .run import Run
 from .schedule import PlateauHalving
+from .step import train_step
 from .validation import Validator
 
 
@@ -193,13 +193,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
             target = target.to(device, non_blocking=True)
             for group in optimizer.param_groups:
                 group["lr"] = schedule.lr
-            with autocast(config.precision, device):
-                output = trained(degraded)
-            loss = torch.nn.functional.mse_loss(output.float(), target)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+            loss = train_step(trained, optimizer, degraded, target, config.precision, device, scaler)
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise AudioenhError(f"training diverged at iteration {it + 1} (loss {value}); try a lower --lr")
