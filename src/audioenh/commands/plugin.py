@@ -5,6 +5,7 @@ from ..hookspecs import hookimpl
 
 @hookimpl
 def register_commands(cli):
+    from .bandwidth import bandwidth
     from .benchmark import benchmark
     from .data import data
     from .degrade import degrade
@@ -29,5 +30,6 @@ def register_commands(cli):
         generalization_report,
         weights,
         benchmark,
+        bandwidth,
     ):
         cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Analysis of recordings: where their band ends."""
