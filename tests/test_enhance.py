@@ -26,7 +26,7 @@ from audioenh.plugins import architectures
 from .conftest import SR, music_like
 
 ARCH = "resnet:preset=tiny"
-SMALL = ["--block", "256", "--context", "64", "--batch-size", "3", "--precision", "fp32"]
+SMALL = ["--block", "256", "--context", "64", "--batch-size", "3", "--precision", "fp32", "--mode", "raw"]
 
 
 def tiny_model(seed: int = 0, bias: float | None = None) -> torch.nn.Module:
@@ -167,7 +167,7 @@ def test_small_read_blocks_change_nothing(tmp_path):
     outs = []
     for read_frames in (7, 1000, 65536):
         dst = tmp_path / f"out{read_frames}.wav"
-        enhance_file(model, ckpt, src, dst, subtype="FLOAT", chunk=256, context=64, read_frames=read_frames)
+        enhance_file(model, ckpt, src, dst, subtype="FLOAT", chunk=256, context=64, read_frames=read_frames, mode="raw")
         outs.append(sf.read(dst, dtype="float32")[0])
     np.testing.assert_array_equal(outs[0], outs[2])
     np.testing.assert_array_equal(outs[1], outs[2])
@@ -182,7 +182,16 @@ def test_streamed_path_equals_enhance_array_sample_for_sample(tmp_path, channels
     src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
     sf.write(src, x, SR, subtype="FLOAT")
     summary = enhance_file(
-        model, checkpoint_dict(model), src, dst, subtype="FLOAT", chunk=256, context=64, batch_size=3, read_frames=333
+        model,
+        checkpoint_dict(model),
+        src,
+        dst,
+        subtype="FLOAT",
+        chunk=256,
+        context=64,
+        batch_size=3,
+        read_frames=333,
+        mode="raw",
     )
     out, _ = sf.read(dst, dtype="float32", always_2d=True)
     model_in = np.repeat(x.T, 2, axis=0) if channels == 1 else x.T
@@ -236,7 +245,15 @@ def test_written_files_get_the_umask_mode(tmp_path, umask_022):
     model = tiny_model(bias=0.0)
     src = tmp_path / "in.wav"
     sf.write(src, signal(1000), SR, subtype="FLOAT")
-    enhance_file(model, checkpoint_dict(model), tmp_path / "in.wav", tmp_path / "enhanced.flac", chunk=256, context=64)
+    enhance_file(
+        model,
+        checkpoint_dict(model),
+        tmp_path / "in.wav",
+        tmp_path / "enhanced.flac",
+        chunk=256,
+        context=64,
+        mode="raw",
+    )
     write_audio(tmp_path / "written.wav", signal(1000).T, SR)
     for name in ("enhanced.flac", "written.wav"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == umask_022 == 0o644, name
@@ -257,7 +274,7 @@ def test_failing_writes_leave_no_temporary_file(tmp_path, monkeypatch, umask_022
 
     monkeypatch.setattr(streaming, "enhance_blocks", broken)
     with pytest.raises(RuntimeError, match="the model broke"):
-        enhance_file(model, checkpoint_dict(model), src, dst, chunk=256, context=64, read_frames=512)
+        enhance_file(model, checkpoint_dict(model), src, dst, chunk=256, context=64, read_frames=512, mode="raw")
     with pytest.raises(AudioFileError, match="cannot write"):
         write_audio(other, signal(1000).T, 0)  # no such sample rate
     assert dst.read_bytes() == other.read_bytes() == b"old output"  # old outputs untouched
@@ -351,7 +368,9 @@ def test_interrupt_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(streaming, "enhance_blocks", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        enhance_file(model, checkpoint_dict(model), src, dst, chunk=256, context=64, batch_size=2, read_frames=512)
+        enhance_file(
+            model, checkpoint_dict(model), src, dst, chunk=256, context=64, batch_size=2, read_frames=512, mode="raw"
+        )
     assert leftovers(tmp_path, {"in.wav"}) == []
 
 
@@ -458,7 +477,9 @@ def test_memory_does_not_grow_with_length(tmp_path):
                 f.write((0.1 * rng.standard_normal((SR, 2))).astype(np.float32))
         tracemalloc.start()
         try:
-            summary = enhance_file(model, ckpt, src, tmp_path / "out.wav", chunk=16384, context=64, progress=False)
+            summary = enhance_file(
+                model, ckpt, src, tmp_path / "out.wav", chunk=16384, context=64, progress=False, mode="raw"
+            )
             peaks[seconds] = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

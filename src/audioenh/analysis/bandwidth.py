@@ -104,3 +104,34 @@ def band_edges(audio: np.ndarray, sample_rate: int) -> BandEdges:
         left=band_edge(left, sample_rate),
         right=band_edge(right, sample_rate),
     )
+
+
+EXCERPTS = 3  # excerpts read from a long file
+EXCERPT_SECONDS = 20.0
+
+
+def file_band_edges(path, excerpts: int = EXCERPTS, seconds: float = EXCERPT_SECONDS) -> BandEdges:
+    """Band edges of an audio file from up to ``excerpts`` excerpts of ``seconds`` spread over it
+    (the whole file when it is shorter), so that long files are not read whole."""
+    import soundfile as sf
+
+    from ..audio_io import sndfile_reason
+    from ..errors import AudioFileError
+
+    try:
+        with sf.SoundFile(str(path)) as f:
+            rate, frames = f.samplerate, f.frames
+            length = int(seconds * rate)
+            if frames <= excerpts * length:
+                starts = [0]
+                length = frames
+            else:
+                starts = [int((k + 0.5) * frames / excerpts - length / 2) for k in range(excerpts)]
+            parts = []
+            for start in starts:
+                f.seek(max(0, start))
+                parts.append(f.read(length, dtype="float64", always_2d=True))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioFileError(f"cannot read {str(path)!r}: {sndfile_reason(exc)}") from None
+    audio = np.concatenate(parts).T
+    return band_edges(np.nan_to_num(audio), rate)

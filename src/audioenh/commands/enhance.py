@@ -8,6 +8,7 @@ import click
 
 from ..audio_io import output_format, same_file
 from ..errors import AudioenhError
+from ..evaluation.crossover import TRANSITION_HZ
 from ..evaluation.streaming import check_input, enhance_file
 from ..precision import resolve_precision
 from .options import (
@@ -50,7 +51,29 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @output_option(
     "Output file (one INPUT) or folder (several INPUTs; created if missing, files keep their "
-    "input's name). The extension picks the format. Never an input."
+    "input's name). The extension picks the format. Never an input.",
+    required=False,
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["safe", "raw"]),
+    default="safe",
+    show_default=True,
+    help="safe: do no harm: the network only adds the band above the input's band edge; below it the "
+    "output is the input, and a full-band input comes back unchanged. raw: the network's output as is.",
+)
+@click.option(
+    "--edge",
+    "edge_hz",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="HZ",
+    help="Band edge of the inputs in Hz (safe mode), instead of detecting it (docs/bandwidth.md).",
+)
+@click.option(
+    "--analyze",
+    is_flag=True,
+    help="Print each input's detected band edge and what would be restored; write nothing.",
 )
 @click.option(
     "--keep-rate",
@@ -82,6 +105,9 @@ def enhance(
     checkpoint: Path,
     inputs: tuple[Path, ...],
     output: Path,
+    mode: str,
+    edge_hz: float | None,
+    analyze: bool,
     keep_rate: bool,
     as_float: bool,
     bits: str | None,
@@ -110,13 +136,65 @@ def enhance(
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
       audioenh enhance model.pt a.wav b.wav -o enhanced/ --keep-rate --float
     """
+    if analyze:
+        _analyze(inputs, edge_hz, mode)
+        return
+    if output is None:
+        raise click.UsageError("Missing option '-o' / '--output'.")
     _enhance(
-        checkpoint, inputs, output, keep_rate, as_float, bits, device, precision, block, context, batch_size, quiet
+        checkpoint,
+        inputs,
+        output,
+        keep_rate,
+        as_float,
+        bits,
+        device,
+        precision,
+        block,
+        context,
+        batch_size,
+        quiet,
+        mode=mode,
+        edge_hz=edge_hz,
     )
 
 
+def _restoring(edge: float, nyquist: float) -> str:
+    if edge + TRANSITION_HZ >= nyquist:
+        return f"full band (up to {nyquist / 1000:.2f} kHz): nothing to restore, the input is kept"
+    return f"band ends at {edge / 1000:.2f} kHz: restoring {edge / 1000:.2f}–{nyquist / 1000:.2f} kHz"
+
+
+def _analyze(inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
+    """``--analyze``: the band edge of each input and what safe mode would restore; nothing written."""
+    from ..analysis.bandwidth import file_band_edges
+
+    for src in inputs:
+        info = check_input(src)
+        edges = file_band_edges(src)
+        edge = edge_hz if edge_hz is not None else edges.edge
+        side = f" (side {edges.side / 1000:.2f} kHz)" if edges.side is not None and edges.side < edges.edge else ""
+        what = _restoring(edge, info.sample_rate / 2) if mode == "safe" else "raw mode: the network's output as is"
+        given = " (given by --edge)" if edge_hz is not None else ""
+        click.echo(f"{src}: {what}{given}{side}")
+
+
 def _enhance(
-    checkpoint, inputs, output, keep_rate, as_float, bits, device, precision, block, context, batch_size, quiet
+    checkpoint,
+    inputs,
+    output,
+    keep_rate,
+    as_float,
+    bits,
+    device,
+    precision,
+    block,
+    context,
+    batch_size,
+    quiet,
+    *,
+    mode="safe",
+    edge_hz=None,
 ):
     from ..checkpoint import load_model
     from ..evaluation.inference import select_device
@@ -146,10 +224,14 @@ def _enhance(
             batch_size=batch_size,
             device=torch_device,
             precision=precision,
+            mode=mode,
+            edge_hz=edge_hz,
             progress=not quiet,
             verbose=not quiet,
         )
         if not quiet:
+            if summary["mode"] == "safe":
+                click.echo(f"{src}: {_restoring(summary['edge_hz'], summary['model_rate'] / 2)}", err=True)
             click.echo(
                 f"wrote {dst} ({summary['channels']} ch, {summary['output_rate']} Hz, {summary['frames_out']} samples, "
                 f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",

@@ -30,6 +30,7 @@ import torch
 from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_format, probe_audio, same_file, sndfile_reason
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
+from .crossover import keep_below_edge, restoration_filter
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 
 READ_FRAMES = 65536  # input frames read per step
@@ -119,14 +120,24 @@ class _ModelRunner:
         channels: int,
         device: torch.device,
         precision: str = "fp32",
+        restore=None,
+        skip_model: bool = False,
     ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
         self.precision = precision
+        self.restore = restore  # crossover taps (safe mode): only the band above the edge may change
+        self.skip_model = skip_model  # safe mode with nothing to restore: the input itself
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision)
 
     def __call__(self, blocks: np.ndarray) -> np.ndarray:  # (batch, channels, samples)
+        if self.skip_model:
+            return np.asarray(blocks, dtype=np.float32)
+        out = self._network(blocks)
+        return out if self.restore is None else keep_below_edge(blocks, out, self.restore)
+
+    def _network(self, blocks: np.ndarray) -> np.ndarray:
         if self.channels == self.model_channels:
             return self._run(blocks)
         if self.channels == 1:
@@ -148,6 +159,8 @@ def enhance_file(
     batch_size: int = 4,
     device: torch.device | str | None = None,
     precision: str = "fp32",
+    mode: str = "safe",
+    edge_hz: float | None = None,
     progress: bool = True,
     verbose: bool = True,
     read_frames: int = READ_FRAMES,
@@ -160,6 +173,12 @@ def enhance_file(
     channels are refused. ``subtype``: ``"PCM_16"``, ``"PCM_24"`` or ``"FLOAT"`` (refused when the
     output format cannot hold it); ``None`` is 24-bit PCM where the output format has it, else the
     format's own encoding (:func:`~audioenh.audio_io.output_format`). PCM outputs are clipped to [-1, 1].
+
+    ``mode="safe"`` (the default) does no harm: the network only adds to the band above the
+    input's band edge (``edge_hz``, else detected with
+    :func:`~audioenh.analysis.bandwidth.file_band_edges`); below it the output is the input
+    (:mod:`~audioenh.evaluation.crossover`), and a full-band input comes back unchanged.
+    ``mode="raw"`` is the network's output as it is (what the paper measures).
 
     ``progress`` shows a tqdm bar on stderr for files longer than a few seconds; ``verbose`` notes
     resampling on stderr. ``read_frames`` is the number of input frames read per step.
@@ -193,8 +212,24 @@ def enhance_file(
         device = next(model.parameters()).device
     device = torch.device(device)
     model.eval()
+    if mode not in ("safe", "raw"):
+        raise AudioenhError(f"unknown enhance mode {mode!r}; use safe or raw")
+    taps, skip = None, False
+    if mode == "safe":
+        if edge_hz is None:
+            from ..analysis.bandwidth import file_band_edges
+
+            edge_hz = file_band_edges(in_p).edge
+        taps = restoration_filter(float(edge_hz), model_rate)
+        skip = taps is None  # nothing above the edge to restore
+    if context is None and taps is not None:
+        from ..architectures.receptive import receptive_field
+
+        context = receptive_field(model)
+    if taps is not None:
+        context += len(taps) // 2  # the crossover's own reach, so blocks still join without seams
     chunk, context = block_geometry(model, chunk, context)
-    run = _ModelRunner(model, model_channels, channels, device, precision)
+    run = _ModelRunner(model, model_channels, channels, device, precision, restore=taps, skip_model=skip)
 
     in_rate = info.sample_rate
     out_rate = in_rate if keep_rate else model_rate
@@ -271,6 +306,9 @@ def enhance_file(
         "seconds": counter.frames / in_rate,
         "elapsed": time.perf_counter() - started,
         "subtype": sub,
+        "mode": mode,
+        "edge_hz": None if edge_hz is None else float(edge_hz),
+        "restored_hz": None if mode == "raw" or skip else [float(edge_hz), model_rate / 2],
     }
 
 

@@ -1,0 +1,118 @@
+"""enhance's safe mode: the network only adds the band above the input's edge; a full-band input
+comes back unchanged; blocks still join without seams."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from click.testing import CliRunner
+from scipy import signal
+
+from audioenh import plugins
+from audioenh.checkpoint import save_checkpoint
+from audioenh.cli import cli
+from audioenh.data.builtin import generate_song
+from audioenh.evaluation.crossover import keep_below_edge, restoration_filter
+from audioenh.evaluation.inference import enhance_array
+from audioenh.evaluation.streaming import enhance_file
+
+SR = 44100
+
+
+def random_model(seed=3):
+    """A tiny ResNet whose output differs from its input in every band (its tail is not zero)."""
+    torch.manual_seed(seed)
+    model = plugins.architectures().create("resnet:preset=tiny,width=8")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return model.eval()
+
+
+def checkpoint(model):
+    return {"arch": "resnet:preset=tiny,width=8", "sample_rate": SR, "audio_channels": 2, "model": model.state_dict()}
+
+
+@pytest.fixture(scope="module")
+def song():
+    return generate_song(21, 4.0, SR).astype(np.float32)
+
+
+def level_db(x):
+    return 10 * np.log10(np.sum(np.asarray(x, np.float64) ** 2) + 1e-300)
+
+
+def test_full_band_input_comes_back_unchanged(song, tmp_path):
+    model = random_model()
+    src = tmp_path / "full.wav"
+    sf.write(src, song.T, SR, subtype="FLOAT")
+    safe = enhance_file(model, checkpoint(model), src, tmp_path / "safe.wav", subtype="FLOAT", progress=False)
+    enhance_file(model, checkpoint(model), src, tmp_path / "raw.wav", subtype="FLOAT", progress=False, mode="raw")
+    out_safe = sf.read(tmp_path / "safe.wav", dtype="float32", always_2d=True)[0].T
+    out_raw = sf.read(tmp_path / "raw.wav", dtype="float32", always_2d=True)[0].T
+    assert safe["edge_hz"] == SR / 2 and safe["restored_hz"] is None
+    assert level_db(out_safe - song) - level_db(song) < -90  # returned within -90 dB of itself
+    assert level_db(out_raw - song) - level_db(song) > -40  # the model would have changed it
+
+
+def test_below_the_edge_the_output_is_the_input(song, tmp_path):
+    model = random_model()
+    lowpassed = plugins.degradations().create("cheby1:order=10,cutoff=11025")(song, SR).astype(np.float32)
+    src = tmp_path / "lp.wav"
+    sf.write(src, lowpassed.T, SR, subtype="FLOAT")
+    summary = enhance_file(model, checkpoint(model), src, tmp_path / "out.wav", subtype="FLOAT", progress=False)
+    enhance_file(model, checkpoint(model), src, tmp_path / "raw.wav", subtype="FLOAT", progress=False, mode="raw")
+    out = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)[0].T
+    raw = sf.read(tmp_path / "raw.wav", dtype="float32", always_2d=True)[0].T
+    edge = summary["edge_hz"]
+    assert abs(edge - 11300) < 400 and summary["restored_hz"] == [edge, SR / 2]
+    f, p_in = signal.welch(lowpassed, fs=SR, nperseg=4096, axis=-1)
+    _, p_safe = signal.welch(out - lowpassed, fs=SR, nperseg=4096, axis=-1)
+    _, p_raw = signal.welch(raw - lowpassed, fs=SR, nperseg=4096, axis=-1)
+    below = (f > 100) & (f < edge - 100)
+    above = f > edge + 1000
+    assert np.max(10 * np.log10(p_raw[:, below] / p_in[:, below])) > -40  # raw mode changes the band...
+    assert np.max(10 * np.log10(p_safe[:, below] / p_in[:, below])) < -70  # ...safe mode leaves it alone
+    # above the edge, safe mode adds what the network adds
+    np.testing.assert_allclose(10 * np.log10(p_safe[:, above]), 10 * np.log10(p_raw[:, above]), atol=1.0)
+
+
+def test_safe_mode_blocks_join_without_seams(song, tmp_path):
+    """Streamed with small blocks, safe mode equals the whole signal run at once and then crossed over."""
+    model = random_model()
+    x = plugins.degradations().create("ellip:order=8,cutoff=9000")(song[:, : SR * 2], SR).astype(np.float32)
+    src = tmp_path / "in.wav"
+    sf.write(src, x.T, SR, subtype="FLOAT")
+    edge = 9000.0
+    enhance_file(
+        model, checkpoint(model), src, tmp_path / "o.wav", subtype="FLOAT", chunk=1024, edge_hz=edge, progress=False
+    )
+    streamed = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
+    taps = restoration_filter(edge, SR)
+    pad = 8192  # beyond the ends the blocks see zeros, and the network's answer to them
+    padded = np.pad(x, ((0, 0), (pad, pad)))
+    whole = enhance_array(model, padded, chunk=padded.shape[1], context=4096)
+    reference = keep_below_edge(padded, whole, taps)[:, pad:-pad]
+    np.testing.assert_allclose(streamed, reference, rtol=0, atol=2e-6)
+
+
+def test_enhance_cli_says_what_it_restores_and_analyze_writes_nothing(song, tmp_path):
+    model = random_model()
+    ckpt = tmp_path / "m.pt"
+    save_checkpoint(ckpt, checkpoint(model))
+    lowpassed = plugins.degradations().create("cheby1:order=10,cutoff=13000")(song, SR)
+    sf.write(tmp_path / "lp.wav", lowpassed.T, SR, subtype="PCM_24")
+    sf.write(tmp_path / "full.wav", song.T, SR, subtype="PCM_24")
+    result = CliRunner().invoke(
+        cli, ["enhance", str(ckpt), str(tmp_path / "lp.wav"), str(tmp_path / "full.wav"), "--analyze"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'lp.wav'}: band ends at 13.") and "restoring 13." in lines[0]
+    assert lines[1] == f"{tmp_path / 'full.wav'}: full band (up to 22.05 kHz): nothing to restore, the input is kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.wav", "lp.wav", "m.pt"]
+    given = CliRunner().invoke(cli, ["enhance", str(ckpt), str(tmp_path / "full.wav"), "--analyze", "--edge", "16000"])
+    assert "band ends at 16.00 kHz: restoring 16.00–22.05 kHz (given by --edge)" in given.output
+    run = CliRunner().invoke(cli, ["enhance", str(ckpt), str(tmp_path / "lp.wav"), "-o", str(tmp_path / "o.flac")])
+    assert run.exit_code == 0, run.output
+    assert "lp.wav: band ends at 13." in run.output and (tmp_path / "o.flac").is_file()
