@@ -12,7 +12,7 @@ from audioenh import plugins
 from audioenh.checkpoint import save_checkpoint
 from audioenh.cli import cli
 from audioenh.data.builtin import generate_song
-from audioenh.evaluation.crossover import keep_below_edge, restoration_filter
+from audioenh.evaluation.crossover import BELOW_EDGE_HZ, TRANSITION_HZ, keep_below_edge, restoration_filter
 from audioenh.evaluation.inference import enhance_array
 from audioenh.evaluation.streaming import enhance_file
 
@@ -69,7 +69,7 @@ def test_below_the_edge_the_output_is_the_input(song, tmp_path):
     f, p_in = signal.welch(lowpassed, fs=SR, nperseg=4096, axis=-1)
     _, p_safe = signal.welch(out - lowpassed, fs=SR, nperseg=4096, axis=-1)
     _, p_raw = signal.welch(raw - lowpassed, fs=SR, nperseg=4096, axis=-1)
-    below = (f > 100) & (f < edge - 100)
+    below = (f > 100) & (f < edge - BELOW_EDGE_HZ - TRANSITION_HZ - 100)  # the crossover's stop band
     above = f > edge + 1000
     assert np.max(10 * np.log10(p_raw[:, below] / p_in[:, below])) > -40  # raw mode changes the band...
     assert np.max(10 * np.log10(p_safe[:, below] / p_in[:, below])) < -70  # ...safe mode leaves it alone
@@ -116,3 +116,31 @@ def test_enhance_cli_says_what_it_restores_and_analyze_writes_nothing(song, tmp_
     run = CliRunner().invoke(cli, ["enhance", str(ckpt), str(tmp_path / "lp.wav"), "-o", str(tmp_path / "o.flac")])
     assert run.exit_code == 0, run.output
     assert "lp.wav: band ends at 13." in run.output and (tmp_path / "o.flac").is_file()
+
+
+def test_trust_falls_off_away_from_the_training_edges():
+    from audioenh.evaluation.crossover import trust
+
+    assert trust(12000, None) == 1.0  # unknown training: trusted
+    assert trust(12000, (11000, 12100)) == 1.0
+    assert trust(12100 + 250 + 375, (11000, 12100)) == pytest.approx(0.5)
+    assert trust(14000, (11000, 12100)) == 0.0 and trust(9000, (11000, 12100)) == 0.0
+
+
+def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
+    """Trained on cheby1:6 (an edge near 12 kHz), given a 16-kHz band: the input comes back as it is."""
+    model = random_model()
+    x = plugins.degradations().create("ellip:order=12,cutoff=16000")(song, SR).astype(np.float32)
+    src = tmp_path / "in.wav"
+    sf.write(src, x.T, SR, subtype="FLOAT")
+    ckpt = {**checkpoint(model), "degradations": ["cheby1:6"]}
+    summary = enhance_file(model, ckpt, src, tmp_path / "o.wav", subtype="FLOAT", progress=False)
+    out = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
+    assert summary["trust"] == 0.0 and summary["restored_hz"] is None
+    lo, hi = summary["trained_edges_hz"]
+    assert 11000 < lo <= hi < 13000
+    np.testing.assert_array_equal(out, x)
+    near = plugins.degradations().create("cheby1:6")(song, SR).astype(np.float32)
+    sf.write(src, near.T, SR, subtype="FLOAT")
+    summary = enhance_file(model, ckpt, src, tmp_path / "o.wav", subtype="FLOAT", progress=False)
+    assert summary["trust"] > 0.5 and summary["restored_hz"] is not None  # its own filter: used

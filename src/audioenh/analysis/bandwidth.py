@@ -110,9 +110,10 @@ EXCERPTS = 3  # excerpts read from a long file
 EXCERPT_SECONDS = 20.0
 
 
-def file_band_edges(path, excerpts: int = EXCERPTS, seconds: float = EXCERPT_SECONDS) -> BandEdges:
-    """Band edges of an audio file from up to ``excerpts`` excerpts of ``seconds`` spread over it
-    (the whole file when it is shorter), so that long files are not read whole."""
+def file_excerpts(path, excerpts: int = EXCERPTS, seconds: float = EXCERPT_SECONDS) -> tuple[np.ndarray, int]:
+    """Up to ``excerpts`` excerpts of ``seconds`` spread over an audio file, joined as (channels,
+    samples) float64, and its sample rate (the whole file when it is shorter): long files are not
+    read whole."""
     import soundfile as sf
 
     from ..audio_io import sndfile_reason
@@ -133,5 +134,10 @@ def file_band_edges(path, excerpts: int = EXCERPTS, seconds: float = EXCERPT_SEC
                 parts.append(f.read(length, dtype="float64", always_2d=True))
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioFileError(f"cannot read {str(path)!r}: {sndfile_reason(exc)}") from None
-    audio = np.concatenate(parts).T
-    return band_edges(np.nan_to_num(audio), rate)
+    return np.nan_to_num(np.concatenate(parts).T), rate
+
+
+def file_band_edges(path, excerpts: int = EXCERPTS, seconds: float = EXCERPT_SECONDS) -> BandEdges:
+    """Band edges of an audio file, from :func:`file_excerpts`."""
+    audio, rate = file_excerpts(path, excerpts, seconds)
+    return band_edges(audio, rate)

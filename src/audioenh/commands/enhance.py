@@ -8,7 +8,7 @@ import click
 
 from ..audio_io import output_format, same_file
 from ..errors import AudioenhError
-from ..evaluation.crossover import TRANSITION_HZ
+from ..evaluation.crossover import nothing_to_restore, training_edges, trust
 from ..evaluation.streaming import check_input, enhance_file
 from ..precision import resolve_precision
 from .options import (
@@ -137,7 +137,7 @@ def enhance(
       audioenh enhance model.pt a.wav b.wav -o enhanced/ --keep-rate --float
     """
     if analyze:
-        _analyze(inputs, edge_hz, mode)
+        _analyze(checkpoint, inputs, edge_hz, mode)
         return
     if output is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
@@ -159,22 +159,41 @@ def enhance(
     )
 
 
-def _restoring(edge: float, nyquist: float) -> str:
-    if edge + TRANSITION_HZ >= nyquist:
-        return f"full band (up to {nyquist / 1000:.2f} kHz): nothing to restore, the input is kept"
-    return f"band ends at {edge / 1000:.2f} kHz: restoring {edge / 1000:.2f}–{nyquist / 1000:.2f} kHz"
+def _khz(hz: float) -> str:
+    return f"{hz / 1000:.2f} kHz"
 
 
-def _analyze(inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
+def describe_restoration(edge: float, nyquist: float, gain: float, trained: tuple[float, float] | None) -> str:
+    """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line."""
+    if nothing_to_restore(edge, 2 * nyquist):
+        return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
+    head = f"band ends at {_khz(edge)}"
+    scope = "" if trained is None else f"trained for band edges of {trained[0] / 1000:.2f}–{_khz(trained[1])}"
+    if gain <= 0:
+        return f"{head}, but the model was {scope}: the input is kept as it is"
+    share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
+    return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
+
+
+def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
     """``--analyze``: the band edge of each input and what safe mode would restore; nothing written."""
-    from ..analysis.bandwidth import file_band_edges
+    from ..analysis.bandwidth import band_edges, file_excerpts
+    from ..checkpoint import load_checkpoint
 
+    ckpt = load_checkpoint(checkpoint)
+    model_rate = int(ckpt["sample_rate"])
+    specs = list(ckpt.get("resolved_degradations") or ckpt.get("degradations") or [])
     for src in inputs:
-        info = check_input(src)
-        edges = file_band_edges(src)
+        check_input(src)
+        excerpt, rate = file_excerpts(src)
+        edges = band_edges(excerpt, rate)
         edge = edge_hz if edge_hz is not None else edges.edge
-        side = f" (side {edges.side / 1000:.2f} kHz)" if edges.side is not None and edges.side < edges.edge else ""
-        what = _restoring(edge, info.sample_rate / 2) if mode == "safe" else "raw mode: the network's output as is"
+        trained = training_edges(specs, model_rate, excerpt if rate == model_rate else None) if mode == "safe" else None
+        side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
+        if mode == "safe":
+            what = describe_restoration(edge, model_rate / 2, trust(edge, trained), trained)
+        else:
+            what = "raw mode: the network's output as is"
         given = " (given by --edge)" if edge_hz is not None else ""
         click.echo(f"{src}: {what}{given}{side}")
 
@@ -231,7 +250,11 @@ def _enhance(
         )
         if not quiet:
             if summary["mode"] == "safe":
-                click.echo(f"{src}: {_restoring(summary['edge_hz'], summary['model_rate'] / 2)}", err=True)
+                trained = summary["trained_edges_hz"]
+                line = describe_restoration(
+                    summary["edge_hz"], summary["model_rate"] / 2, summary["trust"], tuple(trained) if trained else None
+                )
+                click.echo(f"{src}: {line}", err=True)
             click.echo(
                 f"wrote {dst} ({summary['channels']} ch, {summary['output_rate']} Hz, {summary['frames_out']} samples, "
                 f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",

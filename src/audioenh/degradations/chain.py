@@ -77,6 +77,11 @@ class DegradationSampler:
             for p in (0, 1)
         ]
 
+    def extremes(self) -> list[str]:
+        """Concrete chain texts with every range at its low end and at its high end (the chain
+        itself when it has no ranges)."""
+        return [format_chain(specs) for specs in self._range_ends()]
+
     def check(self, sample_rate: int | None = None) -> None:
         """Build the chain (both ends of every range) at ``sample_rate`` and compute its context, so that
         problems that depend on the rate (a cutoff above Nyquist) fail now, as one :class:`SpecError` line."""

@@ -1,11 +1,20 @@
-"""Do no harm: the network may only add what the input lacks, above its band edge.
+"""Do no harm: the network may only add what the input lacks, and only where it was trained to.
 
-In ``enhance``'s default (``safe``) mode the output is ``input + H(network(input) - input)``,
-where ``H`` is a linear-phase (zero-phase, symmetric FIR) high-pass whose stop band covers
-everything up to the input's band edge: below the edge the output is the input itself (to the
-filter's 90 dB stop-band), above it the network's restoration. When the band edge is at (or
-within the transition of) the Nyquist frequency there is nothing to restore and the input is
-returned unchanged.
+In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(input) - input)``:
+
+- ``H`` is a linear-phase (zero-phase, symmetric FIR) high-pass around the input's band edge. The
+  band edge (:mod:`audioenh.analysis.bandwidth`) is the centre of the band's final drop, so the
+  band the input lacks starts a little below it: ``H`` stops (90 dB) everything below
+  ``edge - 900 Hz``, where the output is the input itself, and passes everything above
+  ``edge - 300 Hz``.
+- ``g`` is how far the network is trusted (:func:`trust`): 1 when the input's edge lies within
+  the edges that the degradations it was trained on give this very input (±250 Hz), falling
+  linearly to 0 750 Hz further out. A network trained on 11-kHz low-passes damages a 13-kHz
+  low-pass or a 16-kHz MP3 by 12-17 dB even above the edge; there it is not used at all and the
+  input is returned (docs/enhance.md has the measured table).
+
+When the band edge is at (or within the transition of) the Nyquist frequency there is nothing to
+restore, and the input is returned unchanged.
 """
 
 from __future__ import annotations
@@ -13,26 +22,68 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz), above the edge
-STOPBAND_DB = 90.0  # attenuation of the network's contribution below the edge (dB)
+TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
+BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
+STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
+TRUSTED_MARGIN_HZ = 250.0  # full trust within this distance of the training edges (Hz)
+TRUST_FADE_HZ = 750.0  # trust falls to zero over this distance beyond the margin (Hz)
+
+
+def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
+    """True when the band reaches (within the crossover's transition) the Nyquist frequency."""
+    return edge_hz + TRANSITION_HZ >= sample_rate / 2
 
 
 def restoration_filter(edge_hz: float, sample_rate: int) -> np.ndarray | None:
-    """The symmetric FIR high-pass (odd length) that passes the band above ``edge_hz`` + the
-    transition and stops ≥ :data:`STOPBAND_DB` below ``edge_hz``; ``None`` when nothing lies above."""
+    """The symmetric FIR high-pass (odd length) that passes everything above ``edge_hz`` -
+    :data:`BELOW_EDGE_HZ` and stops ≥ :data:`STOPBAND_DB` below that minus the transition;
+    ``None`` when there is nothing to restore."""
     nyquist = sample_rate / 2
-    if edge_hz + TRANSITION_HZ >= nyquist:
+    if nothing_to_restore(edge_hz, sample_rate):
         return None
     numtaps, beta = signal.kaiserord(STOPBAND_DB, TRANSITION_HZ / nyquist)
     numtaps |= 1  # odd: a type-I linear-phase high-pass
-    return signal.firwin(numtaps, edge_hz + TRANSITION_HZ / 2, window=("kaiser", beta), pass_zero=False, fs=sample_rate)
+    cutoff = edge_hz - BELOW_EDGE_HZ - TRANSITION_HZ / 2
+    return signal.firwin(numtaps, cutoff, window=("kaiser", beta), pass_zero=False, fs=sample_rate)
 
 
-def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | None) -> np.ndarray:
-    """``inputs + taps * (outputs - inputs)`` along the last axis, zero-phase ('same' convolution);
-    ``inputs`` when ``taps`` is None. The first and last ``len(taps) // 2`` samples see the block's edges."""
-    if taps is None:
+def trust(edge_hz: float, trained: tuple[float, float] | None) -> float:
+    """How far to trust the network (0-1) for an input whose band ends at ``edge_hz``, given the
+    range of band edges it was trained on (``None``: unknown, trusted)."""
+    if trained is None:
+        return 1.0
+    low, high = trained
+    distance = max(low - edge_hz, edge_hz - high, 0.0) - TRUSTED_MARGIN_HZ
+    return float(np.clip(1.0 - distance / TRUST_FADE_HZ, 0.0, 1.0))
+
+
+def training_edges(
+    specs: list[str], sample_rate: int, audio: np.ndarray | None = None, seconds: float = 2.0
+) -> tuple[float, float] | None:
+    """The range of band edges (Hz) of the degradations ``specs`` (chains, ranges at both ends), each
+    measured on ``audio`` passed through it (like for like: the input itself; white noise when
+    ``None``); ``None`` when there are no specs."""
+    from ..analysis.bandwidth import band_edge
+    from ..degradations.chain import DegradationSampler
+
+    if audio is None:
+        audio = np.random.default_rng(0).standard_normal((2, int(seconds * sample_rate))) * 0.1
+    noise = np.atleast_2d(np.asarray(audio, dtype=np.float64))
+    edges = []
+    for spec in specs:
+        sampler = DegradationSampler(spec, sample_rate)
+        for concrete in sampler.extremes():
+            chain = sampler.build(concrete)
+            edges.append(band_edge(chain(noise, sample_rate, np.random.default_rng(0)).mean(axis=0), sample_rate))
+    return (min(edges), max(edges)) if edges else None
+
+
+def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | None, gain: float = 1.0) -> np.ndarray:
+    """``inputs + gain * taps * (outputs - inputs)`` along the last axis, zero-phase ('same'
+    convolution); ``inputs`` when ``taps`` is None or ``gain`` is 0. The first and last
+    ``len(taps) // 2`` samples see the block's edges."""
+    if taps is None or gain <= 0:
         return np.asarray(inputs, dtype=np.float32)
     kernel = taps.reshape((1,) * (np.ndim(outputs) - 1) + (-1,))
-    correction = signal.fftconvolve(outputs - inputs, kernel, mode="same", axes=-1)
+    correction = gain * signal.fftconvolve(outputs - inputs, kernel, mode="same", axes=-1)
     return (inputs + correction).astype(np.float32)

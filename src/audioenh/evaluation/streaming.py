@@ -30,7 +30,7 @@ import torch
 from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_format, probe_audio, same_file, sndfile_reason
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
-from .crossover import keep_below_edge, restoration_filter
+from .crossover import keep_below_edge, restoration_filter, training_edges, trust
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 
 READ_FRAMES = 65536  # input frames read per step
@@ -122,11 +122,13 @@ class _ModelRunner:
         precision: str = "fp32",
         restore=None,
         skip_model: bool = False,
+        gain: float = 1.0,
     ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
         self.precision = precision
         self.restore = restore  # crossover taps (safe mode): only the band above the edge may change
         self.skip_model = skip_model  # safe mode with nothing to restore: the input itself
+        self.gain = gain  # how far the network is trusted (safe mode)
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision)
@@ -135,7 +137,7 @@ class _ModelRunner:
         if self.skip_model:
             return np.asarray(blocks, dtype=np.float32)
         out = self._network(blocks)
-        return out if self.restore is None else keep_below_edge(blocks, out, self.restore)
+        return out if self.restore is None else keep_below_edge(blocks, out, self.restore, self.gain)
 
     def _network(self, blocks: np.ndarray) -> np.ndarray:
         if self.channels == self.model_channels:
@@ -214,14 +216,20 @@ def enhance_file(
     model.eval()
     if mode not in ("safe", "raw"):
         raise AudioenhError(f"unknown enhance mode {mode!r}; use safe or raw")
-    taps, skip = None, False
+    taps, skip, gain, trained = None, False, 1.0, None
     if mode == "safe":
-        if edge_hz is None:
-            from ..analysis.bandwidth import file_band_edges
+        from ..analysis.bandwidth import band_edges, file_excerpts
 
-            edge_hz = file_band_edges(in_p).edge
+        excerpt, excerpt_rate = file_excerpts(in_p)
+        if edge_hz is None:
+            edge_hz = band_edges(excerpt, excerpt_rate).edge
         taps = restoration_filter(float(edge_hz), model_rate)
-        skip = taps is None  # nothing above the edge to restore
+        if taps is not None:
+            specs = checkpoint.get("resolved_degradations") or checkpoint.get("degradations") or []
+            like = excerpt if excerpt_rate == model_rate else None  # the input itself, where rates agree
+            trained = training_edges(list(specs), model_rate, like)
+            gain = trust(float(edge_hz), trained)
+        skip = taps is None or gain <= 0  # nothing to restore, or a network not trusted here
     if context is None and taps is not None:
         from ..architectures.receptive import receptive_field
 
@@ -229,7 +237,7 @@ def enhance_file(
     if taps is not None:
         context += len(taps) // 2  # the crossover's own reach, so blocks still join without seams
     chunk, context = block_geometry(model, chunk, context)
-    run = _ModelRunner(model, model_channels, channels, device, precision, restore=taps, skip_model=skip)
+    run = _ModelRunner(model, model_channels, channels, device, precision, restore=taps, skip_model=skip, gain=gain)
 
     in_rate = info.sample_rate
     out_rate = in_rate if keep_rate else model_rate
@@ -309,6 +317,8 @@ def enhance_file(
         "mode": mode,
         "edge_hz": None if edge_hz is None else float(edge_hz),
         "restored_hz": None if mode == "raw" or skip else [float(edge_hz), model_rate / 2],
+        "trust": None if mode == "raw" else gain,
+        "trained_edges_hz": None if trained is None else [float(trained[0]), float(trained[1])],
     }
 
 
