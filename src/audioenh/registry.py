@@ -30,9 +30,9 @@ class Entry(Generic[T]):
 
     @property
     def doc(self) -> str:
-        """First paragraph of the factory's docstring, on one line."""
+        """First paragraph of the factory's docstring, on one line (reStructuredText ``code`` as `code`)."""
         text = inspect.getdoc(self.factory) or ""
-        return " ".join(text.split("\n\n")[0].split())
+        return " ".join(text.split("\n\n")[0].split()).replace("``", "`")
 
     @property
     def parameters(self) -> list[inspect.Parameter]:

@@ -152,7 +152,8 @@ def train(
         fixed = [f for f in fixed_settings() if given(_PARAM_OF.get(f, f)) if _PARAM_OF.get(f, f) in ctx.params]
         if fixed:
             names = ", ".join(_OPTION_OF.get(f, "--" + f.replace("_", "-")) for f in fixed)
-            raise click.UsageError(f"{names} cannot change when resuming; they come from the run's config.json")
+            fixes = "it" if len(fixed) == 1 else "them"
+            raise click.UsageError(f"{names} cannot change when resuming: the run's config.json fixes {fixes}")
         overrides = {"device": device}
         for name, value in (("iterations", iterations), ("min_lr", min_lr), ("infer_chunk", block)):
             if given(_PARAM_OF.get(name, name)):
