@@ -144,3 +144,45 @@ def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
     sf.write(src, near.T, SR, subtype="FLOAT")
     summary = enhance_file(model, ckpt, src, tmp_path / "o.wav", subtype="FLOAT", progress=False)
     assert summary["trust"] > 0.5 and summary["restored_hz"] is not None  # its own filter: used
+
+
+def test_test_command_scores_either_mode(song, tmp_path):
+    """``audioenh test --mode safe``: a model trained near 12 kHz is not used on 16-kHz bands (ΔSNR 0
+    exactly) while raw mode changes the songs; every result says its mode."""
+    import json
+
+    model = random_model()
+    ckpt = tmp_path / "m.pt"
+    save_checkpoint(ckpt, {**checkpoint(model), "degradations": ["cheby1:6"]})
+    (tmp_path / "c" / "test").mkdir(parents=True)
+    for i in range(2):
+        sf.write(tmp_path / "c" / "test" / f"s{i}.flac", generate_song(30 + i, 3.0, SR).T, SR, subtype="PCM_24")
+    args = ["test", str(ckpt), "-d", "ellip:order=12,cutoff=16000", "--data", str(tmp_path / "c"), "-m", "lsd"]
+    args += ["--device", "cpu", "--json", "-q"]
+    safe = CliRunner().invoke(cli, [*args, "--mode", "safe"])
+    raw = CliRunner().invoke(cli, [*args, "--mode", "raw"])
+    assert safe.exit_code == 0 and raw.exit_code == 0, safe.output + raw.output
+    safe, raw = json.loads(safe.stdout), json.loads(raw.stdout)
+    assert safe["mode"] == "safe" and raw["mode"] == "raw"
+    assert safe["mean"]["delta"]["lsd"] == 0.0 and abs(raw["mean"]["delta"]["lsd"]) > 1e-3
+    for row in safe["songs"]:
+        assert row["trust"] == 0.0 and abs(row["edge_hz"] - 15700) < 400
+
+
+def test_safe_mode_on_arrays_matches_the_streamed_files(song, tmp_path):
+    """test --mode safe (whole arrays) and enhance (streamed blocks) compute the same thing, away
+    from the signal's ends (there only the crossover's view beyond the end differs)."""
+    from audioenh.evaluation.crossover import enhance_array_safely
+
+    model = random_model()
+    x = plugins.degradations().create("cheby1:6")(song[:, : 3 * SR], SR).astype(np.float32)
+    src = tmp_path / "in.wav"
+    sf.write(src, x.T, SR, subtype="FLOAT")
+    ckpt = {**checkpoint(model), "degradations": ["cheby1:6"]}
+    summary = enhance_file(model, ckpt, src, tmp_path / "o.wav", subtype="FLOAT", chunk=4096, progress=False)
+    streamed = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
+    whole, info = enhance_array_safely(model, x, SR, ["cheby1:6"], chunk=4096)
+    assert info["trust"] == pytest.approx(summary["trust"]) and info["trust"] > 0
+    assert info["edge_hz"] == pytest.approx(summary["edge_hz"])
+    margin = len(restoration_filter(info["edge_hz"], SR))
+    np.testing.assert_allclose(streamed[:, margin:-margin], whole[:, margin:-margin], rtol=0, atol=1e-5)

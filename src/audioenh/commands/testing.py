@@ -71,6 +71,14 @@ def write_csv(path: Path, results: list[dict]) -> None:
 @precision_option
 @block_option()
 @context_option
+@click.option(
+    "--mode",
+    type=click.Choice(["raw", "safe"]),
+    default="raw",
+    show_default=True,
+    help="raw: the network's output as it is (what the paper measures). safe: enhance's default do-no-harm "
+    "output (the network only adds the band above each song's edge, as far as its training allows).",
+)
 @json_option("Print JSON: one object per degradation (an array when several).")
 @click.option(
     "--csv",
@@ -82,7 +90,7 @@ def write_csv(path: Path, results: list[dict]) -> None:
 @quiet_option
 @one_line_errors
 def test(
-    checkpoint_path, specs, data, split, metric_specs, device, precision, block, context, as_json, csv_path, quiet
+    checkpoint_path, specs, data, split, metric_specs, device, precision, block, context, mode, as_json, csv_path, quiet
 ):
     """Degrade whole songs, enhance them and score input and output against the originals.
 
@@ -116,12 +124,15 @@ def test(
                 chunk=block,
                 context=context,
                 precision=precision,
+                mode=mode,
+                trained_specs=list(checkpoint.get("resolved_degradations") or checkpoint.get("degradations") or []),
                 on_song=lambda _name: bar.update(1),
             )
             results.append(
                 {
                     "checkpoint": str(path),
                     "degradation": degradation.text,
+                    "mode": mode,
                     "split": split,
                     "songs": result["songs"],
                     "mean": result["mean"],
@@ -133,7 +144,7 @@ def test(
         echo_json(results[0] if len(results) == 1 else results)
         return
     for result in results:
-        click.echo(f"{result['degradation']} on {len(result['songs'])} {split} songs ({path}):")
+        click.echo(f"{result['degradation']} on {len(result['songs'])} {split} songs, {mode} mode ({path}):")
         for m in metric_specs:
             mean = result["mean"]
             click.echo(

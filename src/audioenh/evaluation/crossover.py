@@ -87,3 +87,36 @@ def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | 
     kernel = taps.reshape((1,) * (np.ndim(outputs) - 1) + (-1,))
     correction = gain * signal.fftconvolve(outputs - inputs, kernel, mode="same", axes=-1)
     return (inputs + correction).astype(np.float32)
+
+
+def enhance_array_safely(
+    model,
+    audio: np.ndarray,
+    sample_rate: int,
+    trained_specs: list[str],
+    *,
+    edge_hz: float | None = None,
+    chunk: int | None = None,
+    context: int | None = None,
+    device=None,
+    precision: str = "fp32",
+) -> tuple[np.ndarray, dict]:
+    """Safe mode on a whole (channels, samples) array (``audioenh test --mode safe``): returns the output
+    and ``{"edge_hz", "trust", "trained_edges_hz"}``. Same rule as ``enhance``'s streamed safe mode
+    (beyond the signal's ends the crossover sees zeros, where streamed blocks see the network's answer
+    to zeros: the two differ only within half the filter's length of the ends)."""
+    from ..analysis.bandwidth import band_edges
+    from ..architectures.receptive import receptive_field
+    from .inference import DEFAULT_CHUNK, enhance_array
+
+    if edge_hz is None:
+        edge_hz = band_edges(audio, sample_rate).edge
+    taps = restoration_filter(float(edge_hz), sample_rate)
+    trained = training_edges(list(trained_specs), sample_rate, audio) if taps is not None else None
+    gain = trust(float(edge_hz), trained) if taps is not None else 0.0
+    info = {"edge_hz": float(edge_hz), "trust": gain, "trained_edges_hz": None if trained is None else list(trained)}
+    if taps is None or gain <= 0:
+        return np.asarray(audio, dtype=np.float32).copy(), info
+    reach = (context if context is not None else receptive_field(model)) + len(taps) // 2
+    out = enhance_array(model, audio, chunk=chunk or DEFAULT_CHUNK, context=reach, device=device, precision=precision)
+    return keep_below_edge(np.asarray(audio, dtype=np.float32), out, taps, gain), info

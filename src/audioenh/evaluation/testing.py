@@ -16,6 +16,7 @@ import torch
 from ..data.corpus import Song
 from ..degradations.chain import DegradationSampler
 from ..plugins import metrics
+from .crossover import enhance_array_safely
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, enhance_array
 
 
@@ -34,9 +35,18 @@ def evaluate_songs(
     chunk: int = DEFAULT_CHUNK,
     context: int | None = DEFAULT_CONTEXT,
     precision: str = "fp32",
+    mode: str = "raw",
+    trained_specs: Sequence[str] = (),
     on_song: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Per-song and mean metrics for one degradation: ``{"degradation", "songs", "mean"}``."""
+    """Per-song and mean metrics for one degradation: ``{"degradation", "mode", "songs", "mean"}``.
+
+    ``mode="raw"`` scores the network's output as it is (the paper's measure); ``"safe"`` scores
+    ``enhance``'s default do-no-harm output, trusting the network as far as ``trained_specs`` (the
+    model's training degradations) allow (:mod:`audioenh.evaluation.crossover`); each song's row
+    then also holds its band edge and the trust used."""
+    if mode not in ("raw", "safe"):
+        raise ValueError(f"mode must be raw or safe, got {mode!r}")
     sampler = DegradationSampler(degradation, sample_rate)
     scorers = {spec: metrics().create(spec) for spec in metric_specs}
     rows = []
@@ -44,9 +54,23 @@ def evaluate_songs(
         target = song.read()
         rng = np.random.default_rng([0, i])  # ranges and random degradations: fixed per song
         degraded, _ = sampler.degrade(target, sample_rate, rng)
-        enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device, precision=precision)
+        extra: dict[str, Any] = {}
+        if mode == "safe":
+            enhanced, extra = enhance_array_safely(
+                model,
+                degraded,
+                sample_rate,
+                list(trained_specs),
+                chunk=chunk,
+                context=context,
+                device=device,
+                precision=precision,
+            )
+        else:
+            enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device, precision=precision)
         row = {
             "name": song.name,
+            **extra,
             "input": {m: s(target, degraded, sample_rate) for m, s in scorers.items()},
             "output": {m: s(target, enhanced, sample_rate) for m, s in scorers.items()},
         }
@@ -57,6 +81,7 @@ def evaluate_songs(
     mean_out = {m: _mean([r["output"][m] for r in rows]) for m in scorers}
     return {
         "degradation": degradation,
+        "mode": mode,
         "songs": rows,
         "mean": {"input": mean_in, "output": mean_out, "delta": {m: mean_out[m] - mean_in[m] for m in scorers}},
     }
