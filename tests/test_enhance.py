@@ -507,3 +507,21 @@ def test_progress_counts_seconds_of_audio(identity_ckpt, tmp_path):
     assert result.exit_code == 0, result.output
     assert "s of audio" in result.output and "frame" not in result.output
     assert "/6 s of audio" in result.output
+
+
+def test_clipped_samples_are_counted_and_reported(tmp_path):
+    """A PCM output must clip what goes beyond full scale: enhance counts it and says how to keep it."""
+    model = tiny_model(bias=0.6)  # output = input + 0.6
+    x = np.full((SR // 2, 2), 0.5, dtype=np.float32)
+    x[::2] = -0.5  # half the samples reach 1.1
+    src = tmp_path / "in.wav"
+    sf.write(src, x, SR, subtype="FLOAT")
+    summary = enhance_file(model, checkpoint_dict(model), src, tmp_path / "o.wav", subtype="PCM_16", mode="raw")
+    assert summary["clipped_samples"] == x.size // 2
+    assert summary["clipped_samples"] and np.max(sf.read(tmp_path / "o.wav")[0]) <= 1.0
+    kept = enhance_file(model, checkpoint_dict(model), src, tmp_path / "f.wav", subtype="FLOAT", mode="raw")
+    assert kept["clipped_samples"] == 0
+    ckpt = write_checkpoint(tmp_path / "m.pt", model)
+    result = run(ckpt, src, "-o", tmp_path / "c.wav", "--bits", "16", "--mode", "raw")
+    assert result.exit_code == 0, result.output
+    assert f"{x.size // 2} samples went beyond full scale and were clipped; write --float to keep them" in result.output

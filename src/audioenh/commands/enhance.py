@@ -255,6 +255,12 @@ def _enhance(
                     summary["edge_hz"], summary["model_rate"] / 2, summary["trust"], tuple(trained) if trained else None
                 )
                 click.echo(f"{src}: {line}", err=True)
+            if summary["clipped_samples"]:
+                click.echo(
+                    f"{dst}: {summary['clipped_samples']} samples went beyond full scale and were clipped; "
+                    "write --float to keep them",
+                    err=True,
+                )
             click.echo(
                 f"wrote {dst} ({summary['channels']} ch, {summary['output_rate']} Hz, {summary['frames_out']} samples, "
                 f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",

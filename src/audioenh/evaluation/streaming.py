@@ -246,6 +246,7 @@ def enhance_file(
 
     bar = None
     frames_out = 0
+    clipped = 0  # output samples beyond [-1, 1] that a PCM format had to clip
     counter = _Counter()
     try:
         with atomic_path(out_p) as tmp:  # fsync, umask mode, rename when complete; removed on any error
@@ -291,6 +292,7 @@ def enhance_file(
                 clip = sub not in FLOAT_SUBTYPES
                 for block in stream:
                     if clip:
+                        clipped += int(np.count_nonzero(np.abs(block) > 1.0))
                         block = np.clip(block, -1.0, 1.0)
                     try:
                         writer.write(block)
@@ -314,6 +316,7 @@ def enhance_file(
         "seconds": counter.frames / in_rate,
         "elapsed": time.perf_counter() - started,
         "subtype": sub,
+        "clipped_samples": clipped,
         "mode": mode,
         "edge_hz": None if edge_hz is None else float(edge_hz),
         "restored_hz": None if mode == "raw" or skip else [float(edge_hz), model_rate / 2],

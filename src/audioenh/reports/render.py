@@ -90,12 +90,13 @@ def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[str]]
         if k != "description"
     ]
     return {
-        "Table II — test set, input vs output (SNR and ΔSNR in dB; see docs/metrics.md for the others)": (
+        "Table II — test set, input vs output, raw mode: the network's output as it is (SNR and ΔSNR in dB; "
+        "see docs/metrics.md for the others)": (
             ["model", "filter", "input SNR", "output SNR", "ΔSNR"]
             + [f"{side} {m.upper()}" for m in others for side in ("input", "output")],
             t2,
         ),
-        "Table III — sample overfitting: train vs test split, seen filter, baselines": (
+        "Table III — sample overfitting: train vs test split, seen filter, baselines, raw mode": (
             ["model", "split", "songs", "input SNR", "output SNR", "ΔSNR"],
             t3,
         ),
