@@ -146,6 +146,11 @@ def _why_unloadable(source: Path | Traversable, exc: Exception) -> str:
     return "the file is damaged or incomplete (an unreadable PyTorch archive)"
 
 
+def training_degradations(checkpoint: dict[str, Any]) -> list[str]:
+    """The degradations the checkpoint's model was trained on (canonical where recorded; may be empty)."""
+    return list(checkpoint.get("resolved_degradations") or checkpoint.get("degradations") or [])
+
+
 def architecture_of(checkpoint: dict[str, Any]) -> str:
     """The architecture spec to rebuild: the fully resolved one, or ``arch`` in older checkpoints."""
     return str(checkpoint.get("architecture") or checkpoint["arch"])

@@ -57,8 +57,8 @@ def band_edge(audio: np.ndarray, sample_rate: int) -> float:
     if lowest >= n - 1 or np.max(level[first:]) < SILENCE_DB:
         return float(nyquist)
     top = np.maximum.accumulate(level[::-1])[::-1]  # top[i] = highest level from f[i] up
-    running = [np.median(level[first:i]) for i in range(lowest, n)]  # band level up to f[i]
-    gate = next((lowest + k for k, ref in enumerate(running) if top[lowest + k] <= ref - GATE_DB), None)
+    # the first frequency from which everything lies GATE_DB under the band's median level below it
+    gate = next((i for i in range(lowest, n) if top[i] <= np.median(level[first:i]) - GATE_DB), None)
     if gate is None:
         return float(nyquist)
     w = max(1, int(round(SPAN_HZ / df)))
@@ -135,9 +135,3 @@ def file_excerpts(path, excerpts: int = EXCERPTS, seconds: float = EXCERPT_SECON
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioFileError(f"cannot read {str(path)!r}: {sndfile_reason(exc)}") from None
     return np.nan_to_num(np.concatenate(parts).T), rate
-
-
-def file_band_edges(path, excerpts: int = EXCERPTS, seconds: float = EXCERPT_SECONDS) -> BandEdges:
-    """Band edges of an audio file, from :func:`file_excerpts`."""
-    audio, rate = file_excerpts(path, excerpts, seconds)
-    return band_edges(audio, rate)

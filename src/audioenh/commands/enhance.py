@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from ..audio_io import output_format, same_file
+from ..checkpoint import load_model
 from ..errors import AudioenhError
-from ..evaluation.crossover import nothing_to_restore, training_edges, trust
+from ..evaluation.crossover import nothing_to_restore, plan_restoration
+from ..evaluation.inference import select_device
 from ..evaluation.streaming import check_input, enhance_file
 from ..precision import resolve_precision
 from .options import (
@@ -141,83 +143,6 @@ def enhance(
         return
     if output is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
-    _enhance(
-        checkpoint,
-        inputs,
-        output,
-        keep_rate,
-        as_float,
-        bits,
-        device,
-        precision,
-        block,
-        context,
-        batch_size,
-        quiet,
-        mode=mode,
-        edge_hz=edge_hz,
-    )
-
-
-def _khz(hz: float) -> str:
-    return f"{hz / 1000:.2f} kHz"
-
-
-def describe_restoration(edge: float, nyquist: float, gain: float, trained: tuple[float, float] | None) -> str:
-    """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line."""
-    if nothing_to_restore(edge, 2 * nyquist):
-        return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
-    head = f"band ends at {_khz(edge)}"
-    scope = "" if trained is None else f"trained for band edges of {trained[0] / 1000:.2f}–{_khz(trained[1])}"
-    if gain <= 0:
-        return f"{head}, but the model was {scope}: the input is kept as it is"
-    share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
-    return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
-
-
-def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
-    """``--analyze``: the band edge of each input and what safe mode would restore; nothing written."""
-    from ..analysis.bandwidth import band_edges, file_excerpts
-    from ..checkpoint import load_checkpoint
-
-    ckpt = load_checkpoint(checkpoint)
-    model_rate = int(ckpt["sample_rate"])
-    specs = list(ckpt.get("resolved_degradations") or ckpt.get("degradations") or [])
-    for src in inputs:
-        check_input(src)
-        excerpt, rate = file_excerpts(src)
-        edges = band_edges(excerpt, rate)
-        edge = edge_hz if edge_hz is not None else edges.edge
-        trained = training_edges(specs, model_rate, excerpt if rate == model_rate else None) if mode == "safe" else None
-        side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
-        if mode == "safe":
-            what = describe_restoration(edge, model_rate / 2, trust(edge, trained), trained)
-        else:
-            what = "raw mode: the network's output as is"
-        given = " (given by --edge)" if edge_hz is not None else ""
-        click.echo(f"{src}: {what}{given}{side}")
-
-
-def _enhance(
-    checkpoint,
-    inputs,
-    output,
-    keep_rate,
-    as_float,
-    bits,
-    device,
-    precision,
-    block,
-    context,
-    batch_size,
-    quiet,
-    *,
-    mode="safe",
-    edge_hz=None,
-):
-    from ..checkpoint import load_model
-    from ..evaluation.inference import select_device
-
     if as_float and bits:
         raise click.UsageError("--float and --bits exclude each other")
     subtype = "FLOAT" if as_float else (f"PCM_{bits}" if bits else None)
@@ -249,20 +174,64 @@ def _enhance(
             verbose=not quiet,
         )
         if not quiet:
-            if summary["mode"] == "safe":
-                trained = summary["trained_edges_hz"]
-                line = describe_restoration(
-                    summary["edge_hz"], summary["model_rate"] / 2, summary["trust"], tuple(trained) if trained else None
-                )
-                click.echo(f"{src}: {line}", err=True)
-            if summary["clipped_samples"]:
-                click.echo(
-                    f"{dst}: {summary['clipped_samples']} samples went beyond full scale and were clipped; "
-                    "write --float to keep them",
-                    err=True,
-                )
-            click.echo(
-                f"wrote {dst} ({summary['channels']} ch, {summary['output_rate']} Hz, {summary['frames_out']} samples, "
-                f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",
-                err=True,
-            )
+            _report(src, dst, summary)
+
+
+def _khz(hz: float) -> str:
+    return f"{hz / 1000:.2f} kHz"
+
+
+def describe_restoration(edge: float, nyquist: float, gain: float, trained: tuple[float, float] | None) -> str:
+    """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line."""
+    if nothing_to_restore(edge, 2 * nyquist):
+        return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
+    head = f"band ends at {_khz(edge)}"
+    scope = "" if trained is None else f"trained for band edges of {trained[0] / 1000:.2f}–{_khz(trained[1])}"
+    if gain <= 0:
+        return f"{head}, but the model was {scope}: the input is kept as it is"
+    share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
+    return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
+
+
+def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
+    """``--analyze``: the band edge of each input and what safe mode would restore; nothing written."""
+    from ..analysis.bandwidth import band_edges, file_excerpts
+    from ..checkpoint import load_checkpoint, training_degradations
+
+    ckpt = load_checkpoint(checkpoint)
+    model_rate = int(ckpt["sample_rate"])
+    specs = training_degradations(ckpt)
+    for src in inputs:
+        check_input(src)
+        excerpt, rate = file_excerpts(src)
+        edges = band_edges(excerpt, rate)
+        edge = edge_hz if edge_hz is not None else edges.edge
+        side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
+        if mode == "safe":
+            plan = plan_restoration(excerpt, rate, model_rate, specs, edge)
+            what = describe_restoration(edge, model_rate / 2, plan.gain, plan.trained)
+        else:
+            what = "raw mode: the network's output as is"
+        given = " (given by --edge)" if edge_hz is not None else ""
+        click.echo(f"{src}: {what}{given}{side}")
+
+
+def _report(src: Path, dst: Path, summary: dict) -> None:
+    """What enhance did with one file, on stderr."""
+    if summary["mode"] == "safe":
+        trained = summary["trained_edges_hz"]
+        line = describe_restoration(
+            summary["edge_hz"], summary["model_rate"] / 2, summary["trust"], tuple(trained) if trained else None
+        )
+        click.echo(f"{src}: {line}", err=True)
+    if summary["clipped_samples"]:
+        click.echo(
+            f"{dst}: {summary['clipped_samples']} samples went beyond full scale and were clipped; "
+            "write --float to keep them",
+            err=True,
+        )
+    click.echo(
+        f"wrote {dst} ({summary['channels']} ch, {summary['output_rate']} Hz, {summary['frames_out']} samples, "
+        f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",
+        err=True,
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from ..checkpoint import load_model, resolve_checkpoint
+from ..checkpoint import load_model, resolve_checkpoint, training_degradations
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
@@ -125,7 +125,7 @@ def test(
                 context=context,
                 precision=precision,
                 mode=mode,
-                trained_specs=list(checkpoint.get("resolved_degradations") or checkpoint.get("degradations") or []),
+                trained_specs=training_degradations(checkpoint),
                 on_song=lambda _name: bar.update(1),
             )
             results.append(

@@ -19,6 +19,8 @@ restore, and the input is returned unchanged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import signal
 
@@ -68,13 +70,13 @@ def training_edges(
 
     if audio is None:
         audio = np.random.default_rng(0).standard_normal((2, int(seconds * sample_rate))) * 0.1
-    noise = np.atleast_2d(np.asarray(audio, dtype=np.float64))
+    probe = np.atleast_2d(np.asarray(audio, dtype=np.float64))
     edges = []
     for spec in specs:
         sampler = DegradationSampler(spec, sample_rate)
         for concrete in sampler.extremes():
             chain = sampler.build(concrete)
-            edges.append(band_edge(chain(noise, sample_rate, np.random.default_rng(0)).mean(axis=0), sample_rate))
+            edges.append(band_edge(chain(probe, sample_rate, np.random.default_rng(0)).mean(axis=0), sample_rate))
     return (min(edges), max(edges)) if edges else None
 
 
@@ -87,6 +89,47 @@ def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | 
     kernel = taps.reshape((1,) * (np.ndim(outputs) - 1) + (-1,))
     correction = gain * signal.fftconvolve(outputs - inputs, kernel, mode="same", axes=-1)
     return (inputs + correction).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Restoration:
+    """What safe mode does with one input: its band edge (Hz), the crossover taps (``None``: nothing to
+    restore), how far the network is trusted (0-1) and the training edges that decided it (Hz)."""
+
+    edge_hz: float
+    taps: np.ndarray | None
+    gain: float
+    trained: tuple[float, float] | None
+
+    @property
+    def skip(self) -> bool:
+        """True when the network is not run at all: nothing to restore, or not trusted here."""
+        return self.taps is None or self.gain <= 0
+
+    def info(self) -> dict:
+        trained = None if self.trained is None else [float(v) for v in self.trained]
+        return {"edge_hz": float(self.edge_hz), "trust": self.gain, "trained_edges_hz": trained}
+
+
+def plan_restoration(
+    audio: np.ndarray,
+    audio_rate: int,
+    model_rate: int,
+    trained_specs: list[str],
+    edge_hz: float | None = None,
+) -> Restoration:
+    """Safe mode's decision for an input of which ``audio`` is (an excerpt of) the samples, at
+    ``audio_rate`` Hz, for a network at ``model_rate`` Hz trained on ``trained_specs``: the band edge
+    (detected unless ``edge_hz`` is given), the crossover, and the trust (the training degradations are
+    measured on the input itself where the rates agree, else on white noise)."""
+    from ..analysis.bandwidth import band_edges
+
+    edge = float(edge_hz) if edge_hz is not None else band_edges(audio, audio_rate).edge
+    taps = restoration_filter(edge, model_rate)
+    if taps is None:
+        return Restoration(edge, None, 0.0, None)
+    trained = training_edges(list(trained_specs), model_rate, audio if audio_rate == model_rate else None)
+    return Restoration(edge, taps, trust(edge, trained), trained)
 
 
 def enhance_array_safely(
@@ -105,18 +148,12 @@ def enhance_array_safely(
     and ``{"edge_hz", "trust", "trained_edges_hz"}``. Same rule as ``enhance``'s streamed safe mode
     (beyond the signal's ends the crossover sees zeros, where streamed blocks see the network's answer
     to zeros: the two differ only within half the filter's length of the ends)."""
-    from ..analysis.bandwidth import band_edges
     from ..architectures.receptive import receptive_field
     from .inference import DEFAULT_CHUNK, enhance_array
 
-    if edge_hz is None:
-        edge_hz = band_edges(audio, sample_rate).edge
-    taps = restoration_filter(float(edge_hz), sample_rate)
-    trained = training_edges(list(trained_specs), sample_rate, audio) if taps is not None else None
-    gain = trust(float(edge_hz), trained) if taps is not None else 0.0
-    info = {"edge_hz": float(edge_hz), "trust": gain, "trained_edges_hz": None if trained is None else list(trained)}
-    if taps is None or gain <= 0:
-        return np.asarray(audio, dtype=np.float32).copy(), info
-    reach = (context if context is not None else receptive_field(model)) + len(taps) // 2
+    plan = plan_restoration(audio, sample_rate, sample_rate, trained_specs, edge_hz)
+    if plan.skip:
+        return np.asarray(audio, dtype=np.float32).copy(), plan.info()
+    reach = (context if context is not None else receptive_field(model)) + len(plan.taps) // 2
     out = enhance_array(model, audio, chunk=chunk or DEFAULT_CHUNK, context=reach, device=device, precision=precision)
-    return keep_below_edge(np.asarray(audio, dtype=np.float32), out, taps, gain), info
+    return keep_below_edge(np.asarray(audio, dtype=np.float32), out, plan.taps, plan.gain), plan.info()

@@ -28,9 +28,10 @@ import soundfile as sf
 import torch
 
 from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_format, probe_audio, same_file, sndfile_reason
+from ..checkpoint import training_degradations
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
-from .crossover import keep_below_edge, restoration_filter, training_edges, trust
+from .crossover import keep_below_edge, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 
 READ_FRAMES = 65536  # input frames read per step
@@ -178,7 +179,7 @@ def enhance_file(
 
     ``mode="safe"`` (the default) does no harm: the network only adds to the band above the
     input's band edge (``edge_hz``, else detected with
-    :func:`~audioenh.analysis.bandwidth.file_band_edges`); below it the output is the input
+    :func:`~audioenh.analysis.bandwidth.file_excerpts`); below it the output is the input
     (:mod:`~audioenh.evaluation.crossover`), and a full-band input comes back unchanged.
     ``mode="raw"`` is the network's output as it is (what the paper measures).
 
@@ -216,20 +217,13 @@ def enhance_file(
     model.eval()
     if mode not in ("safe", "raw"):
         raise AudioenhError(f"unknown enhance mode {mode!r}; use safe or raw")
-    taps, skip, gain, trained = None, False, 1.0, None
+    plan = None
     if mode == "safe":
-        from ..analysis.bandwidth import band_edges, file_excerpts
+        from ..analysis.bandwidth import file_excerpts
 
         excerpt, excerpt_rate = file_excerpts(in_p)
-        if edge_hz is None:
-            edge_hz = band_edges(excerpt, excerpt_rate).edge
-        taps = restoration_filter(float(edge_hz), model_rate)
-        if taps is not None:
-            specs = checkpoint.get("resolved_degradations") or checkpoint.get("degradations") or []
-            like = excerpt if excerpt_rate == model_rate else None  # the input itself, where rates agree
-            trained = training_edges(list(specs), model_rate, like)
-            gain = trust(float(edge_hz), trained)
-        skip = taps is None or gain <= 0  # nothing to restore, or a network not trusted here
+        plan = plan_restoration(excerpt, excerpt_rate, model_rate, training_degradations(checkpoint), edge_hz)
+    taps = plan.taps if plan is not None else None
     if context is None and taps is not None:
         from ..architectures.receptive import receptive_field
 
@@ -237,7 +231,16 @@ def enhance_file(
     if taps is not None:
         context += len(taps) // 2  # the crossover's own reach, so blocks still join without seams
     chunk, context = block_geometry(model, chunk, context)
-    run = _ModelRunner(model, model_channels, channels, device, precision, restore=taps, skip_model=skip, gain=gain)
+    run = _ModelRunner(
+        model,
+        model_channels,
+        channels,
+        device,
+        precision,
+        restore=taps,
+        skip_model=plan is not None and plan.skip,
+        gain=plan.gain if plan is not None else 1.0,
+    )
 
     in_rate = info.sample_rate
     out_rate = in_rate if keep_rate else model_rate
@@ -318,10 +321,8 @@ def enhance_file(
         "subtype": sub,
         "clipped_samples": clipped,
         "mode": mode,
-        "edge_hz": None if edge_hz is None else float(edge_hz),
-        "restored_hz": None if mode == "raw" or skip else [float(edge_hz), model_rate / 2],
-        "trust": None if mode == "raw" else gain,
-        "trained_edges_hz": None if trained is None else [float(trained[0]), float(trained[1])],
+        **(plan.info() if plan is not None else {"edge_hz": edge_hz, "trust": None, "trained_edges_hz": None}),
+        "restored_hz": None if plan is None or plan.skip else [plan.edge_hz, model_rate / 2],
     }
 
 
