@@ -9,7 +9,7 @@ from ..evaluation.inference import select_device
 from ..plugins import architectures
 from ..precision import resolve_precision
 from ..spec import format_spec, parse_spec
-from ..training.config import TrainConfig, default_workers, fixed_settings
+from ..training.config import TrainConfig, default_workers, fixed_settings, resumable_settings
 from ..training.distributed import from_environment
 from ..training.loop import train as run_training
 from ..training.run import Run
@@ -149,17 +149,17 @@ def train(
         return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
     if resume:
-        fixed = [f for f in fixed_settings() if given(_PARAM_OF.get(f, f)) if _PARAM_OF.get(f, f) in ctx.params]
+        options = {name: _PARAM_OF.get(name, name) for name in fixed_settings()}
+        fixed = [name for name, param in options.items() if param in ctx.params and given(param)]
         if fixed:
             names = ", ".join(_OPTION_OF.get(f, "--" + f.replace("_", "-")) for f in fixed)
             fixes = "it" if len(fixed) == 1 else "them"
             raise click.UsageError(f"{names} cannot change when resuming: the run's config.json fixes {fixes}")
-        overrides = {"device": device}
-        for name, value in (("iterations", iterations), ("min_lr", min_lr), ("infer_chunk", block)):
-            if given(_PARAM_OF.get(name, name)):
-                overrides[name] = value
-        if workers is not None:
-            overrides["workers"] = workers
+        overrides = {"device": device}  # where it runs now, given or not
+        for name in resumable_settings():
+            param = _PARAM_OF.get(name, name)
+            if name != "device" and given(param):
+                overrides[name] = ctx.params[param]
         config = None
     else:
         if not arch or not specs:
