@@ -28,8 +28,11 @@ class Register(Protocol):
     """The ``register`` callback handed to the ``register_*`` hooks (:class:`audioenh.plugins.Registrar`).
 
     ``register(name, factory)`` adds one named factory; ``register.set(name, specs)`` adds a
-    named set of specs (used for degradations, e.g. ``paper-multi``). A name already taken is
-    refused with a ``PluginWarning`` naming the plugin; the first registration is kept.
+    named set of specs (used for degradations, e.g. ``paper-multi``); ``register.extend(name,
+    specs)`` adds members to a set registered before (built-in sets are registered first: the
+    codecs plugin adds its cells to ``matrix`` and ``matrix-quick``). A name already taken, or an
+    unknown set to extend, is refused with a ``PluginWarning`` naming the plugin; the first
+    registration is kept.
     """
 
     def __call__(self, name: str, factory: Callable[..., Any]) -> None:
@@ -38,6 +41,9 @@ class Register(Protocol):
     def set(self, name: str, specs: Iterable[str]) -> None:
         """Add ``name`` standing for the specs ``specs`` (each checked to parse)."""
 
+    def extend(self, name: str, specs: Iterable[str]) -> None:
+        """Add the specs ``specs`` to the existing set ``name`` (members already in it are skipped)."""
+
 
 @hookspec
 def register_degradations(register: Register) -> None:
@@ -45,7 +51,8 @@ def register_degradations(register: Register) -> None:
 
     :param register: call ``register(name, factory)`` for each degradation and
         ``register.set(name, specs)`` for a named set of degradation specs (a list of strings
-        such as ``["cheby1:6", "butter:8"]``). ``factory(**params)`` returns a
+        such as ``["cheby1:6", "butter:8"]``), ``register.extend(name, specs)`` to add members to
+        a set another plugin registered (e.g. cells of the generalization matrix). ``factory(**params)`` returns a
         :class:`audioenh.degradations.Degradation`, an object called as
         ``degradation(audio, sample_rate)`` on float arrays shaped (channels, samples), with
         ``sample_rate`` in Hz, returning an array of the same shape. The factory's parameters

@@ -170,6 +170,12 @@ class Registrar:
         except DuplicateNameError as exc:
             warnings.warn(f"audioenh plugin {self._plugin!r}: {exc}; keeping the first", PluginWarning, stacklevel=2)
 
+    def extend(self, name: str, specs) -> None:
+        try:
+            self._registry.extend_set(name, specs, plugin=self._plugin)
+        except UnknownNameError as exc:
+            warnings.warn(f"audioenh plugin {self._plugin!r}: {exc}; ignored", PluginWarning, stacklevel=2)
+
 
 def _fill(kind: str) -> Registry[Any]:
     pm = get_plugin_manager()

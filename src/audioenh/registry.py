@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .errors import DuplicateNameError, SpecError, UnknownNameError
-from .spec import Spec, format_spec, parse_spec
+from .spec import Spec, format_spec, parse_chain, parse_spec
 
 T = TypeVar("T")
 
@@ -71,6 +71,8 @@ class Registry(Generic[T]):
         self._entries: dict[str, Entry[T]] = {}
         self._sets: dict[str, tuple[str, ...]] = {}
         self._set_plugins: dict[str, str] = {}
+        #: members other plugins added to a set: set name -> [(spec, plugin)]
+        self._set_extensions: dict[str, list[tuple[str, str]]] = {}
 
     # -- filling -----------------------------------------------------------
     def register(self, name: str, factory: Callable[..., T], *, plugin: str = "audioenh") -> None:
@@ -84,30 +86,58 @@ class Registry(Generic[T]):
         self._entries[name] = Entry(name, factory, plugin)
 
     def register_set(self, name: str, specs: Iterable[str], *, plugin: str = "audioenh") -> None:
-        """Add a named set of specs, e.g. ``paper-multi``; each spec is checked now."""
+        """Add a named set of specs, e.g. ``paper-multi``; each spec (or chain ``a+b``) is checked to parse now."""
         name = parse_spec(name).name
         if name in self._entries or name in self._sets:
             raise DuplicateNameError(f"{self.kind} set {name!r} from plugin {plugin!r} clashes with an existing name")
         specs = tuple(specs)
         for s in specs:
-            parse_spec(s)
+            parse_chain(s)
         self._sets[name] = specs
         self._set_plugins[name] = plugin
+
+    def extend_set(self, name: str, specs: Iterable[str], *, plugin: str = "audioenh") -> None:
+        """Add members to an existing set (a plugin's codecs to the generalization matrix's set, say);
+        members already in it are skipped. An unknown set raises :class:`UnknownNameError`."""
+        name = parse_spec(name).name
+        if name not in self._sets:
+            close = difflib.get_close_matches(name, list(self._sets), n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}?" if close else f"known sets: {', '.join(self._sets) or 'none'}"
+            raise UnknownNameError(f"plugin {plugin!r} extends unknown {self.kind} set {name!r}; {hint}")
+        specs = tuple(specs)
+        for s in specs:
+            parse_chain(s)
+        extensions = self._set_extensions.setdefault(name, [])
+        for s in specs:
+            if s not in self.sets()[name]:
+                extensions.append((s, plugin))
 
     def unregister_plugin(self, plugin: str) -> None:
         """Drop every name a plugin registered (used by tests)."""
         self._entries = {k: e for k, e in self._entries.items() if e.plugin != plugin}
         self._sets = {k: v for k, v in self._sets.items() if self._set_plugins[k] != plugin}
+        self._set_extensions = {
+            k: [(s, p) for s, p in v if p != plugin] for k, v in self._set_extensions.items() if k in self._sets
+        }
 
     # -- reading -----------------------------------------------------------
     def names(self) -> list[str]:
         return sorted(self._entries)
 
     def sets(self) -> dict[str, tuple[str, ...]]:
-        return dict(sorted(self._sets.items()))
+        """Every set's members: those it was registered with, then those plugins added."""
+        return {
+            name: members + tuple(s for s, _ in self._set_extensions.get(name, ()))
+            for name, members in sorted(self._sets.items())
+        }
 
     def set_plugin(self, name: str) -> str:
+        """The plugin that registered set ``name``."""
         return self._set_plugins[name]
+
+    def set_extenders(self, name: str) -> list[str]:
+        """The plugins that added members to set ``name``, in order."""
+        return list(dict.fromkeys(p for _, p in self._set_extensions.get(name, ())))
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -139,7 +169,7 @@ class Registry(Generic[T]):
         for item in specs:
             spec = parse_spec(item)
             if spec.name in self._sets and not spec.args and not spec.kwargs:
-                out.extend(self._sets[spec.name])
+                out.extend(self.sets()[spec.name])
             else:
                 self.get(spec.name)
                 out.append(format_spec(spec))

@@ -11,6 +11,7 @@ def register_commands(cli):
     from .degrade import degrade
     from .enhance import enhance
     from .list_names import list_names
+    from .matrix import matrix
     from .metric import metric
     from .model_info import model_info
     from .report import generalization_report
@@ -31,5 +32,6 @@ def register_commands(cli):
         weights,
         benchmark,
         bandwidth,
+        matrix,
     ):
         cli.add_command(command)

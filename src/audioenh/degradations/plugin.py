@@ -1,7 +1,7 @@
 """Built-in degradations, registered through the same hook as third-party plugins."""
 
 from ..hookspecs import hookimpl
-from . import dynamics, filters, fir, modulation, noise, resample
+from . import dynamics, filters, fir, modulation, noise, resample, sets
 
 
 @hookimpl
@@ -20,3 +20,7 @@ def register_degradations(register):
     register("quantize", dynamics.Quantize)
     register("noise", noise.Noise)
     register("wow-flutter", modulation.WowFlutter)
+    register.set("matrix", sets.MATRIX)
+    register.set("matrix-quick", sets.MATRIX_QUICK)
+    for name, members in sets.RECIPES.items():
+        register.set(name, members)

@@ -17,6 +17,7 @@ import torch
 from .. import __version__
 from ..fileio import write_json as _write_json
 from ..fileio import write_text
+from .markup import html_table, inline, md_table
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -162,12 +163,6 @@ def machine() -> str:
     return f"{platform.platform()}, {os.cpu_count()} CPU cores{gpu}, torch {torch.__version__}, audioenh {__version__}"
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def write_markdown(path: Path, report: dict[str, Any]) -> None:
     parts = [
         f"# Generalization report — preset `{report['preset']}`",
@@ -182,25 +177,13 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         "",
     ]
     for title, (header, rows) in tables(report).items():
-        parts += [f"## {title}", "", _md_table(header, rows), ""]
+        parts += [f"## {title}", "", md_table(header, rows), ""]
     for spec, reason in report.get("unavailable_metrics", {}).items():
         parts += [f"Metric `{spec}` is unavailable on this machine and left out: {reason}", ""]
     for name, (file, caption) in FIGURES.items():
         parts += [f"## {caption}", "", f"![{name}]({file})", ""]
     parts += _md_audio(report)
     write_text(path, "\n".join(parts))
-
-
-def _inline(text: str) -> str:
-    """Markdown-ish cell text as HTML: escaped, with `code` spans."""
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", html.escape(text))
-
-
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
-    """A table in a box that scrolls sideways on its own when the page is narrower than the table."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
@@ -229,7 +212,7 @@ def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
         f"<p class='finding'>{finding}</p>",
     ]
     for title, (header, rows) in tables(report).items():
-        parts += [f"<h2>{html.escape(title)}</h2>", _html_table(header, rows)]
+        parts += [f"<h2>{html.escape(title)}</h2>", html_table(header, rows)]
     for spec, reason in report.get("unavailable_metrics", {}).items():
         parts.append(
             f"<p>Metric <code>{html.escape(spec)}</code> is unavailable on this machine and left out: "
@@ -292,7 +275,7 @@ def _html_audio(report: dict[str, Any], out_dir: Path) -> list[str]:
     if not listening:
         return []
     columns = listening["columns"]
-    head = "<th></th>" + "".join(f"<th>{_inline(f'`{c}`')}</th>" for c in columns)
+    head = "<th></th>" + "".join(f"<th>{inline(f'`{c}`')}</th>" for c in columns)
     body = []
     for row in listening["rows"]:
         cells = []
@@ -305,7 +288,7 @@ def _html_audio(report: dict[str, Any], out_dir: Path) -> list[str]:
             )
         body.append(f"<tr><td>{html.escape(row['name'])}</td>{''.join(cells)}</tr>")
     table = f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    return ["<h2>Listen — the Fig. 4 excerpt</h2>", f"<p>{_inline(_listening_intro(report))}</p>", table]
+    return ["<h2>Listen — the Fig. 4 excerpt</h2>", f"<p>{inline(_listening_intro(report))}</p>", table]
 
 
 def _md_audio(report: dict[str, Any]) -> list[str]:
@@ -318,7 +301,7 @@ def _md_audio(report: dict[str, Any]) -> list[str]:
         for row in listening["rows"]
     ]
     header = ["", *(f"`{c}`" for c in columns)]
-    return ["## Listen — the Fig. 4 excerpt", "", _listening_intro(report), "", _md_table(header, rows), ""]
+    return ["## Listen — the Fig. 4 excerpt", "", _listening_intro(report), "", md_table(header, rows), ""]
 
 
 def write_report(out_dir: Path, experiment: Experiment) -> dict[str, Any]:

@@ -1,0 +1,193 @@
+"""The generalization matrix: trained models scored on a set of degradations, in raw and safe mode.
+
+Each cell is one degradation (a set member such as ``butter:order=8,cutoff=13000`` or
+``cheby1:6+mp3:192``) applied to each whole song (or a centred excerpt of it). Each model enhances
+the degraded song once: the *raw* score is the network's output as it is (what the paper and
+``audioenh test`` measure), the *safe* score is ``enhance``'s default do-no-harm output computed
+from that same network output (:mod:`audioenh.evaluation.crossover`: the crossover at the detected
+band edge, the trust from the model's training degradations measured on the input itself), which
+equals ``enhance --mode safe`` of the song.
+
+Scores per cell and model are means over songs of each metric's output and input values, and
+their difference (ΔSNR etc.). Besides the registered metrics the matrix computes ``lsd-edge``: the
+log-spectral distance over the frequency bins above each song's detected band edge (the band
+the input lacks; NaN for a full-band input), the restored-band LSD of a band that moves with the
+degradation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..architectures.receptive import receptive_field
+from ..data.corpus import Song
+from ..degradations.chain import DegradationSampler, resolve_degradations
+from ..metrics.lsd import HighBandLSD
+from ..plugins import metrics
+from .crossover import keep_below_edge, plan_restoration, restoration_filter
+from .inference import DEFAULT_CHUNK, enhance_array
+
+MODES = ("raw", "safe")
+EDGE_LSD = "lsd-edge"  # the matrix's own metric: LSD above the detected band edge
+
+
+@dataclass
+class MatrixModel:
+    """One row of the matrix: a loaded network and what it was trained on."""
+
+    name: str
+    model: torch.nn.Module
+    trained_specs: list[str]
+    sample_rate: int = 44100
+    precision: str = "fp32"
+
+
+def edge_lsd(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, edge_hz: float) -> float:
+    """LSD over bins above ``edge_hz`` (``lsd-hf`` with the cut-off at the detected edge); NaN at Nyquist."""
+    if edge_hz >= sample_rate / 2 - sample_rate / 2048:
+        return float("nan")
+    return HighBandLSD(cutoff=edge_hz)(reference, estimate, sample_rate)
+
+
+def _excerpt(audio: np.ndarray, seconds: float | None, sample_rate: int) -> np.ndarray:
+    if seconds is None:
+        return audio
+    length = min(audio.shape[-1], int(round(seconds * sample_rate)))
+    start = (audio.shape[-1] - length) // 2
+    return audio[:, start : start + length]
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def score_matrix(
+    models: Sequence[MatrixModel],
+    songs: Sequence[Song],
+    cells: Sequence[str],
+    metric_specs: Sequence[str] = ("snr",),
+    *,
+    device: torch.device,
+    seconds: float | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    modes: Sequence[str] = MODES,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Score every model on every cell (degradation texts; sets are expanded) over ``songs``.
+
+    Returns ``{"cells", "models", "modes", "metrics", "songs", "seconds", "inputs", "results"}``:
+    ``inputs[cell]`` holds the mean input score and band edge per metric, and
+    ``results[mode][model][cell]`` ``{"output", "delta", "trust"}`` means over songs. ``on_step``
+    is called after each (cell, song) with the cell's text.
+    """
+    for mode in modes:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    resolved = resolve_degradations(list(cells))
+    metric_list = list(dict.fromkeys(["snr", *metric_specs]))
+    scorers = {spec: metrics().create(spec) for spec in metric_list}
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise ValueError(f"model names must be distinct: {names}")
+    rates = {m.sample_rate for m in models}
+    if len(rates) > 1:
+        raise ValueError(f"all models must run at one sample rate, got {sorted(rates)}")
+    sample_rate = rates.pop() if rates else 44100
+    taps_half = len(restoration_filter(1000.0, sample_rate)) // 2  # the crossover's length is fixed
+    reach = {m.name: receptive_field(m.model) + taps_half for m in models}
+    all_metrics = [*metric_list, EDGE_LSD]
+
+    inputs: dict[str, Any] = {}
+    per_song: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {
+        mode: {m.name: {} for m in models} for mode in modes
+    }
+    trusts: dict[str, dict[str, list[float]]] = {m.name: {} for m in models}
+    for cell in resolved:
+        sampler = DegradationSampler(cell.canonical, sample_rate)
+        cell_inputs: list[dict[str, float]] = []
+        for i, song in enumerate(songs):
+            target = _excerpt(song.read(), seconds, sample_rate)
+            degraded, _ = sampler.degrade(target, sample_rate, np.random.default_rng([0, i]))
+            degraded = np.asarray(degraded, dtype=np.float32)
+            plans: dict[tuple[str, ...], Any] = {}  # one safe-mode plan per distinct training set
+            edge = None
+            for m in models:
+                key = tuple(m.trained_specs)
+                if key not in plans:
+                    plans[key] = plan_restoration(degraded, sample_rate, sample_rate, list(key), edge)
+                    edge = plans[key].edge_hz
+            if edge is None:
+                from ..analysis.bandwidth import band_edges
+
+                edge = band_edges(degraded, sample_rate).edge
+            scores_in = {k: s(target, degraded, sample_rate) for k, s in scorers.items()}
+            scores_in[EDGE_LSD] = edge_lsd(target, degraded, sample_rate, edge)
+            cell_inputs.append({**scores_in, "edge_hz": edge})
+            for m in models:
+                plan = plans[tuple(m.trained_specs)]
+                trusts[m.name].setdefault(cell.text, []).append(plan.gain)
+                raw = None
+                if "raw" in modes or not plan.skip:
+                    raw = enhance_array(
+                        m.model, degraded, chunk=chunk, context=reach[m.name], device=device, precision=m.precision
+                    )
+                outputs = {
+                    "raw": raw,
+                    "safe": degraded.copy() if plan.skip else keep_below_edge(degraded, raw, plan.taps, plan.gain),
+                }
+                for mode in modes:
+                    out = outputs[mode]
+                    scores = {k: s(target, out, sample_rate) for k, s in scorers.items()}
+                    scores[EDGE_LSD] = edge_lsd(target, out, sample_rate, edge)
+                    per_song[mode][m.name].setdefault(cell.text, []).append(scores)
+            if on_step is not None:
+                on_step(cell.text)
+        inputs[cell.text] = {k: _nanmean([row[k] for row in cell_inputs]) for k in [*all_metrics, "edge_hz"]}
+
+    results: dict[str, Any] = {}
+    for mode in modes:
+        results[mode] = {}
+        for m in models:
+            results[mode][m.name] = {}
+            for cell in resolved:
+                rows = per_song[mode][m.name][cell.text]
+                output = {k: _nanmean([r[k] for r in rows]) for k in all_metrics}
+                results[mode][m.name][cell.text] = {
+                    "output": output,
+                    "delta": {k: output[k] - inputs[cell.text][k] for k in all_metrics},
+                    "trust": float(np.mean(trusts[m.name][cell.text])),
+                }
+    return {
+        "cells": [c.text for c in resolved],
+        "canonical": {c.text: c.canonical for c in resolved},
+        "models": {m.name: {"trained": list(m.trained_specs), "precision": m.precision} for m in models},
+        "modes": list(modes),
+        "metrics": all_metrics,
+        "songs": [s.name for s in songs],
+        "seconds": seconds,
+        "sample_rate": sample_rate,
+        "inputs": inputs,
+        "results": results,
+    }
+
+
+def matrix_summary(matrix: Mapping[str, Any], metric: str = "snr") -> dict[str, dict[str, dict[str, float]]]:
+    """Per mode and model: the worst and mean Δ``metric`` over the cells, and how many cells lose
+    more than 0.05 dB (``{"min", "mean", "harmed"}``)."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for mode, per_model in matrix["results"].items():
+        out[mode] = {}
+        for name, cells in per_model.items():
+            deltas = [c["delta"][metric] for c in cells.values() if np.isfinite(c["delta"][metric])]
+            out[mode][name] = {
+                "min": float(min(deltas)) if deltas else float("nan"),
+                "mean": float(np.mean(deltas)) if deltas else float("nan"),
+                "harmed": int(sum(d < -0.05 for d in deltas)),
+            }
+    return out
