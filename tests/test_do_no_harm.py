@@ -118,13 +118,37 @@ def test_enhance_cli_says_what_it_restores_and_analyze_writes_nothing(song, tmp_
     assert "lp.wav: band ends at 13." in run.output and (tmp_path / "o.flac").is_file()
 
 
-def test_trust_falls_off_away_from_the_training_edges():
-    from audioenh.evaluation.crossover import trust
+def test_trust_follows_the_shape_mismatch():
+    from audioenh.evaluation.crossover import MATCH_DB, MISMATCH_DB, trust_from_mismatch
 
-    assert trust(12000, None) == 1.0  # unknown training: trusted
-    assert trust(12000, (11000, 12100)) == 1.0
-    assert trust(12100 + 250 + 375, (11000, 12100)) == pytest.approx(0.5)
-    assert trust(14000, (11000, 12100)) == 0.0 and trust(9000, (11000, 12100)) == 0.0
+    assert trust_from_mismatch(MATCH_DB) == 1.0 and trust_from_mismatch(0.0) == 1.0
+    assert trust_from_mismatch((MATCH_DB + MISMATCH_DB) / 2) == pytest.approx(0.5)
+    assert trust_from_mismatch(MISMATCH_DB) == 0.0 and trust_from_mismatch(float("inf")) == 0.0
+
+
+@pytest.mark.parametrize(
+    "trained, given, trusted",
+    [
+        ("cheby1:6", "cheby1:6", True),  # its own filter
+        ("cheby1:6", "butter:6", False),  # the paper's unseen filter: same edge, other shape
+        ("cheby1:6", "cheby2:6", False),
+        ("cheby1:6", "ellip:6", False),
+        ("cheby1:6", "cheby1:order=8,cutoff=13000", False),  # another edge
+        ("ellip:6", "ellip:6", True),
+        ("cheby1:order=4..12,cutoff=8000..16000", "cheby1:order=8,cutoff=14000", True),  # a range: moved
+        ("cheby1:order=4..12,cutoff=8000..16000", "brickwall:cutoff=14000", False),
+    ],
+)
+def test_the_network_is_trusted_only_on_band_limits_shaped_like_its_training(song, trained, given, trusted):
+    """The input's spectrum around its edge is compared with each training degradation's response
+    (measured on noise) on top of the music's own trend: a match within 3 dB RMS is trusted."""
+    from audioenh.evaluation.crossover import plan_restoration
+
+    x = plugins.degradations().create(given)(song, SR)
+    plan = plan_restoration(x, SR, SR, [trained])
+    assert (plan.gain == 1.0) if trusted else (plan.gain == 0.0), (plan.mismatch_db, plan.matched)
+    if trusted:
+        assert plan.mismatch_db < 3.0 and plan.matched.split(":")[0] == trained.split(":")[0]
 
 
 def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
@@ -138,12 +162,13 @@ def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
     out = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
     assert summary["trust"] == 0.0 and summary["restored_hz"] is None
     lo, hi = summary["trained_edges_hz"]
-    assert 11000 < lo <= hi < 13000
+    assert 11000 < lo <= hi < 13000 and summary["matched"] is None
     np.testing.assert_array_equal(out, x)
     near = plugins.degradations().create("cheby1:6")(song, SR).astype(np.float32)
     sf.write(src, near.T, SR, subtype="FLOAT")
     summary = enhance_file(model, ckpt, src, tmp_path / "o.wav", subtype="FLOAT", progress=False)
-    assert summary["trust"] > 0.5 and summary["restored_hz"] is not None  # its own filter: used
+    assert summary["trust"] == 1.0 and summary["restored_hz"] is not None  # its own filter: used
+    assert summary["mismatch_db"] < 3.0 and summary["matched"] == "cheby1:order=6,cutoff=11025.0,rp=0.05"
 
 
 def test_test_command_scores_either_mode(song, tmp_path):

@@ -74,7 +74,11 @@ def test_every_hook_spec_is_typed_and_documents_its_parameters(hook):
 
 def test_the_register_callback_is_documented():
     section = hooks_section("The register callback")
-    for method, name in [(hookspecs.Register.__call__, "register"), (hookspecs.Register.set, "register.set")]:
+    for method, name in [
+        (hookspecs.Register.__call__, "register"),
+        (hookspecs.Register.set, "register.set"),
+        (hookspecs.Register.extend, "register.extend"),
+    ]:
         signature = rendered_signature(method, name)
         assert f"`{signature}`" in section, f"docs/hooks.md's register callback section needs `{signature}`"
 

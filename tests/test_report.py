@@ -47,7 +47,9 @@ def test_every_file_is_written(smoke_report):
         data = (out / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and b"IEND" in data[-16:], name
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3  # self-contained
+    assert html.count("data:image/png;base64,") == 5  # self-contained: figures 2-4 and two matrix heatmaps
+    for name in ("matrix-snr.png", "matrix-lsd-edge.png"):
+        assert (out / name).read_bytes().startswith(PNG_MAGIC), name
     for table in ("Table II", "Table III", "Table IV"):
         assert table in html and table in (out / "report.md").read_text()
 
@@ -57,9 +59,9 @@ def test_json_schema(smoke_report):
     report = json.loads((out / "report.json").read_text())
     assert report["preset"] == "smoke" and report["data"] == ["builtin:songs=3,seconds=3"]
     rows = report["rows"]
-    assert len(rows) == 2 * 4 * 2  # {U-Net, ResNet} x {baseline, DA, BN, DO} x {seen, unseen}
+    assert len(rows) == 2 * 5 * 2  # {U-Net, ResNet} x {baseline, DA, BN, DO, recipe} x {seen, unseen}
     assert {(r["arch"], r["variant"]) for r in rows} == {
-        (a, v) for a in ("U-Net", "ResNet") for v in ("baseline", "DA", "BN", "DO")
+        (a, v) for a in ("U-Net", "ResNet") for v in ("baseline", "DA", "BN", "DO", "recipe")
     }
     for r in rows:
         assert set(r) >= {"arch", "variant", "degradation", "seen", "input", "output", "delta"}
@@ -78,6 +80,17 @@ def test_json_schema(smoke_report):
         assert isinstance(m["params"], int) and m["params"] > 0
         assert m["macs"] > 0 and m["runtime_rate"] > 0
     assert set(report["finding"]) >= {"shown", "baseline_seen_delta_snr"}
+    matrix = report["matrix"]
+    assert matrix["cells"] == ["cheby1:6", "ellip:order=8,cutoff=16000", "resample:16000"]
+    assert list(matrix["models"]) == [
+        f"{a} {v}" for a in ("U-Net", "ResNet") for v in ("baseline", "DA", "BN", "DO", "recipe")
+    ]
+    assert len(matrix["models"]["ResNet recipe"]["trained"]) == len(report["recipe_members"]) >= 6
+    for mode in ("raw", "safe"):
+        for cells in matrix["results"][mode].values():
+            assert set(cells) == set(matrix["cells"])
+    # the raw matrix's seen cell is Table II's seen row scored on the same songs' centred excerpts
+    assert matrix["seconds"] == 1.0 and len(matrix["songs"]) == 1
 
 
 def test_rerun_reuses_finished_runs(smoke_report):
@@ -148,7 +161,7 @@ def test_page_in_chromium_never_scrolls_sideways_and_its_media_load(smoke_report
         measured = result["measured"]
         assert measured["innerWidth"] == width
         assert result["problems"] == [], (width, result["problems"])
-        assert len(measured["images"]) == 3 and len(measured["audio"]) == 11  # target, 2 inputs, 2 x 4 outputs
+        assert len(measured["images"]) == 5 and len(measured["audio"]) == 11  # target, 2 inputs, 2 x 4 outputs
         assert all(a["duration"] > 0.5 for a in measured["audio"])
         assert all(a["played_seconds"] > 0 for a in measured["audio"])  # the players play
         assert (tmp_path / "shots" / f"report-{width}.png").read_bytes().startswith(PNG_MAGIC)

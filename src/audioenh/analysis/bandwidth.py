@@ -57,8 +57,11 @@ def band_edge(audio: np.ndarray, sample_rate: int) -> float:
     if lowest >= n - 1 or np.max(level[first:]) < SILENCE_DB:
         return float(nyquist)
     top = np.maximum.accumulate(level[::-1])[::-1]  # top[i] = highest level from f[i] up
-    # the first frequency from which everything lies GATE_DB under the band's median level below it
-    gate = next((i for i in range(lowest, n) if top[i] <= np.median(level[first:i]) - GATE_DB), None)
+    # the first frequency from which everything lies GATE_DB under the band's median level below it;
+    # the median never exceeds the maximum, so only frequencies that pass against the maximum are tried
+    below_max = np.maximum.accumulate(level[first:])  # below_max[i - first] = max(level[first:i + 1])
+    tried = [i for i in range(lowest, n) if top[i] <= below_max[i - 1 - first] - GATE_DB]
+    gate = next((i for i in tried if top[i] <= np.median(level[first:i]) - GATE_DB), None)
     if gate is None:
         return float(nyquist)
     w = max(1, int(round(SPAN_HZ / df)))

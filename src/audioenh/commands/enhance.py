@@ -181,14 +181,23 @@ def _khz(hz: float) -> str:
     return f"{hz / 1000:.2f} kHz"
 
 
-def describe_restoration(edge: float, nyquist: float, gain: float, trained: tuple[float, float] | None) -> str:
+def describe_restoration(
+    edge: float, nyquist: float, gain: float, trained: tuple[float, float] | None, mismatch_db: float | None = None
+) -> str:
     """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line."""
     if nothing_to_restore(edge, 2 * nyquist):
         return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
     head = f"band ends at {_khz(edge)}"
-    scope = "" if trained is None else f"trained for band edges of {trained[0] / 1000:.2f}–{_khz(trained[1])}"
+    if trained is None:
+        scope = ""
+    elif mismatch_db is None:
+        scope = (
+            f"its band limit is unlike any the model was trained on (edges {trained[0] / 1000:.2f}–{_khz(trained[1])})"
+        )
+    else:
+        scope = f"its band limit differs by {mismatch_db:.1f} dB from the closest the model was trained on"
     if gain <= 0:
-        return f"{head}, but the model was {scope}: the input is kept as it is"
+        return f"{head}, but {scope}: the input is kept as it is"
     share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
     return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
 
@@ -209,7 +218,7 @@ def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, 
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
         if mode == "safe":
             plan = plan_restoration(excerpt, rate, model_rate, specs, edge)
-            what = describe_restoration(edge, model_rate / 2, plan.gain, plan.trained)
+            what = describe_restoration(edge, model_rate / 2, plan.gain, plan.trained, plan.info()["mismatch_db"])
         else:
             what = "raw mode: the network's output as is"
         given = " (given by --edge)" if edge_hz is not None else ""
@@ -221,7 +230,11 @@ def _report(src: Path, dst: Path, summary: dict) -> None:
     if summary["mode"] == "safe":
         trained = summary["trained_edges_hz"]
         line = describe_restoration(
-            summary["edge_hz"], summary["model_rate"] / 2, summary["trust"], tuple(trained) if trained else None
+            summary["edge_hz"],
+            summary["model_rate"] / 2,
+            summary["trust"],
+            tuple(trained) if trained else None,
+            summary.get("mismatch_db"),
         )
         click.echo(f"{src}: {line}", err=True)
     if summary["clipped_samples"]:

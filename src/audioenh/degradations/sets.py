@@ -85,4 +85,15 @@ RECIPE_MIXED: tuple[str, ...] = (*RECIPE_LOWPASS, "resample:rate=16000..32000")
 #: network also learns to leave a band that is there alone; one example in nine.
 RECIPE_KEEP: tuple[str, ...] = (*RECIPE_MIXED, "gain:0")
 
-RECIPES = {"recipe-lowpass": RECIPE_LOWPASS, "recipe-mixed": RECIPE_MIXED, "recipe-keep": RECIPE_KEEP}
+#: ``recipe-11k``: the low-pass families of ``recipe-lowpass`` with every shape parameter drawn, but
+#: cut-offs only from 10 to 12 kHz: the paper's band, many shapes (what DA does with eight filters).
+RECIPE_11K: tuple[str, ...] = tuple(
+    spec.replace("cutoff=8000..16000", "cutoff=10000..12000") for spec in RECIPE_LOWPASS
+)
+
+RECIPES = {
+    "recipe-lowpass": RECIPE_LOWPASS,
+    "recipe-mixed": RECIPE_MIXED,
+    "recipe-keep": RECIPE_KEEP,
+    "recipe-11k": RECIPE_11K,
+}

@@ -7,11 +7,16 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(i
   band the input lacks starts a little below it: ``H`` stops (90 dB) everything below
   ``edge - 900 Hz``, where the output is the input itself, and passes everything above
   ``edge - 300 Hz``.
-- ``g`` is how far the network is trusted (:func:`trust`): 1 when the input's edge lies within
-  the edges that the degradations it was trained on give this very input (±250 Hz), falling
-  linearly to 0 750 Hz further out. A network trained on 11-kHz low-passes damages a 13-kHz
-  low-pass or a 16-kHz MP3 by 12-17 dB even above the edge; there it is not used at all and the
-  input is returned (docs/enhance.md has the measured table).
+- ``g`` is how far the network is trusted (:func:`plan_restoration`): only as far as the input's
+  band limit looks like one it was trained on. Each training degradation's magnitude response is
+  measured once on white noise (ranges: their extremes and a few draws, each response moved to the
+  input's edge). Under the hypothesis that the input was made by one of them, its long-term
+  spectrum around the edge is the music's own trend (a line in dB fitted below the edge, the
+  response taken out) plus that response; :func:`shape_mismatch_db` is the RMS difference (dB)
+  from the input's spectrum over the transition. ``g`` is 1 when the best match is within
+  :data:`MATCH_DB` dB, falling linearly to 0 at :data:`MISMATCH_DB`. Networks damage inputs
+  band-limited in any other way, even with the same edge (a model trained on ``cheby1:6`` loses
+  3-6 dB on ``cheby2:6`` or ``ellip:6`` above the edge): there the input is returned.
 
 When the band edge is at (or within the transition of) the Nyquist frequency there is nothing to
 restore, and the input is returned unchanged.
@@ -19,6 +24,7 @@ restore, and the input is returned unchanged.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +33,14 @@ from scipy import signal
 TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
-TRUSTED_MARGIN_HZ = 250.0  # full trust within this distance of the training edges (Hz)
-TRUST_FADE_HZ = 750.0  # trust falls to zero over this distance beyond the margin (Hz)
+MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
+MISMATCH_DB = 5.0  # no trust from this mismatch on (dB RMS)
+EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
+TREND_HZ = (4000.0, 1000.0)  # the music's trend is fitted from edge - 4 kHz to edge - 1 kHz
+TRANSITION_SPAN_HZ = (-4000.0, 1500.0)  # the shapes are compared from edge - 4 kHz to edge + 1.5 kHz
+ABOVE_FLOOR_DB = 10.0  # ... where the predicted spectrum lies this far above the input's floor (dB)
+RANGE_DRAWS = 8  # random draws per training spec with ranges, besides its extremes
+PROBE_SECONDS = 4.0  # white noise the training responses are measured on (s)
 
 
 def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
@@ -49,35 +61,93 @@ def restoration_filter(edge_hz: float, sample_rate: int) -> np.ndarray | None:
     return signal.firwin(numtaps, cutoff, window=("kaiser", beta), pass_zero=False, fs=sample_rate)
 
 
-def trust(edge_hz: float, trained: tuple[float, float] | None) -> float:
-    """How far to trust the network (0-1) for an input whose band ends at ``edge_hz``, given the
-    range of band edges it was trained on (``None``: unknown, trusted)."""
-    if trained is None:
-        return 1.0
-    low, high = trained
-    distance = max(low - edge_hz, edge_hz - high, 0.0) - TRUSTED_MARGIN_HZ
-    return float(np.clip(1.0 - distance / TRUST_FADE_HZ, 0.0, 1.0))
+@dataclass(frozen=True)
+class TrainingResponse:
+    """One (concrete) training degradation as measured on white noise: its magnitude response (dB, on
+    :func:`~audioenh.analysis.bandwidth.long_term_spectrum`'s frequencies) and its band edge (Hz);
+    ``movable``: drawn from a range, so it may be moved to the input's edge."""
+
+    spec: str
+    freqs: np.ndarray
+    response_db: np.ndarray
+    edge_hz: float
+    movable: bool
 
 
-def training_edges(
-    specs: list[str], sample_rate: int, audio: np.ndarray | None = None, seconds: float = 2.0
-) -> tuple[float, float] | None:
-    """The range of band edges (Hz) of the degradations ``specs`` (chains, ranges at both ends), each
-    measured on ``audio`` passed through it (like for like: the input itself; white noise when
-    ``None``); ``None`` when there are no specs."""
-    from ..analysis.bandwidth import band_edge
-    from ..degradations.chain import DegradationSampler
+@functools.lru_cache(maxsize=64)
+def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[TrainingResponse, ...]:
+    """The responses of training degradations ``specs`` (chains; ranges: extremes and
+    :data:`RANGE_DRAWS` draws), measured on :data:`PROBE_SECONDS` of white noise."""
+    from ..analysis.bandwidth import band_edge, long_term_spectrum
+    from ..degradations.chain import DegradationSampler, resolve_degradations
 
-    if audio is None:
-        audio = np.random.default_rng(0).standard_normal((2, int(seconds * sample_rate))) * 0.1
-    probe = np.atleast_2d(np.asarray(audio, dtype=np.float64))
-    edges = []
-    for spec in specs:
-        sampler = DegradationSampler(spec, sample_rate)
-        for concrete in sampler.extremes():
-            chain = sampler.build(concrete)
-            edges.append(band_edge(chain(probe, sample_rate, np.random.default_rng(0)).mean(axis=0), sample_rate))
-    return (min(edges), max(edges)) if edges else None
+    noise = np.random.default_rng(0).standard_normal((2, int(PROBE_SECONDS * sample_rate))) * 0.1
+    freqs, noise_db = long_term_spectrum(noise.mean(axis=0), sample_rate)
+    out = []
+    for resolved in resolve_degradations(list(specs), sample_rate):
+        sampler = DegradationSampler(resolved.canonical, sample_rate)
+        concrete = [resolved.canonical]
+        if sampler.random:
+            rng = np.random.default_rng(0)
+            concrete = list(dict.fromkeys([*sampler.extremes(), *(sampler.draw(rng) for _ in range(RANGE_DRAWS))]))
+        for text in concrete:
+            degraded = sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
+            _, level = long_term_spectrum(degraded, sample_rate)
+            response = TrainingResponse(
+                text, freqs, level - noise_db, band_edge(degraded, sample_rate), movable=sampler.random
+            )
+            out.append(response)
+    return tuple(out)
+
+
+def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, response: TrainingResponse) -> float:
+    """How far (RMS dB) the input's long-term spectrum ``level_db`` around its edge ``edge_hz`` is from
+    a line fitted below the edge plus ``response`` (moved to the input's edge when movable); ``inf``
+    when the edges are too far apart to compare."""
+    shift = edge_hz - response.edge_hz if response.movable else 0.0
+    if abs(edge_hz - response.edge_hz - shift) > EDGE_RANGE_HZ:
+        return float("inf")
+    response_db = np.interp(freqs - shift, freqs, response.response_db)
+    edge = response.edge_hz + shift
+    clean_db = level_db - response_db  # the music's own spectrum if this response made the input
+    fit = (freqs >= max(1000.0, edge - TREND_HZ[0])) & (freqs <= edge - TREND_HZ[1]) & (response_db > -20.0)
+    if fit.sum() < 8:
+        return float("inf")
+    trend = np.polyval(np.polyfit(freqs[fit], clean_db[fit], 1), freqs)
+    predicted = trend + response_db
+    above = freqs > max(edge_hz, edge) + 1500.0
+    floor = float(np.median(level_db[above])) if above.any() else float(level_db.min())
+    span = (freqs >= edge + TRANSITION_SPAN_HZ[0]) & (freqs <= edge + TRANSITION_SPAN_HZ[1])
+    region = span & (predicted > floor + ABOVE_FLOOR_DB)
+    if region.sum() < 8:
+        return float("inf")
+    return float(np.sqrt(np.mean((level_db[region] - predicted[region]) ** 2)))
+
+
+def trust_from_mismatch(mismatch_db: float) -> float:
+    """1 within :data:`MATCH_DB`, 0 from :data:`MISMATCH_DB` on, linear between."""
+    if not np.isfinite(mismatch_db):
+        return 0.0
+    return float(np.clip((MISMATCH_DB - mismatch_db) / (MISMATCH_DB - MATCH_DB), 0.0, 1.0))
+
+
+def best_match(
+    audio: np.ndarray, sample_rate: int, edge_hz: float, responses: tuple[TrainingResponse, ...]
+) -> tuple[float, str | None]:
+    """The smallest :func:`shape_mismatch_db` of the input (mono mix of ``audio``) over ``responses``,
+    and the spec that gave it (``None`` when none compares)."""
+    from ..analysis.bandwidth import long_term_spectrum
+
+    mono = np.atleast_2d(np.asarray(audio, dtype=np.float64)).mean(axis=0)
+    freqs, level = long_term_spectrum(mono, sample_rate)
+    best, spec = float("inf"), None
+    for response in responses:
+        if len(response.freqs) != len(freqs):
+            continue
+        mismatch = shape_mismatch_db(freqs, level, edge_hz, response)
+        if mismatch < best:
+            best, spec = mismatch, response.spec
+    return best, spec
 
 
 def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | None, gain: float = 1.0) -> np.ndarray:
@@ -94,12 +164,15 @@ def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | 
 @dataclass(frozen=True)
 class Restoration:
     """What safe mode does with one input: its band edge (Hz), the crossover taps (``None``: nothing to
-    restore), how far the network is trusted (0-1) and the training edges that decided it (Hz)."""
+    restore), how far the network is trusted (0-1), the range of its training edges (Hz), and the best
+    match of the input's band limit to a training one (RMS dB, and that degradation)."""
 
     edge_hz: float
     taps: np.ndarray | None
     gain: float
     trained: tuple[float, float] | None
+    mismatch_db: float | None = None
+    matched: str | None = None
 
     @property
     def skip(self) -> bool:
@@ -108,7 +181,14 @@ class Restoration:
 
     def info(self) -> dict:
         trained = None if self.trained is None else [float(v) for v in self.trained]
-        return {"edge_hz": float(self.edge_hz), "trust": self.gain, "trained_edges_hz": trained}
+        mismatch = None if self.mismatch_db is None or not np.isfinite(self.mismatch_db) else self.mismatch_db
+        return {
+            "edge_hz": float(self.edge_hz),
+            "trust": self.gain,
+            "trained_edges_hz": trained,
+            "mismatch_db": mismatch,
+            "matched": self.matched,
+        }
 
 
 def plan_restoration(
@@ -120,16 +200,25 @@ def plan_restoration(
 ) -> Restoration:
     """Safe mode's decision for an input of which ``audio`` is (an excerpt of) the samples, at
     ``audio_rate`` Hz, for a network at ``model_rate`` Hz trained on ``trained_specs``: the band edge
-    (detected unless ``edge_hz`` is given), the crossover, and the trust (the training degradations are
-    measured on the input itself where the rates agree, else on white noise)."""
+    (detected unless ``edge_hz`` is given), the crossover, and the trust: how well the input's band
+    limit matches one of the training degradations (module docstring). No training degradations
+    (an old checkpoint): trusted."""
     from ..analysis.bandwidth import band_edges
 
     edge = float(edge_hz) if edge_hz is not None else band_edges(audio, audio_rate).edge
     taps = restoration_filter(edge, model_rate)
     if taps is None:
         return Restoration(edge, None, 0.0, None)
-    trained = training_edges(list(trained_specs), model_rate, audio if audio_rate == model_rate else None)
-    return Restoration(edge, taps, trust(edge, trained), trained)
+    if not trained_specs:
+        return Restoration(edge, taps, 1.0, None)
+    if audio_rate != model_rate:  # compared as the network will see it
+        import soxr
+
+        audio = soxr.resample(np.atleast_2d(np.asarray(audio, dtype=np.float64)).T, audio_rate, model_rate).T
+    responses = training_responses(tuple(trained_specs), model_rate)
+    trained = (min(r.edge_hz for r in responses), max(r.edge_hz for r in responses))
+    mismatch, matched = best_match(audio, model_rate, edge, responses)
+    return Restoration(edge, taps, trust_from_mismatch(mismatch), trained, mismatch, matched)
 
 
 def enhance_array_safely(

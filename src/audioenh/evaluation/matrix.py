@@ -27,7 +27,7 @@ import torch
 from ..architectures.receptive import receptive_field
 from ..data.corpus import Song
 from ..degradations.chain import DegradationSampler, resolve_degradations
-from ..metrics.lsd import HighBandLSD
+from ..metrics.lsd import POWER_FLOOR, HighBandLSD, power_spectrogram
 from ..plugins import metrics
 from .crossover import keep_below_edge, plan_restoration, restoration_filter
 from .inference import DEFAULT_CHUNK, enhance_array
@@ -47,11 +47,24 @@ class MatrixModel:
     precision: str = "fp32"
 
 
-def edge_lsd(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, edge_hz: float) -> float:
-    """LSD over bins above ``edge_hz`` (``lsd-hf`` with the cut-off at the detected edge); NaN at Nyquist."""
+def log_power(audio: np.ndarray) -> np.ndarray:
+    """log10 power spectrogram as ``lsd`` computes it (n_fft 2048, hop 512)."""
+    lsd = HighBandLSD()
+    return np.log10(power_spectrogram(np.atleast_2d(audio), lsd.n_fft, lsd.hop) + POWER_FLOOR)
+
+
+def edge_lsd_of_logs(log_reference: np.ndarray, log_estimate: np.ndarray, sample_rate: int, edge_hz: float) -> float:
+    """:func:`edge_lsd` from :func:`log_power` spectrograms (the reference's is computed once per song)."""
     if edge_hz >= sample_rate / 2 - sample_rate / 2048:
         return float("nan")
-    return HighBandLSD(cutoff=edge_hz)(reference, estimate, sample_rate)
+    band = HighBandLSD(cutoff=edge_hz).bins(sample_rate)
+    difference = log_reference[..., band] - log_estimate[..., band]
+    return float(np.mean(np.sqrt(np.mean(difference**2, axis=-1))))
+
+
+def edge_lsd(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, edge_hz: float) -> float:
+    """LSD over bins above ``edge_hz`` (``lsd-hf`` with the cut-off at the detected edge); NaN at Nyquist."""
+    return edge_lsd_of_logs(log_power(reference), log_power(estimate), sample_rate, edge_hz)
 
 
 def _excerpt(audio: np.ndarray, seconds: float | None, sample_rate: int) -> np.ndarray:
@@ -108,11 +121,12 @@ def score_matrix(
         mode: {m.name: {} for m in models} for mode in modes
     }
     trusts: dict[str, dict[str, list[float]]] = {m.name: {} for m in models}
+    targets = [_excerpt(song.read(), seconds, sample_rate) for song in songs]
+    target_logs = [log_power(t) for t in targets]
     for cell in resolved:
         sampler = DegradationSampler(cell.canonical, sample_rate)
         cell_inputs: list[dict[str, float]] = []
-        for i, song in enumerate(songs):
-            target = _excerpt(song.read(), seconds, sample_rate)
+        for i, target in enumerate(targets):
             degraded, _ = sampler.degrade(target, sample_rate, np.random.default_rng([0, i]))
             degraded = np.asarray(degraded, dtype=np.float32)
             plans: dict[tuple[str, ...], Any] = {}  # one safe-mode plan per distinct training set
@@ -127,7 +141,7 @@ def score_matrix(
 
                 edge = band_edges(degraded, sample_rate).edge
             scores_in = {k: s(target, degraded, sample_rate) for k, s in scorers.items()}
-            scores_in[EDGE_LSD] = edge_lsd(target, degraded, sample_rate, edge)
+            scores_in[EDGE_LSD] = edge_lsd_of_logs(target_logs[i], log_power(degraded), sample_rate, edge)
             cell_inputs.append({**scores_in, "edge_hz": edge})
             for m in models:
                 plan = plans[tuple(m.trained_specs)]
@@ -144,7 +158,7 @@ def score_matrix(
                 for mode in modes:
                     out = outputs[mode]
                     scores = {k: s(target, out, sample_rate) for k, s in scorers.items()}
-                    scores[EDGE_LSD] = edge_lsd(target, out, sample_rate, edge)
+                    scores[EDGE_LSD] = edge_lsd_of_logs(target_logs[i], log_power(out), sample_rate, edge)
                     per_song[mode][m.name].setdefault(cell.text, []).append(scores)
             if on_step is not None:
                 on_step(cell.text)
@@ -175,6 +189,25 @@ def score_matrix(
         "inputs": inputs,
         "results": results,
     }
+
+
+def merge_matrices(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One matrix from several scored on the same cells, songs and modes (one model each, say: the
+    report caches each run's part); models keep the order of ``parts``."""
+    if not parts:
+        raise ValueError("no matrices to merge")
+    first = parts[0]
+    for part in parts[1:]:
+        for key in ("cells", "modes", "songs", "seconds", "sample_rate"):
+            if part[key] != first[key]:
+                raise ValueError(f"matrices differ in {key}: {first[key]!r} and {part[key]!r}")
+    merged = {k: v for k, v in first.items() if k not in ("models", "results")}
+    merged["models"] = {name: info for part in parts for name, info in part["models"].items()}
+    merged["results"] = {
+        mode: {name: cells for part in parts for name, cells in part["results"][mode].items()}
+        for mode in first["modes"]
+    }
+    return merged
 
 
 def matrix_summary(matrix: Mapping[str, Any], metric: str = "snr") -> dict[str, dict[str, dict[str, float]]]:

@@ -321,7 +321,11 @@ def enhance_file(
         "subtype": sub,
         "clipped_samples": clipped,
         "mode": mode,
-        **(plan.info() if plan is not None else {"edge_hz": edge_hz, "trust": None, "trained_edges_hz": None}),
+        **(
+            plan.info()
+            if plan is not None
+            else {"edge_hz": edge_hz, "trust": None, "trained_edges_hz": None, "mismatch_db": None, "matched": None}
+        ),
         "restored_hz": None if plan is None or plan.skip else [plan.edge_hz, model_rate / 2],
     }
 

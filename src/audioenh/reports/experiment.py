@@ -18,17 +18,19 @@ import numpy as np
 import torch
 
 from ..architectures import count_macs, count_parameters
+from ..checkpoint import training_degradations
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError, SpecError, UnknownNameError
 from ..evaluation.inference import enhance_array, select_device
+from ..evaluation.matrix import MatrixModel, merge_matrices, score_matrix
 from ..evaluation.testing import evaluate_songs
 from ..plugins import architectures
 from ..precision import resolve_precision
 from ..training.config import TrainConfig, default_workers
 from ..training.loop import train
 from ..training.run import Run
-from .presets import MULTI, SEEN, UNSEEN, VARIANTS, Preset
+from .presets import MULTI, RECIPE, SEEN, UNSEEN, VARIANTS, Preset
 
 #: Metrics of the report unless ``--metric`` says otherwise (SNR is always computed: the finding uses it).
 DEFAULT_METRICS = ("snr", "lsd", "lsd-hf")
@@ -186,6 +188,8 @@ def run_experiment(
     excerpt_song = corpus.test[0].read()
     clips: dict[str, dict[str, np.ndarray]] = {}
     rows, sample_overfitting, models, curves = [], [], [], {}
+    matrix_parts = []
+    matrix_key = f"matrix/{','.join(preset.matrix_cells)}/{preset.matrix_seconds}/{len(corpus.test)}/{metric_key}"
     panels: dict[str, np.ndarray] = {}
     sample_rate = 44100
     for arch, variants in runs.items():
@@ -214,6 +218,22 @@ def run_experiment(
                     ),
                 )
 
+            matrix_parts.append(
+                run.cached_result(
+                    matrix_key,
+                    lambda model=model, ck=checkpoint, sr=sample_rate, pr=run_precision, name=f"{arch} {variant}": (
+                        score_matrix(
+                            [MatrixModel(name, model, training_degradations(ck), sr, pr)],
+                            corpus.test,
+                            list(preset.matrix_cells),
+                            [m for m in metric_list if m != "lsd-hf"],
+                            device=torch_device,
+                            seconds=preset.matrix_seconds,
+                            chunk=preset.infer_chunk,
+                        )
+                    ),
+                )
+            )
             for spec, seen in ((SEEN, True), (UNSEEN, False)):
                 result = scores(f"test/{spec}", corpus.test, spec)
                 rows.append(
@@ -277,6 +297,9 @@ def run_experiment(
         "seen": SEEN,
         "unseen": UNSEEN,
         "multi": [d.text for d in resolve_degradations([MULTI])],
+        "recipe": RECIPE,
+        "recipe_members": [d.text for d in resolve_degradations([RECIPE])],
+        "matrix": dict(merge_matrices(matrix_parts), data=", ".join(data), split="test"),
         "metrics": metric_list,
         "unavailable_metrics": unavailable,
         "rows": rows,

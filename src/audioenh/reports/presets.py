@@ -8,6 +8,8 @@ from typing import Any
 SEEN = "cheby1:6"
 UNSEEN = "butter:6"
 MULTI = "paper-multi"
+#: audioenh's best training recipe (docs/recipes.md: chosen on the validation split), the grid's fifth variant
+RECIPE = "recipe-keep"
 
 #: The grid's variants: name -> (architecture options appended to the spec, training degradation)
 VARIANTS: dict[str, tuple[str, str]] = {
@@ -15,6 +17,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "DA": ("", MULTI),
     "BN": ("batchnorm=true", SEEN),
     "DO": ("dropout=0.5", SEEN),
+    "recipe": ("", RECIPE),
 }
 
 
@@ -45,6 +48,10 @@ class Preset:
     runtime_seconds: float = 10.0
     #: seconds of the Fig. 4 excerpt
     excerpt_seconds: float = 2.0
+    #: the generalization matrix's columns (degradation sets or specs) and how much of each test song
+    #: it scores (seconds of a centred excerpt; None: whole songs)
+    matrix_cells: tuple[str, ...] = ("matrix-quick",)
+    matrix_seconds: float | None = None
 
     def iterations_for(self, arch: str, variant: str) -> int:
         """Training iterations of one run of the grid."""
@@ -77,6 +84,8 @@ PRESETS: dict[str, Preset] = {
         infer_chunk=16384,
         runtime_seconds=1.0,
         excerpt_seconds=1.0,
+        matrix_cells=("cheby1:6", "ellip:order=8,cutoff=16000", "resample:16000"),
+        matrix_seconds=1.0,
     ),
     # Sized by tools/quick_search.sh (docs/results.md): on the H100 the ResNet of width 16 x 6
     # blocks at lr 3e-3 shows the finding on validation from ~750 iterations on (seen +2.8 dB,
@@ -93,7 +102,7 @@ PRESETS: dict[str, Preset] = {
         # The finding needs the ResNet baseline and DA; the other six runs get half the budget so
         # that the grid, tests and figures fit in 10 minutes on 2 CPU cores (docs/results.md).
         iterations=500,
-        run_iterations={"ResNet baseline": 1000, "ResNet DA": 1000},
+        run_iterations={"ResNet baseline": 1000, "ResNet DA": 1000, "ResNet recipe": 1000},
         overfit_train_songs=4,
         batch_size=16,
         chunk=2048,
@@ -101,6 +110,7 @@ PRESETS: dict[str, Preset] = {
         record_every=250,
         val_offset=1.0,
         val_seconds=4.0,
+        matrix_seconds=4.0,
     ),
     "paper": Preset(
         name="paper",
@@ -117,5 +127,6 @@ PRESETS: dict[str, Preset] = {
         min_lr=5e-4 / 2**6,
         runtime_seconds=30.0,
         excerpt_seconds=4.0,
+        matrix_cells=("matrix",),
     ),
 }

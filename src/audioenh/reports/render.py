@@ -17,7 +17,10 @@ import torch
 from .. import __version__
 from ..fileio import write_json as _write_json
 from ..fileio import write_text
+from . import matrix as matrix_pages
 from .markup import html_table, inline, md_table
+
+MATRIX_TITLE = "Generalization matrix — every model on every kind of band limit, raw and safe mode"
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -127,6 +130,8 @@ _SETTING_LABELS = {
     "overfit_train_songs": "training songs scored for Table III",
     "runtime_seconds": "audio timed for the runtime rate (s)",
     "excerpt_seconds": "Fig. 4 excerpt (s)",
+    "matrix_cells": "generalization matrix: degradations",
+    "matrix_seconds": "generalization matrix: centred excerpt of each test song (s)",
 }
 
 
@@ -134,6 +139,8 @@ def _setting_text(value: Any) -> str:
     """A preset setting as a reader writes it: no Python reprs (``None`` is "—", dicts are "key: value")."""
     if value is None:
         return "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_setting_text(v) for v in value) or "—"
     if isinstance(value, dict):
         return "; ".join(f"{k}: `{v}`" if isinstance(v, str) else f"{k}: {v}" for k, v in value.items()) or "—"
     if isinstance(value, str):
@@ -176,6 +183,8 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         finding_text(report),
         "",
     ]
+    if report.get("matrix"):
+        parts += [f"## {MATRIX_TITLE}", "", *matrix_pages.markdown_section(report["matrix"], level=3)]
     for title, (header, rows) in tables(report).items():
         parts += [f"## {title}", "", md_table(header, rows), ""]
     for spec, reason in report.get("unavailable_metrics", {}).items():
@@ -211,6 +220,8 @@ def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
         f"<p>Machine: {html.escape(report['machine'])}. Wall time: {report['wall_seconds']:.0f} s.</p>",
         f"<p class='finding'>{finding}</p>",
     ]
+    if report.get("matrix"):
+        parts += [f"<h2>{MATRIX_TITLE}</h2>", *matrix_pages.html_section(report["matrix"], figure_dir, level=3)]
     for title, (header, rows) in tables(report).items():
         parts += [f"<h2>{html.escape(title)}</h2>", html_table(header, rows)]
     for spec, reason in report.get("unavailable_metrics", {}).items():
@@ -314,6 +325,8 @@ def write_report(out_dir: Path, experiment: Experiment) -> dict[str, Any]:
     figures.filter_responses(out_dir / FIGURES["fig2"][0], report["multi"], [report["unseen"]])
     figures.validation_curves(out_dir / FIGURES["fig3"][0], report["curves"], report["unseen"])
     figures.spectrograms(out_dir / FIGURES["fig4"][0], experiment.panels, "target", experiment.sample_rate)
+    if report.get("matrix"):
+        matrix_pages.write_figures(out_dir, report["matrix"])
     write_json(out_dir / "report.json", report)
     write_markdown(out_dir / "report.md", report)
     write_html(out_dir / "report.html", report, out_dir)
