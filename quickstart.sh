@@ -17,11 +17,13 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 . .venv/bin/activate
-if ! python -c "import audioenh, torch, pytest, pytest_benchmark, selenium" 2>/dev/null; then
+if ! python -c "import audioenh, audioenh_codecs, torch, pytest, pytest_benchmark, selenium" 2>/dev/null; then
   python -m pip install --quiet --upgrade pip
   # The pinned CPU build first, so that nothing pulls the multi-GB CUDA build.
   python -m pip install --quiet "torch==2.13.0"
   python -m pip install --quiet -e ".[test]"
+  # The project's own codecs plugin: the report's generalization matrix covers MP3, Vorbis and Opus.
+  python -m pip install --quiet -e plugins/audioenh-codecs
 fi
 
 if [ "$what" = test ]; then

@@ -137,6 +137,7 @@ def test_trust_follows_the_shape_mismatch():
         ("ellip:6", "ellip:6", True),
         ("cheby1:order=4..12,cutoff=8000..16000", "cheby1:order=8,cutoff=14000", True),  # a range: moved
         ("cheby1:order=4..12,cutoff=8000..16000", "brickwall:cutoff=14000", False),
+        ("cheby1:order=4..12,cutoff=10000..12000", "cheby1:order=8,cutoff=16000", False),  # beyond the range
     ],
 )
 def test_the_network_is_trusted_only_on_band_limits_shaped_like_its_training(song, trained, given, trusted):

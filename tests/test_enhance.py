@@ -282,20 +282,32 @@ def test_failing_writes_leave_no_temporary_file(tmp_path, monkeypatch, umask_022
 
 
 # -- sample rates and channels ------------------------------------------------
-def test_48k_input_is_resampled_to_44k1(tmp_path, random_ckpt):
+def test_48k_input_stays_at_48k_and_model_rate_gives_44k1(tmp_path, random_ckpt):
+    """The output keeps a 48 kHz input's rate by default (raw mode: the network's output resampled
+    back); --model-rate writes the network's output at its own rate."""
     n = 48000 + 123
     x = signal(n, sr=48000, seed=7)
-    src, dst = tmp_path / "in48.wav", tmp_path / "out.wav"
+    src = tmp_path / "in48.wav"
     sf.write(src, x, 48000, subtype="FLOAT")
-    result = run(random_ckpt, src, "-o", dst, "--float", *SMALL)
+    resampled = soxr.resample(x, 48000, SR)[: round(n * SR / 48000)]
+    ref = enhance_array(tiny_model(seed=3), resampled.T, chunk=256, context=64, batch_size=3).T
+
+    result = run(random_ckpt, src, "-o", tmp_path / "o44.wav", "--float", "--model-rate", *SMALL)
     assert_ok(result)
-    assert "resampling 48000 Hz -> 44100 Hz" in result.output
-    info = sf.info(dst)
+    assert "resampling 48000 Hz -> 44100 Hz (soxr); the output is at 44100 Hz" in result.output
+    assert "44100 Hz (the input is at 48000 Hz)" in result.output
+    info = sf.info(tmp_path / "o44.wav")
     assert (info.samplerate, info.channels, info.frames) == (SR, 2, round(n * SR / 48000))
-    out, _ = sf.read(dst, dtype="float32")
-    resampled = soxr.resample(x, 48000, SR)[: info.frames]
-    ref = enhance_array(tiny_model(seed=3), resampled.T, chunk=256, context=64, batch_size=3)
-    np.testing.assert_allclose(out, ref.T, atol=1e-5)
+    np.testing.assert_allclose(sf.read(tmp_path / "o44.wav", dtype="float32")[0], ref, atol=1e-5)
+
+    result = run(random_ckpt, src, "-o", tmp_path / "o48.wav", "--float", *SMALL)
+    assert_ok(result)
+    assert "resampling 48000 Hz -> 44100 Hz -> 48000 Hz (soxr)" in result.output
+    assert "(the input is at" not in result.output
+    info = sf.info(tmp_path / "o48.wav")
+    assert (info.samplerate, info.channels, info.frames) == (48000, 2, n)
+    out = sf.read(tmp_path / "o48.wav", dtype="float32")[0]
+    np.testing.assert_allclose(out, soxr.resample(ref, SR, 48000)[:n], atol=1e-5)
 
 
 @pytest.mark.parametrize("channels", [1, 2])
@@ -447,8 +459,8 @@ def test_several_inputs_into_a_new_folder(tmp_path, identity_ckpt):
     assert_ok(result)
     assert sorted(p.name for p in out_dir.iterdir()) == ["a.wav", "b.flac"]
     np.testing.assert_array_equal(sf.read(out_dir / "a.wav", dtype="int32")[0], sf.read(a, dtype="int32")[0])
-    info = sf.info(out_dir / "b.flac")
-    assert (info.samplerate, info.channels, info.frames, info.subtype) == (SR, 1, round(2000 * SR / 48000), "PCM_24")
+    info = sf.info(out_dir / "b.flac")  # a 48 kHz input keeps its rate and length
+    assert (info.samplerate, info.channels, info.frames, info.subtype) == (48000, 1, 2000, "PCM_24")
     assert result.output.count("wrote ") == 2
 
 

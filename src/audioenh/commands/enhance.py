@@ -80,8 +80,15 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
 @click.option(
     "--keep-rate",
     is_flag=True,
-    help="Resample the output back to the input's sample rate (exactly the input's length). "
-    "Default: write at the checkpoint's rate.",
+    help="Write at exactly the input's sample rate and length, even when it is below the checkpoint's "
+    "(the restored band above its Nyquist frequency is then lost). Default: the higher of the input's "
+    "rate and the checkpoint's: a 48 or 96 kHz input keeps its rate, a 22.05 kHz one is written at 44.1 kHz.",
+)
+@click.option(
+    "--model-rate",
+    "at_model_rate",
+    is_flag=True,
+    help="Write at the checkpoint's sample rate (the network's output as it runs), whatever the input's.",
 )
 @click.option("--float", "as_float", is_flag=True, help="Write 32-bit float samples (no clipping).")
 @click.option(
@@ -111,6 +118,7 @@ def enhance(
     edge_hz: float | None,
     analyze: bool,
     keep_rate: bool,
+    at_model_rate: bool,
     as_float: bool,
     bits: str | None,
     device: str,
@@ -127,17 +135,23 @@ def enhance(
     blocks with context on both sides: memory does not grow with the length, and the result
     equals enhancing the whole file at once, every sample kept.
 
-    Inputs at another sample rate than the checkpoint's are resampled to it (soxr); the output
-    is written at the checkpoint's rate unless --keep-rate. Mono inputs are duplicated for a
-    stereo model and the two outputs averaged back to mono; more than two channels are refused.
+    The network runs at the checkpoint's sample rate; inputs at another rate are resampled to it
+    (soxr). The output keeps the input's rate, or the checkpoint's where that is higher (a 48 kHz
+    input stays 48 kHz, a 22.05 kHz one becomes 44.1 kHz); --keep-rate and --model-rate choose one
+    of the two. At the input's own rate, safe mode adds only the network's correction, resampled, to
+    the input's own samples: what the model does not restore is the input's. Mono inputs are
+    duplicated for a stereo model and the two outputs averaged back to mono; more than two channels
+    are refused.
     The output is written to a temporary file and renamed when complete: nothing is left
     behind on errors, NaN samples or Ctrl-C.
 
     \b
     Examples:
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
-      audioenh enhance model.pt a.wav b.wav -o enhanced/ --keep-rate --float
+      audioenh enhance model.pt a.wav b.wav -o enhanced/ --float
     """
+    if keep_rate and at_model_rate:
+        raise AudioenhError("--keep-rate and --model-rate exclude each other; give one of them")
     if analyze:
         _analyze(checkpoint, inputs, edge_hz, mode)
         return
@@ -145,6 +159,7 @@ def enhance(
         raise click.UsageError("Missing option '-o' / '--output'.")
     if as_float and bits:
         raise click.UsageError("--float and --bits exclude each other")
+    rate = "input" if keep_rate else "model" if at_model_rate else "auto"
     subtype = "FLOAT" if as_float else (f"PCM_{bits}" if bits else None)
     torch_device = select_device(device)
     pairs = plan_outputs(inputs, output)
@@ -161,7 +176,7 @@ def enhance(
             ckpt,
             src,
             dst,
-            keep_rate=keep_rate,
+            rate=rate,
             subtype=subtype,
             chunk=block,
             context=context,
@@ -243,8 +258,11 @@ def _report(src: Path, dst: Path, summary: dict) -> None:
             "write --float to keep them",
             err=True,
         )
+    rate = f"{summary['output_rate']} Hz"
+    if summary["output_rate"] != summary["input_rate"]:
+        rate += f" (the input is at {summary['input_rate']} Hz)"
     click.echo(
-        f"wrote {dst} ({summary['channels']} ch, {summary['output_rate']} Hz, {summary['frames_out']} samples, "
+        f"wrote {dst} ({summary['channels']} ch, {rate}, {summary['frames_out']} samples, "
         f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",
         err=True,
     )

@@ -65,13 +65,14 @@ def restoration_filter(edge_hz: float, sample_rate: int) -> np.ndarray | None:
 class TrainingResponse:
     """One (concrete) training degradation as measured on white noise: its magnitude response (dB, on
     :func:`~audioenh.analysis.bandwidth.long_term_spectrum`'s frequencies) and its band edge (Hz);
-    ``movable``: drawn from a range, so it may be moved to the input's edge."""
+    ``edge_range_hz``: the edges its training spec spans (a range's draws; else just ``edge_hz``),
+    within which it may be moved to the input's edge."""
 
     spec: str
     freqs: np.ndarray
     response_db: np.ndarray
     edge_hz: float
-    movable: bool
+    edge_range_hz: tuple[float, float]
 
 
 @functools.lru_cache(maxsize=64)
@@ -90,21 +91,21 @@ def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[Traini
         if sampler.random:
             rng = np.random.default_rng(0)
             concrete = list(dict.fromkeys([*sampler.extremes(), *(sampler.draw(rng) for _ in range(RANGE_DRAWS))]))
+        measured = []
         for text in concrete:
             degraded = sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
             _, level = long_term_spectrum(degraded, sample_rate)
-            response = TrainingResponse(
-                text, freqs, level - noise_db, band_edge(degraded, sample_rate), movable=sampler.random
-            )
-            out.append(response)
+            measured.append((text, level - noise_db, band_edge(degraded, sample_rate)))
+        span = (min(m[2] for m in measured), max(m[2] for m in measured))
+        out.extend(TrainingResponse(text, freqs, response, edge, span) for text, response, edge in measured)
     return tuple(out)
 
 
 def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, response: TrainingResponse) -> float:
     """How far (RMS dB) the input's long-term spectrum ``level_db`` around its edge ``edge_hz`` is from
-    a line fitted below the edge plus ``response`` (moved to the input's edge when movable); ``inf``
-    when the edges are too far apart to compare."""
-    shift = edge_hz - response.edge_hz if response.movable else 0.0
+    a line fitted below the edge plus ``response`` (moved towards the input's edge, within the edges
+    its training spec spans); ``inf`` when the edges are too far apart to compare."""
+    shift = float(np.clip(edge_hz, *response.edge_range_hz)) - response.edge_hz
     if abs(edge_hz - response.edge_hz - shift) > EDGE_RANGE_HZ:
         return float("inf")
     response_db = np.interp(freqs - shift, freqs, response.response_db)
@@ -206,15 +207,17 @@ def plan_restoration(
     from ..analysis.bandwidth import band_edges
 
     edge = float(edge_hz) if edge_hz is not None else band_edges(audio, audio_rate).edge
+    if audio_rate != model_rate and edge < model_rate / 2:  # analysed as the network will see it
+        import soxr
+
+        audio = soxr.resample(np.atleast_2d(np.asarray(audio, dtype=np.float64)).T, audio_rate, model_rate).T
+        if edge_hz is None:
+            edge = band_edges(audio, model_rate).edge
     taps = restoration_filter(edge, model_rate)
     if taps is None:
         return Restoration(edge, None, 0.0, None)
     if not trained_specs:
         return Restoration(edge, taps, 1.0, None)
-    if audio_rate != model_rate:  # compared as the network will see it
-        import soxr
-
-        audio = soxr.resample(np.atleast_2d(np.asarray(audio, dtype=np.float64)).T, audio_rate, model_rate).T
     responses = training_responses(tuple(trained_specs), model_rate)
     trained = (min(r.edge_hz for r in responses), max(r.edge_hz for r in responses))
     mismatch, matched = best_match(audio, model_rate, edge, responses)

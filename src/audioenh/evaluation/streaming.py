@@ -4,13 +4,19 @@ The pipeline reads the input in blocks, resamples it to the checkpoint's rate wh
 (``soxr`` streaming resampler), runs the model block by block with context on each side
 (:func:`~audioenh.evaluation.inference.overlap_save`, the very code behind
 :func:`~audioenh.evaluation.inference.enhance_array`, so the result equals enhancing the whole
-signal at once), optionally resamples back to the input's rate, and writes through
+signal at once), resamples to the output's rate when needed, and writes through
 :func:`~audioenh.fileio.atomic_path` (a temporary file beside the output, renamed into place when
 complete). The output's sample format follows :func:`~audioenh.audio_io.output_format`.
 Memory depends on the block sizes only, never on the file's length.
 
-Output lengths are exact: ``round(frames * model_rate / input_rate)`` samples at the model's rate,
-or exactly the input's ``frames`` with ``keep_rate`` (and whenever no resampling is needed).
+The output's rate (:func:`output_rate`) is by default the higher of the input's and the model's:
+a 48 or 96 kHz input stays at its rate, a 22.05 kHz input is written at 44.1 kHz (where the restored
+band fits). When the output is at the input's own rate but the model runs at another, safe mode
+adds only the network's contribution to the input: the output is the input's own samples plus
+the correction (safe output minus input, at the model's rate) resampled to the input's rate, so
+nothing the model does not restore goes through a resampler; an input safe mode keeps is copied
+as it is. Output lengths are exact: ``round(frames * output_rate / input_rate)`` samples, exactly
+the input's ``frames`` when the rate is kept.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -36,6 +43,20 @@ from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_b
 
 READ_FRAMES = 65536  # input frames read per step
 PROGRESS_MIN_SECONDS = 5.0  # no progress bar for shorter files
+RATES = ("auto", "input", "model")  # the output's sample rate: see output_rate()
+
+
+def output_rate(input_rate: int, model_rate: int, rate: str = "auto") -> int:
+    """The output's sample rate: ``"auto"`` the higher of the input's and the model's (a 48 or 96 kHz
+    input is not downsampled; a lower rate is raised to the model's, where the restored band fits),
+    ``"input"`` exactly the input's, ``"model"`` the model's."""
+    if rate == "auto":
+        return max(input_rate, model_rate)
+    if rate == "input":
+        return input_rate
+    if rate == "model":
+        return model_rate
+    raise AudioenhError(f"unknown output rate {rate!r}; use one of {', '.join(RATES)}")
 
 
 def check_input(path: str | os.PathLike) -> AudioInfo:
@@ -110,6 +131,42 @@ def _exact_resample(
         yield held[:want]
 
 
+class _Pending:
+    """Input blocks read but not yet joined with the correction computed from them (safe mode at
+    the input's own rate): holds the pipeline's delay only, never the file."""
+
+    def __init__(self) -> None:
+        self.blocks: deque[np.ndarray] = deque()
+        self.frames = 0
+
+    def tee(self, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """``blocks`` unchanged, each one kept until :meth:`add_to` has used it."""
+        for x in blocks:
+            self.blocks.append(x)
+            self.frames += x.shape[0]
+            yield x
+
+    def _take(self, n: int) -> np.ndarray:
+        if n > self.frames:
+            raise RuntimeError(f"internal error: {n} correction frames for {self.frames} input frames")
+        pieces = []
+        while n:
+            head = self.blocks[0]
+            if head.shape[0] <= n:
+                pieces.append(self.blocks.popleft())
+            else:
+                pieces.append(head[:n])
+                self.blocks[0] = head[n:]
+            n -= pieces[-1].shape[0]
+            self.frames -= pieces[-1].shape[0]
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+    def add_to(self, corrections: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """The input's own samples plus ``corrections`` (same rate, same frames, in order)."""
+        for c in corrections:
+            yield self._take(c.shape[0]) + c
+
+
 class _ModelRunner:
     """The block function given to :func:`overlap_save`: maps the file's channels onto the model's
     (same count, mono duplicated with the outputs averaged, or a mono model applied to each channel)."""
@@ -124,12 +181,14 @@ class _ModelRunner:
         restore=None,
         skip_model: bool = False,
         gain: float = 1.0,
+        correction: bool = False,
     ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
         self.precision = precision
         self.restore = restore  # crossover taps (safe mode): only the band above the edge may change
         self.skip_model = skip_model  # safe mode with nothing to restore: the input itself
         self.gain = gain  # how far the network is trusted (safe mode)
+        self.correction = correction  # safe mode: return what is added to the input, not the output
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision)
@@ -138,7 +197,11 @@ class _ModelRunner:
         if self.skip_model:
             return np.asarray(blocks, dtype=np.float32)
         out = self._network(blocks)
-        return out if self.restore is None else keep_below_edge(blocks, out, self.restore, self.gain)
+        if self.restore is None:
+            return out
+        if self.correction:  # the same crossover and trust, applied to the difference alone
+            return keep_below_edge(np.zeros_like(blocks), out - blocks, self.restore, self.gain)
+        return keep_below_edge(blocks, out, self.restore, self.gain)
 
     def _network(self, blocks: np.ndarray) -> np.ndarray:
         if self.channels == self.model_channels:
@@ -149,12 +212,29 @@ class _ModelRunner:
         return self._run(blocks.reshape(b * c, 1, n)).reshape(b, c, n)
 
 
+def _rate_note(in_rate: int, model_rate: int, out_rate: int, skip: bool, additive: bool) -> str | None:
+    """What happens to the sample rate, in one line (``None``: nothing is resampled)."""
+    if skip:
+        return None if out_rate == in_rate else f"resampling {in_rate} Hz -> {out_rate} Hz (soxr)"
+    if in_rate == model_rate:
+        return None
+    if additive:
+        return (
+            f"resampling {in_rate} Hz -> {model_rate} Hz (soxr) for the model; what it adds is resampled "
+            f"back to {in_rate} Hz and added to the input"
+        )
+    if out_rate == in_rate:
+        return f"resampling {in_rate} Hz -> {model_rate} Hz -> {in_rate} Hz (soxr)"
+    return f"resampling {in_rate} Hz -> {model_rate} Hz (soxr); the output is at {out_rate} Hz"
+
+
 def enhance_file(
     model: torch.nn.Module,
     checkpoint: dict[str, Any],
     input_path: str | os.PathLike,
     output_path: str | os.PathLike,
     *,
+    rate: str = "auto",
     keep_rate: bool = False,
     subtype: str | None = None,
     chunk: int = DEFAULT_CHUNK,
@@ -170,12 +250,17 @@ def enhance_file(
 ) -> dict[str, Any]:
     """Enhance ``input_path`` with ``model`` into ``output_path``, streaming (constant memory).
 
-    The input is resampled to ``checkpoint["sample_rate"]`` when its rate differs; the output stays
-    at that rate unless ``keep_rate`` (then it is resampled back and has exactly the input's length).
-    Mono inputs are duplicated for a stereo model and the two outputs averaged; more than two
-    channels are refused. ``subtype``: ``"PCM_16"``, ``"PCM_24"`` or ``"FLOAT"`` (refused when the
-    output format cannot hold it); ``None`` is 24-bit PCM where the output format has it, else the
-    format's own encoding (:func:`~audioenh.audio_io.output_format`). PCM outputs are clipped to [-1, 1].
+    The model runs at ``checkpoint["sample_rate"]``; an input at another rate is resampled to it.
+    ``rate`` picks the output's rate (:func:`output_rate`): ``"auto"`` (the default) the higher of
+    the input's and the model's, ``"input"`` the input's own (``keep_rate=True`` says the same),
+    ``"model"`` the model's. The output has exactly ``round(frames * output_rate / input_rate)``
+    frames (the input's own count when its rate is kept). At the input's own rate and another
+    model rate, safe mode writes the input's own samples plus the network's correction resampled
+    to that rate (the module docstring); raw mode the network's output resampled. Mono inputs are
+    duplicated for a stereo model and the two outputs averaged; more than two channels are refused.
+    ``subtype``: ``"PCM_16"``, ``"PCM_24"`` or ``"FLOAT"`` (refused when the output format cannot
+    hold it); ``None`` is 24-bit PCM where the output format has it, else the format's own encoding
+    (:func:`~audioenh.audio_io.output_format`). PCM outputs are clipped to [-1, 1].
 
     ``mode="safe"`` (the default) does no harm: the network only adds to the band above the
     input's band edge (``edge_hz``, else detected with
@@ -184,11 +269,13 @@ def enhance_file(
     ``mode="raw"`` is the network's output as it is (what the paper measures).
 
     ``progress`` shows a tqdm bar on stderr for files longer than a few seconds; ``verbose`` notes
-    resampling on stderr. ``read_frames`` is the number of input frames read per step.
+    resampling (and the output's rate when it is not the input's) on stderr. ``read_frames`` is the
+    number of input frames read per step.
 
     Nothing is left at ``output_path`` (nor a temporary file) when anything fails or is
     interrupted; an existing output is replaced only when the new one is complete.
-    Returns a summary: paths, rates, channels, frames in and out, audio seconds and elapsed seconds.
+    Returns a summary: paths, rates (``input_rate``, ``output_rate``, ``model_rate``), channels,
+    frames in and out, audio seconds and elapsed seconds, and safe mode's decision.
     """
     started = time.perf_counter()
     in_p, out_p = Path(input_path), Path(output_path)
@@ -217,6 +304,12 @@ def enhance_file(
     model.eval()
     if mode not in ("safe", "raw"):
         raise AudioenhError(f"unknown enhance mode {mode!r}; use safe or raw")
+    if keep_rate:
+        if rate not in ("auto", "input"):
+            raise AudioenhError(f"keep_rate and rate={rate!r} exclude each other")
+        rate = "input"
+    in_rate = info.sample_rate
+    out_rate = output_rate(in_rate, model_rate, rate)
     plan = None
     if mode == "safe":
         from ..analysis.bandwidth import file_excerpts
@@ -231,6 +324,9 @@ def enhance_file(
     if taps is not None:
         context += len(taps) // 2  # the crossover's own reach, so blocks still join without seams
     chunk, context = block_geometry(model, chunk, context)
+    skip = plan is not None and plan.skip  # safe mode keeps the input: the network is not run
+    # at the input's own rate, safe mode adds the network's correction to the input's own samples
+    additive = mode == "safe" and not skip and out_rate == in_rate != model_rate
     run = _ModelRunner(
         model,
         model_channels,
@@ -238,19 +334,26 @@ def enhance_file(
         device,
         precision,
         restore=taps,
-        skip_model=plan is not None and plan.skip,
+        skip_model=skip,
         gain=plan.gain if plan is not None else 1.0,
+        correction=additive,
     )
-
-    in_rate = info.sample_rate
-    out_rate = in_rate if keep_rate else model_rate
-    if in_rate != model_rate and verbose:
-        print(f"resampling {in_rate} Hz -> {model_rate} Hz (soxr)", file=sys.stderr)
+    if verbose:
+        note = _rate_note(in_rate, model_rate, out_rate, skip, additive)
+        if note:
+            print(note, file=sys.stderr)
 
     bar = None
     frames_out = 0
     clipped = 0  # output samples beyond [-1, 1] that a PCM format had to clip
     counter = _Counter()
+
+    def bound(r: int) -> Callable[[], int]:  # samples at rate ``r`` known to lie within the final length
+        return lambda: counter.frames * r // in_rate
+
+    def total(r: int) -> Callable[[], int]:  # the exact length at rate ``r`` of the input read so far
+        return lambda: round(Fraction(counter.frames * r, in_rate))
+
     try:
         with atomic_path(out_p) as tmp:  # fsync, umask mode, rename when complete; removed on any error
             try:
@@ -272,26 +375,25 @@ def enhance_file(
                         "[{elapsed}<{remaining}]",
                     )
                 stream: Iterator[np.ndarray] = _read(reader, in_p, counter, bar, read_frames)
-                if in_rate != model_rate:
-                    stream = _exact_resample(
-                        stream,
-                        in_rate,
-                        model_rate,
-                        channels,
-                        bound=lambda: counter.frames * model_rate // in_rate,
-                        total=lambda: round(Fraction(counter.frames * model_rate, in_rate)),
-                    )
-                enhanced = overlap_save((x.T for x in stream), run, channels, chunk, context, batch_size)
-                stream = (y.T for y in enhanced)  # back to (frames, channels)
-                if out_rate != model_rate:
-                    stream = _exact_resample(
-                        stream,
-                        model_rate,
-                        in_rate,
-                        channels,
-                        bound=lambda: counter.frames,
-                        total=lambda: counter.frames,
-                    )
+                if skip:  # the input itself, resampled only when the output's rate is not its own
+                    if out_rate != in_rate:
+                        stream = _exact_resample(stream, in_rate, out_rate, channels, bound(out_rate), total(out_rate))
+                else:
+                    pending = _Pending()
+                    if additive:
+                        stream = pending.tee(stream)
+                    if in_rate != model_rate:
+                        stream = _exact_resample(
+                            stream, in_rate, model_rate, channels, bound(model_rate), total(model_rate)
+                        )
+                    enhanced = overlap_save((x.T for x in stream), run, channels, chunk, context, batch_size)
+                    stream = (y.T for y in enhanced)  # back to (frames, channels)
+                    if out_rate != model_rate:
+                        stream = _exact_resample(
+                            stream, model_rate, out_rate, channels, bound(out_rate), total(out_rate)
+                        )
+                    if additive:  # the input's own samples plus the resampled correction
+                        stream = pending.add_to(stream)
                 clip = sub not in FLOAT_SUBTYPES
                 for block in stream:
                     if clip:
@@ -330,4 +432,4 @@ def enhance_file(
     }
 
 
-__all__ = ["check_input", "enhance_file"]
+__all__ = ["RATES", "check_input", "enhance_file", "output_rate"]

@@ -189,7 +189,7 @@ def run_experiment(
     clips: dict[str, dict[str, np.ndarray]] = {}
     rows, sample_overfitting, models, curves = [], [], [], {}
     matrix_parts = []
-    matrix_key = f"matrix/{','.join(preset.matrix_cells)}/{preset.matrix_seconds}/{len(corpus.test)}/{metric_key}"
+    matrix_key = f"matrix/{','.join(preset.matrix_cells)}/{preset.matrix_seconds}/{len(corpus.test)}/snr"
     panels: dict[str, np.ndarray] = {}
     sample_rate = 44100
     for arch, variants in runs.items():
@@ -226,7 +226,7 @@ def run_experiment(
                             [MatrixModel(name, model, training_degradations(ck), sr, pr)],
                             corpus.test,
                             list(preset.matrix_cells),
-                            [m for m in metric_list if m != "lsd-hf"],
+                            ["snr"],  # and lsd-edge, which the matrix always computes
                             device=torch_device,
                             seconds=preset.matrix_seconds,
                             chunk=preset.infer_chunk,
