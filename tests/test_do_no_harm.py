@@ -152,6 +152,29 @@ def test_the_network_is_trusted_only_on_band_limits_shaped_like_its_training(son
         assert plan.mismatch_db < 3.0 and plan.matched.split(":")[0] == trained.split(":")[0]
 
 
+def test_a_model_that_made_its_own_validation_worse_is_not_used(song, tmp_path):
+    """The checkpoint records the last validation; a model that lost SNR on its own training filter
+    (an under-trained one) returns every input as it is, and enhance says why."""
+    from audioenh.checkpoint import validated_gain_db
+    from audioenh.evaluation.crossover import plan_restoration
+
+    model = random_model()
+    x = plugins.degradations().create("cheby1:6")(song, SR).astype(np.float32)
+    assert plan_restoration(x, SR, SR, ["cheby1:6"], validated_gain_db=0.4).gain == 1.0
+    assert plan_restoration(x, SR, SR, ["cheby1:6"], validated_gain_db=-0.09).gain == 0.0
+    worse = {"seen": {"input": 18.5, "output": 18.41}, "butter:6": {"input": 19.0, "output": 19.1}}
+    ckpt = {**checkpoint(model), "degradations": ["cheby1:6"], "validation": worse}
+    assert validated_gain_db(ckpt) == pytest.approx(-0.09) and validated_gain_db(checkpoint(model)) is None
+    src = tmp_path / "in.wav"
+    sf.write(src, x.T, SR, subtype="FLOAT")
+    save_checkpoint(tmp_path / "m.pt", ckpt)
+    args = ["enhance", str(tmp_path / "m.pt"), str(src), "-o", str(tmp_path / "o.wav"), "--float"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "made its own validation audio worse (-0.09 dB): the input is kept as it is" in result.output
+    np.testing.assert_array_equal(sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T, x)
+
+
 def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
     """Trained on cheby1:6 (an edge near 12 kHz), given a 16-kHz band: the input comes back as it is."""
     model = random_model()

@@ -151,6 +151,15 @@ def training_degradations(checkpoint: dict[str, Any]) -> list[str]:
     return list(checkpoint.get("resolved_degradations") or checkpoint.get("degradations") or [])
 
 
+def validated_gain_db(checkpoint: dict[str, Any]) -> float | None:
+    """The model's ΔSNR (dB) on its validation audio degraded by its training degradations, as last
+    recorded in training (``None`` in checkpoints from before it was recorded)."""
+    seen = (checkpoint.get("validation") or {}).get("seen")
+    if not seen or seen.get("input") is None or seen.get("output") is None:
+        return None
+    return float(seen["output"]) - float(seen["input"])
+
+
 def architecture_of(checkpoint: dict[str, Any]) -> str:
     """The architecture spec to rebuild: the fully resolved one, or ``arch`` in older checkpoints."""
     return str(checkpoint.get("architecture") or checkpoint["arch"])

@@ -197,12 +197,22 @@ def _khz(hz: float) -> str:
 
 
 def describe_restoration(
-    edge: float, nyquist: float, gain: float, trained: tuple[float, float] | None, mismatch_db: float | None = None
+    edge: float,
+    nyquist: float,
+    gain: float,
+    trained: tuple[float, float] | None,
+    mismatch_db: float | None = None,
+    validated_gain_db: float | None = None,
 ) -> str:
     """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line."""
     if nothing_to_restore(edge, 2 * nyquist):
         return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
     head = f"band ends at {_khz(edge)}"
+    if validated_gain_db is not None and validated_gain_db <= 0:
+        return (
+            f"{head}, but the model made its own validation audio worse ({validated_gain_db:+.2f} dB): "
+            "the input is kept as it is"
+        )
     if trained is None:
         scope = ""
     elif mismatch_db is None:
@@ -220,7 +230,7 @@ def describe_restoration(
 def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
     """``--analyze``: the band edge of each input and what safe mode would restore; nothing written."""
     from ..analysis.bandwidth import band_edges, file_excerpts
-    from ..checkpoint import load_checkpoint, training_degradations
+    from ..checkpoint import load_checkpoint, training_degradations, validated_gain_db
 
     ckpt = load_checkpoint(checkpoint)
     model_rate = int(ckpt["sample_rate"])
@@ -232,8 +242,11 @@ def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, 
         edge = edge_hz if edge_hz is not None else edges.edge
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
         if mode == "safe":
-            plan = plan_restoration(excerpt, rate, model_rate, specs, edge)
-            what = describe_restoration(edge, model_rate / 2, plan.gain, plan.trained, plan.info()["mismatch_db"])
+            plan = plan_restoration(excerpt, rate, model_rate, specs, edge, validated_gain_db(ckpt))
+            info = plan.info()
+            what = describe_restoration(
+                edge, model_rate / 2, plan.gain, plan.trained, info["mismatch_db"], info["validated_gain_db"]
+            )
         else:
             what = "raw mode: the network's output as is"
         given = " (given by --edge)" if edge_hz is not None else ""
@@ -250,6 +263,7 @@ def _report(src: Path, dst: Path, summary: dict) -> None:
             summary["trust"],
             tuple(trained) if trained else None,
             summary.get("mismatch_db"),
+            summary.get("validated_gain_db"),
         )
         click.echo(f"{src}: {line}", err=True)
     if summary["clipped_samples"]:

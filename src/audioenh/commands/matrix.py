@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from ..checkpoint import load_model, resolve_checkpoint, training_degradations
+from ..checkpoint import load_model, resolve_checkpoint, training_degradations, validated_gain_db
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
@@ -110,6 +110,7 @@ def matrix(
                 training_degradations(checkpoint),
                 int(checkpoint["sample_rate"]),
                 resolve_precision(precision, torch_device, checkpoint["arch"]),
+                validated_gain_db(checkpoint),
             )
         )
     if len({m.name for m in rows}) != len(rows):

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from ..checkpoint import load_model, resolve_checkpoint, training_degradations
+from ..checkpoint import load_model, resolve_checkpoint, training_degradations, validated_gain_db
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
@@ -126,6 +126,7 @@ def test(
                 precision=precision,
                 mode=mode,
                 trained_specs=training_degradations(checkpoint),
+                validated_gain_db=validated_gain_db(checkpoint),
                 on_song=lambda _name: bar.update(1),
             )
             results.append(

@@ -174,6 +174,7 @@ class Restoration:
     trained: tuple[float, float] | None
     mismatch_db: float | None = None
     matched: str | None = None
+    validated_gain_db: float | None = None
 
     @property
     def skip(self) -> bool:
@@ -189,6 +190,7 @@ class Restoration:
             "trained_edges_hz": trained,
             "mismatch_db": mismatch,
             "matched": self.matched,
+            "validated_gain_db": self.validated_gain_db,
         }
 
 
@@ -198,12 +200,14 @@ def plan_restoration(
     model_rate: int,
     trained_specs: list[str],
     edge_hz: float | None = None,
+    validated_gain_db: float | None = None,
 ) -> Restoration:
     """Safe mode's decision for an input of which ``audio`` is (an excerpt of) the samples, at
     ``audio_rate`` Hz, for a network at ``model_rate`` Hz trained on ``trained_specs``: the band edge
     (detected unless ``edge_hz`` is given), the crossover, and the trust: how well the input's band
     limit matches one of the training degradations (module docstring). No training degradations
-    (an old checkpoint): trusted."""
+    (an old checkpoint): trusted. A model whose own validation did not gain (``validated_gain_db``
+    ≤ 0: it makes even its training conditions worse) is not trusted anywhere."""
     from ..analysis.bandwidth import band_edges
 
     edge = float(edge_hz) if edge_hz is not None else band_edges(audio, audio_rate).edge
@@ -216,12 +220,14 @@ def plan_restoration(
     taps = restoration_filter(edge, model_rate)
     if taps is None:
         return Restoration(edge, None, 0.0, None)
+    if validated_gain_db is not None and validated_gain_db <= 0:
+        return Restoration(edge, taps, 0.0, None, validated_gain_db=validated_gain_db)
     if not trained_specs:
-        return Restoration(edge, taps, 1.0, None)
+        return Restoration(edge, taps, 1.0, None, validated_gain_db=validated_gain_db)
     responses = training_responses(tuple(trained_specs), model_rate)
     trained = (min(r.edge_hz for r in responses), max(r.edge_hz for r in responses))
     mismatch, matched = best_match(audio, model_rate, edge, responses)
-    return Restoration(edge, taps, trust_from_mismatch(mismatch), trained, mismatch, matched)
+    return Restoration(edge, taps, trust_from_mismatch(mismatch), trained, mismatch, matched, validated_gain_db)
 
 
 def enhance_array_safely(
@@ -235,6 +241,7 @@ def enhance_array_safely(
     context: int | None = None,
     device=None,
     precision: str = "fp32",
+    validated_gain_db: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Safe mode on a whole (channels, samples) array (``audioenh test --mode safe``): returns the output
     and ``{"edge_hz", "trust", "trained_edges_hz"}``. Same rule as ``enhance``'s streamed safe mode
@@ -243,7 +250,7 @@ def enhance_array_safely(
     from ..architectures.receptive import receptive_field
     from .inference import DEFAULT_CHUNK, enhance_array
 
-    plan = plan_restoration(audio, sample_rate, sample_rate, trained_specs, edge_hz)
+    plan = plan_restoration(audio, sample_rate, sample_rate, trained_specs, edge_hz, validated_gain_db)
     if plan.skip:
         return np.asarray(audio, dtype=np.float32).copy(), plan.info()
     reach = (context if context is not None else receptive_field(model)) + len(plan.taps) // 2

@@ -49,6 +49,7 @@ class MatrixModel:
     trained_specs: list[str]
     sample_rate: int = 44100
     precision: str = "fp32"
+    validated_gain_db: float | None = None  # its own validation gain (checkpoint.validated_gain_db)
 
 
 def log_power(audio: np.ndarray) -> np.ndarray:
@@ -143,13 +144,15 @@ def score_matrix(
                 _DEGRADED[key] = (degraded, edge, {**scores_in, "edge_hz": edge})
             degraded, edge, row_in = _DEGRADED[key]
             cell_inputs.append(row_in)
-            plans: dict[tuple[str, ...], Any] = {}  # one safe-mode plan per distinct training set
+            plans: dict[tuple, Any] = {}  # one safe-mode plan per distinct training set and validation
             for m in models:
-                key_specs = tuple(m.trained_specs)
-                if key_specs not in plans:
-                    plans[key_specs] = plan_restoration(degraded, sample_rate, sample_rate, list(key_specs), edge)
+                key_plan = (tuple(m.trained_specs), m.validated_gain_db)
+                if key_plan not in plans:
+                    plans[key_plan] = plan_restoration(
+                        degraded, sample_rate, sample_rate, list(m.trained_specs), edge, m.validated_gain_db
+                    )
             for m in models:
-                plan = plans[tuple(m.trained_specs)]
+                plan = plans[(tuple(m.trained_specs), m.validated_gain_db)]
                 trusts[m.name].setdefault(cell.text, []).append(plan.gain)
                 raw = None
                 if "raw" in modes or not plan.skip:

@@ -35,7 +35,7 @@ import soundfile as sf
 import torch
 
 from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_format, probe_audio, same_file, sndfile_reason
-from ..checkpoint import training_degradations
+from ..checkpoint import training_degradations, validated_gain_db
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
 from .crossover import keep_below_edge, plan_restoration
@@ -315,7 +315,14 @@ def enhance_file(
         from ..analysis.bandwidth import file_excerpts
 
         excerpt, excerpt_rate = file_excerpts(in_p)
-        plan = plan_restoration(excerpt, excerpt_rate, model_rate, training_degradations(checkpoint), edge_hz)
+        plan = plan_restoration(
+            excerpt,
+            excerpt_rate,
+            model_rate,
+            training_degradations(checkpoint),
+            edge_hz,
+            validated_gain_db(checkpoint),
+        )
     taps = plan.taps if plan is not None else None
     if context is None and taps is not None:
         from ..architectures.receptive import receptive_field
@@ -426,7 +433,8 @@ def enhance_file(
         **(
             plan.info()
             if plan is not None
-            else {"edge_hz": edge_hz, "trust": None, "trained_edges_hz": None, "mismatch_db": None, "matched": None}
+            else dict.fromkeys(("trust", "trained_edges_hz", "mismatch_db", "matched", "validated_gain_db"), None)
+            | {"edge_hz": edge_hz}
         ),
         "restored_hz": None if plan is None or plan.skip else [plan.edge_hz, model_rate / 2],
     }

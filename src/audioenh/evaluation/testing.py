@@ -37,6 +37,7 @@ def evaluate_songs(
     precision: str = "fp32",
     mode: str = "raw",
     trained_specs: Sequence[str] = (),
+    validated_gain_db: float | None = None,
     on_song: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Per-song and mean metrics for one degradation: ``{"degradation", "mode", "songs", "mean"}``.
@@ -65,6 +66,7 @@ def evaluate_songs(
                 context=context,
                 device=device,
                 precision=precision,
+                validated_gain_db=validated_gain_db,
             )
         else:
             enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device, precision=precision)

@@ -51,7 +51,7 @@ def heatmap(path: Path, matrix: Mapping[str, Any], metric: str = "snr") -> Path:
         image = ax.imshow(v, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
         for (i, j), value in np.ndenumerate(values[mode]):
             if np.isfinite(value):
-                text = f"{value:+.1f}" if metric == "snr" else f"{value:+.2f}"
+                text = "0" if value == 0 else f"{value:+.1f}" if metric == "snr" else f"{value:+.2f}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color="k")
         ax.set_yticks(range(len(models)), models, fontsize=8)
         ax.set_xticks(range(len(cells)), cells, rotation=60, ha="right", fontsize=7)
@@ -67,7 +67,10 @@ def heatmap(path: Path, matrix: Mapping[str, Any], metric: str = "snr") -> Path:
 
 
 def _fmt(value: float, digits: int = 2) -> str:
-    return "–" if value is None or not np.isfinite(value) else f"{value:+.{digits}f}"
+    """Signed with ``digits`` decimals; exactly 0 (the input returned as it is) as "0"; undefined as "–"."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    return "0" if value == 0 else f"{value:+.{digits}f}"
 
 
 def matrix_table(matrix: Mapping[str, Any], mode: str, metric: str = "snr") -> tuple[list[str], list[list[str]]]:
@@ -112,7 +115,7 @@ def describe(matrix: Mapping[str, Any]) -> str:
         f"{len(matrix['songs'])} songs ({matrix.get('data', 'the corpus')}, split {matrix.get('split', 'test')}); "
         "values are means over songs of output − input. The band edge is the one detected on the degraded "
         "input (docs/bandwidth.md); `lsd-edge` is the log-spectral distance above it; safe mode shows the "
-        "trust where it is below 1 (0: the input is returned)."
+        "trust where it is below 1; 0 exactly: the input is returned as it is."
     )
 
 

@@ -230,6 +230,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                     schedule=schedule.state_dict(),
                     iteration=iteration,
                     rng=_rng_state(),
+                    validation=validation,
                     **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {}),
                 )
                 distributed.barrier(place)
