@@ -142,7 +142,7 @@ def test_trust_follows_the_shape_mismatch():
 )
 def test_the_network_is_trusted_only_on_band_limits_shaped_like_its_training(song, trained, given, trusted):
     """The input's spectrum around its edge is compared with each training degradation's response
-    (measured on noise) on top of the music's own trend: a match within 3 dB RMS is trusted."""
+    (measured on noise) on top of the music's own trend: a match within 2.5 dB RMS is trusted."""
     from audioenh.evaluation.crossover import plan_restoration
 
     x = plugins.degradations().create(given)(song, SR)

@@ -4,9 +4,10 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(i
 
 - ``H`` is a linear-phase (zero-phase, symmetric FIR) high-pass around the input's band edge. The
   band edge (:mod:`audioenh.analysis.bandwidth`) is the centre of the band's final drop, so the
-  band the input lacks starts a little below it: ``H`` stops (90 dB) everything below
-  ``edge - 900 Hz``, where the output is the input itself, and passes everything above
-  ``edge - 300 Hz``.
+  band the input lacks starts below it: ``H`` passes everything above where the matched training
+  degradation (below) attenuates by more than :data:`INTACT_DB` (at most 4 kHz below the edge; with
+  no match ``edge - 300 Hz``) and stops (90 dB) everything a 600-Hz transition lower, where the
+  output is the input itself.
 - ``g`` is how far the network is trusted (:func:`plan_restoration`): only as far as the input's
   band limit looks like one it was trained on. Each training degradation's magnitude response is
   measured once on white noise (ranges: their extremes and a few draws, each response moved to the
@@ -33,14 +34,17 @@ from scipy import signal
 TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
+#: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
+SAFE_MODE_RULE = "shape-match-2"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
-MISMATCH_DB = 5.0  # no trust from this mismatch on (dB RMS)
+MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
 TREND_HZ = (4000.0, 1000.0)  # the music's trend is fitted from edge - 4 kHz to edge - 1 kHz
 TRANSITION_SPAN_HZ = (-4000.0, 1500.0)  # the shapes are compared from edge - 4 kHz to edge + 1.5 kHz
 ABOVE_FLOOR_DB = 10.0  # ... where the predicted spectrum lies this far above the input's floor (dB)
 RANGE_DRAWS = 8  # random draws per training spec with ranges, besides its extremes
 PROBE_SECONDS = 4.0  # white noise the training responses are measured on (s)
+INTACT_DB = 0.5  # a matched training response attenuates less than this: the input is intact there (dB)
 
 
 def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
@@ -48,16 +52,17 @@ def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
     return edge_hz + TRANSITION_HZ >= sample_rate / 2
 
 
-def restoration_filter(edge_hz: float, sample_rate: int) -> np.ndarray | None:
-    """The symmetric FIR high-pass (odd length) that passes everything above ``edge_hz`` -
-    :data:`BELOW_EDGE_HZ` and stops ≥ :data:`STOPBAND_DB` below that minus the transition;
-    ``None`` when there is nothing to restore."""
+def restoration_filter(edge_hz: float, sample_rate: int, pass_from_hz: float | None = None) -> np.ndarray | None:
+    """The symmetric FIR high-pass (odd length) that passes everything above ``pass_from_hz`` (default
+    ``edge_hz`` - :data:`BELOW_EDGE_HZ`) and stops ≥ :data:`STOPBAND_DB` below that minus the
+    transition; ``None`` when there is nothing to restore. Its length depends on the rate only."""
     nyquist = sample_rate / 2
     if nothing_to_restore(edge_hz, sample_rate):
         return None
     numtaps, beta = signal.kaiserord(STOPBAND_DB, TRANSITION_HZ / nyquist)
     numtaps |= 1  # odd: a type-I linear-phase high-pass
-    cutoff = edge_hz - BELOW_EDGE_HZ - TRANSITION_HZ / 2
+    pass_from = edge_hz - BELOW_EDGE_HZ if pass_from_hz is None else min(pass_from_hz, edge_hz - BELOW_EDGE_HZ)
+    cutoff = max(pass_from, TRANSITION_HZ) - TRANSITION_HZ / 2
     return signal.firwin(numtaps, cutoff, window=("kaiser", beta), pass_zero=False, fs=sample_rate)
 
 
@@ -101,11 +106,24 @@ def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[Traini
     return tuple(out)
 
 
+def response_shift_hz(edge_hz: float, response: TrainingResponse) -> float:
+    """How far ``response`` is moved towards the input's edge: within the edges its spec spans (Hz)."""
+    return float(np.clip(edge_hz, *response.edge_range_hz)) - response.edge_hz
+
+
+def attenuation_start_hz(response: TrainingResponse, shift_hz: float = 0.0) -> float:
+    """The lowest frequency (Hz) from which ``response`` (moved by ``shift_hz``) stays more than
+    :data:`INTACT_DB` below 0 dB up to its edge: below it, an input it made is intact."""
+    freqs = response.freqs + shift_hz
+    below = (freqs < response.edge_hz + shift_hz) & (response.response_db > -INTACT_DB)
+    return float(freqs[below][-1]) if below.any() else float(freqs[0])
+
+
 def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, response: TrainingResponse) -> float:
     """How far (RMS dB) the input's long-term spectrum ``level_db`` around its edge ``edge_hz`` is from
     a line fitted below the edge plus ``response`` (moved towards the input's edge, within the edges
     its training spec spans); ``inf`` when the edges are too far apart to compare."""
-    shift = float(np.clip(edge_hz, *response.edge_range_hz)) - response.edge_hz
+    shift = response_shift_hz(edge_hz, response)
     if abs(edge_hz - response.edge_hz - shift) > EDGE_RANGE_HZ:
         return float("inf")
     response_db = np.interp(freqs - shift, freqs, response.response_db)
@@ -134,9 +152,9 @@ def trust_from_mismatch(mismatch_db: float) -> float:
 
 def best_match(
     audio: np.ndarray, sample_rate: int, edge_hz: float, responses: tuple[TrainingResponse, ...]
-) -> tuple[float, str | None]:
+) -> tuple[float, TrainingResponse | None]:
     """The smallest :func:`shape_mismatch_db` of the input (mono mix of ``audio``) over ``responses``,
-    and the spec that gave it (``None`` when none compares)."""
+    and the response that gave it (``None`` when none compares)."""
     from ..analysis.bandwidth import long_term_spectrum
 
     mono = np.atleast_2d(np.asarray(audio, dtype=np.float64)).mean(axis=0)
@@ -147,7 +165,7 @@ def best_match(
             continue
         mismatch = shape_mismatch_db(freqs, level, edge_hz, response)
         if mismatch < best:
-            best, spec = mismatch, response.spec
+            best, spec = mismatch, response
     return best, spec
 
 
@@ -227,7 +245,12 @@ def plan_restoration(
     responses = training_responses(tuple(trained_specs), model_rate)
     trained = (min(r.edge_hz for r in responses), max(r.edge_hz for r in responses))
     mismatch, matched = best_match(audio, model_rate, edge, responses)
-    return Restoration(edge, taps, trust_from_mismatch(mismatch), trained, mismatch, matched, validated_gain_db)
+    gain = trust_from_mismatch(mismatch)
+    if gain > 0 and matched is not None:  # the matched response says where the input stops being intact
+        start = max(attenuation_start_hz(matched, response_shift_hz(edge, matched)), edge - TREND_HZ[0])
+        taps = restoration_filter(edge, model_rate, pass_from_hz=start)
+    spec = matched.spec if matched is not None else None
+    return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db)
 
 
 def enhance_array_safely(

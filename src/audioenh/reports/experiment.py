@@ -22,6 +22,7 @@ from ..checkpoint import training_degradations, validated_gain_db
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError, SpecError, UnknownNameError
+from ..evaluation.crossover import SAFE_MODE_RULE
 from ..evaluation.inference import enhance_array, select_device
 from ..evaluation.matrix import MatrixModel, merge_matrices, score_matrix
 from ..evaluation.testing import evaluate_songs
@@ -189,7 +190,9 @@ def run_experiment(
     clips: dict[str, dict[str, np.ndarray]] = {}
     rows, sample_overfitting, models, curves = [], [], [], {}
     matrix_parts = []
-    matrix_key = f"matrix/{','.join(preset.matrix_cells)}/{preset.matrix_seconds}/{len(corpus.test)}/snr"
+    matrix_key = (
+        f"matrix/{','.join(preset.matrix_cells)}/{preset.matrix_seconds}/{len(corpus.test)}/snr/{SAFE_MODE_RULE}"
+    )
     panels: dict[str, np.ndarray] = {}
     sample_rate = 44100
     for arch, variants in runs.items():
