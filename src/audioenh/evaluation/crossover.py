@@ -5,9 +5,9 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(i
 - ``H`` is a linear-phase (zero-phase, symmetric FIR) high-pass around the input's band edge. The
   band edge (:mod:`audioenh.analysis.bandwidth`) is the centre of the band's final drop, so the
   band the input lacks starts below it: ``H`` passes everything above where the matched training
-  degradation (below) attenuates by more than :data:`INTACT_DB` (at most 4 kHz below the edge; with
-  no match ``edge - 300 Hz``) and stops (90 dB) everything a 600-Hz transition lower, where the
-  output is the input itself.
+  degradation (below) attenuates by more than :data:`INTACT_DB` when that is a fixed, steep filter
+  (attenuating from at most 1.5 kHz below the edge; otherwise, or with no match, ``edge - 300 Hz``)
+  and stops (90 dB) everything a 600-Hz transition lower, where the output is the input itself.
 - ``g`` is how far the network is trusted (:func:`plan_restoration`): only as far as the input's
   band limit looks like one it was trained on. Each training degradation's magnitude response is
   measured once on white noise (ranges: their extremes and a few draws, each response moved to the
@@ -35,7 +35,7 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-2"
+SAFE_MODE_RULE = "shape-match-4"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -45,6 +45,10 @@ ABOVE_FLOOR_DB = 10.0  # ... where the predicted spectrum lies this far above th
 RANGE_DRAWS = 8  # random draws per training spec with ranges, besides its extremes
 PROBE_SECONDS = 4.0  # white noise the training responses are measured on (s)
 INTACT_DB = 0.5  # a matched training response attenuates less than this: the input is intact there (dB)
+#: the crossover starts where a matched training filter attenuates only if that is within this distance
+#: below the edge (Hz): gentle responses (Bessel) attenuate from a few kHz on, where a network trained on
+#: other cut-offs does harm (a recipe model lost 7-15 dB on a 16-kHz Chebyshev matched to its Bessels)
+MAX_BELOW_EDGE_HZ = 1500.0
 
 
 def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
@@ -246,9 +250,12 @@ def plan_restoration(
     trained = (min(r.edge_hz for r in responses), max(r.edge_hz for r in responses))
     mismatch, matched = best_match(audio, model_rate, edge, responses)
     gain = trust_from_mismatch(mismatch)
-    if gain > 0 and matched is not None:  # the matched response says where the input stops being intact
-        start = max(attenuation_start_hz(matched, response_shift_hz(edge, matched)), edge - TREND_HZ[0])
-        taps = restoration_filter(edge, model_rate, pass_from_hz=start)
+    # a fixed, steep training filter that matched says where the input stops being intact; gentle ones
+    # (Bessel) and responses moved from a range are not trusted that far from the edge
+    if gain > 0 and matched is not None and matched.edge_range_hz[0] == matched.edge_range_hz[1]:
+        start = attenuation_start_hz(matched)
+        if start >= edge - MAX_BELOW_EDGE_HZ:
+            taps = restoration_filter(edge, model_rate, pass_from_hz=start)
     spec = matched.spec if matched is not None else None
     return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db)
 
