@@ -82,7 +82,7 @@ RECIPE_LOWPASS: tuple[str, ...] = (
 RECIPE_MIXED: tuple[str, ...] = (*RECIPE_LOWPASS, "resample:rate=16000..32000")
 
 #: ``recipe-keep``: ``recipe-mixed`` plus full-band examples (``gain:0``, the identity), so that the
-#: network also learns to leave a band that is there alone; one example in nine.
+#: network also learns to leave a band that is there alone; one example in eight.
 RECIPE_KEEP: tuple[str, ...] = (*RECIPE_MIXED, "gain:0")
 
 #: ``recipe-11k``: the low-pass families of ``recipe-lowpass`` with every shape parameter drawn, but
