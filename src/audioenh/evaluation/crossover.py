@@ -10,11 +10,13 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(i
   and stops (90 dB) everything a 600-Hz transition lower, where the output is the input itself.
 - ``g`` is how far the network is trusted (:func:`plan_restoration`): only as far as the input's
   band limit looks like one it was trained on. Each training degradation's magnitude response is
-  measured once on white noise (ranges: their extremes and a few draws, each response moved to the
-  input's edge). Under the hypothesis that the input was made by one of them, its long-term
-  spectrum around the edge is the music's own trend (a line in dB fitted below the edge, the
-  response taken out) plus that response; :func:`shape_mismatch_db` is the RMS difference (dB)
-  from the input's spectrum over the transition. ``g`` is 1 when the best match is within
+  measured once on white noise (ranges: their extremes and a few draws, each response moved
+  towards the input's edge within the edges its draws span). Under the hypothesis that the input
+  was made by one of them, its long-term spectrum around the edge is the music's own trend (a line
+  in dB fitted below the edge, the
+  response taken out) plus that response, never below the recording's floor;
+  :func:`shape_mismatch_db` is the RMS difference (dB) from the input's spectrum over the
+  transition, wherever either stands above that floor. ``g`` is 1 when the best match is within
   :data:`MATCH_DB` dB, falling linearly to 0 at :data:`MISMATCH_DB`. Networks damage inputs
   band-limited in any other way, even with the same edge (a model trained on ``cheby1:6`` loses
   3-6 dB on ``cheby2:6`` or ``ellip:6`` above the edge): there the input is returned.
@@ -35,13 +37,15 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-4"
+SAFE_MODE_RULE = "shape-match-6"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
+MOVED_EDGE_RANGE_HZ = 400.0  # ... a range's response, moved to the end of its span, this close (Hz)
 TREND_HZ = (4000.0, 1000.0)  # the music's trend is fitted from edge - 4 kHz to edge - 1 kHz
 TRANSITION_SPAN_HZ = (-4000.0, 1500.0)  # the shapes are compared from edge - 4 kHz to edge + 1.5 kHz
 ABOVE_FLOOR_DB = 10.0  # ... where the predicted spectrum lies this far above the input's floor (dB)
+FLOOR_PERCENTILE = 10.0  # the input's floor: this percentile of its levels 1.5 kHz above the edges
 RANGE_DRAWS = 8  # random draws per training spec with ranges, besides its extremes
 PROBE_SECONDS = 4.0  # white noise the training responses are measured on (s)
 INTACT_DB = 0.5  # a matched training response attenuates less than this: the input is intact there (dB)
@@ -128,7 +132,8 @@ def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, r
     a line fitted below the edge plus ``response`` (moved towards the input's edge, within the edges
     its training spec spans); ``inf`` when the edges are too far apart to compare."""
     shift = response_shift_hz(edge_hz, response)
-    if abs(edge_hz - response.edge_hz - shift) > EDGE_RANGE_HZ:
+    movable = response.edge_range_hz[0] != response.edge_range_hz[1]
+    if abs(edge_hz - response.edge_hz - shift) > (MOVED_EDGE_RANGE_HZ if movable else EDGE_RANGE_HZ):
         return float("inf")
     response_db = np.interp(freqs - shift, freqs, response.response_db)
     edge = response.edge_hz + shift
@@ -139,9 +144,14 @@ def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, r
     trend = np.polyval(np.polyfit(freqs[fit], clean_db[fit], 1), freqs)
     predicted = trend + response_db
     above = freqs > max(edge_hz, edge) + 1500.0
-    floor = float(np.median(level_db[above])) if above.any() else float(level_db.min())
+    # the recording's own floor (noise, dither): the lowest levels above the band; nothing is predicted
+    # below it
+    floor = float(np.percentile(level_db[above], FLOOR_PERCENTILE)) if above.any() else float(level_db.min())
+    predicted = np.maximum(predicted, floor)
     span = (freqs >= edge + TRANSITION_SPAN_HZ[0]) & (freqs <= edge + TRANSITION_SPAN_HZ[1])
-    region = span & (predicted > floor + ABOVE_FLOOR_DB)
+    # where either the prediction or the input stands above the floor: an input whose band goes on where
+    # the response says there is nothing does not match
+    region = span & (np.maximum(predicted, level_db) > floor + ABOVE_FLOOR_DB)
     if region.sum() < 8:
         return float("inf")
     return float(np.sqrt(np.mean((level_db[region] - predicted[region]) ** 2)))
