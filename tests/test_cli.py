@@ -171,6 +171,22 @@ def test_metric_json(stereo_wav, tmp_path):
     assert data["lsd-hf"] > data["lsd"] > 0
 
 
+def test_metric_reports_band_edges_on_request(stereo_wav, tmp_path):
+    """``--edges``: the reference is full band, the low-passed estimate ends near cheby1:6's edge
+    (the same numbers as ``audioenh bandwidth``)."""
+    out = tmp_path / "lp.wav"
+    assert run("degrade", stereo_wav, "-o", out, "-d", "cheby1:6").exit_code == 0
+    data = json.loads(run("metric", stereo_wav, out, "--edges", "--json").stdout)
+    edges = data["band_edges"]
+    assert edges["reference"]["full_band"] and edges["reference"]["edge"] == SR / 2
+    assert 11000 < edges["estimate"]["edge"] < 13500 and not edges["estimate"]["full_band"]
+    assert edges["estimate"] == {
+        k: v for k, v in json.loads(run("bandwidth", out, "--json").stdout).items() if k != "file"
+    }
+    text = run("metric", stereo_wav, out, "--edges").output
+    assert "full band  (reference" in text and f"{edges['estimate']['edge'] / 1000:.2f} kHz  (estimate" in text
+
+
 def test_metric_identity_is_null_in_json(stereo_wav):
     data = json.loads(run("metric", stereo_wav, stereo_wav, "--json").stdout)
     assert data == {"snr": None}

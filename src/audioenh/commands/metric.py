@@ -25,8 +25,15 @@ from .options import echo_json, json_option
     metavar="SPEC",
     help="Metric spec, e.g. snr, lsd or lsd-hf:cutoff=11025. Repeat for several.",
 )
+@click.option(
+    "--edges",
+    "show_edges",
+    is_flag=True,
+    help="Also estimate where each file's band ends (as `audioenh bandwidth`); JSON gains "
+    '"band_edges": {"reference": {...}, "estimate": {...}} in Hz.',
+)
 @json_option("Print JSON: {metric spec: value}; infinite values are null.")
-def metric(reference: Path, estimate: Path, specs: tuple[str, ...], as_json: bool):
+def metric(reference: Path, estimate: Path, specs: tuple[str, ...], show_edges: bool, as_json: bool):
     """Compare ESTIMATE with REFERENCE (same sample rate, channels and length)."""
     registry = metrics()
     scorers = {spec: registry.create(spec) for spec in specs}
@@ -44,10 +51,22 @@ def metric(reference: Path, estimate: Path, specs: tuple[str, ...], as_json: boo
             results[spec] = scorer(ref, est, ref_rate)
         except ValueError as exc:
             raise AudioenhError(f"metric {spec!r}: {exc}") from None
+    edges = {}
+    if show_edges:
+        from ..analysis.bandwidth import band_edges
+
+        edges = {"reference": band_edges(ref, ref_rate).to_dict(), "estimate": band_edges(est, est_rate).to_dict()}
     if as_json:
-        echo_json(results)
+        echo_json({**results, **({"band_edges": edges} if edges else {})})
         return
     for spec, value in results.items():
         unit = scorers[spec].unit
         direction = "higher is better" if scorers[spec].higher_is_better else "lower is better"
         click.echo(f"{spec:<12} {value:10.4f} {unit}  ({direction})")
+    for name, found in edges.items():
+        edge = "full band" if found["full_band"] else f"{found['edge'] / 1000:.2f} kHz"
+        click.echo(
+            f"{'band edge':<12} {edge:>14}  ({name}; side {found['side'] / 1000:.2f} kHz)"
+            if found.get("side") is not None
+            else f"{'band edge':<12} {edge:>14}  ({name})"
+        )
