@@ -105,6 +105,22 @@ def test_registered_through_the_hooks(registered):
         registry.create("opus:1000")
 
 
+def test_codec_cells_join_audioenhs_matrix_and_recipe_sets(registered):
+    """register.extend: the matrix sets and the mixed recipes gain codec members, after the built-ins."""
+    from audioenh.degradations import sets
+    from audioenh.degradations.chain import resolve_degradations
+
+    registry = plugins.degradations()
+    members = registry.sets()
+    assert members["matrix"] == sets.MATRIX + plugin.MATRIX_CELLS
+    assert members["matrix-quick"] == sets.MATRIX_QUICK + plugin.MATRIX_QUICK_CELLS
+    assert members["recipe-mixed"] == sets.RECIPE_MIXED + plugin.RECIPE_MEMBERS
+    assert members["recipe-keep"] == sets.RECIPE_KEEP + plugin.RECIPE_MEMBERS
+    assert members["recipe-11k"] == sets.RECIPE_11K  # low-passes only
+    assert registry.set_extenders("matrix") == ["codecs"]
+    assert len(resolve_degradations(["matrix"])) == 73 + 12  # every member builds
+
+
 def test_unsupported_settings_fail_with_a_sentence():
     with pytest.raises(ValueError, match="mp3 at 16000 Hz takes bitrates 8, 16, .*, 160 kbit/s, not 320"):
         MP3(320)(np.zeros((2, 100)), 16000)
