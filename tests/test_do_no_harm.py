@@ -152,6 +152,20 @@ def test_the_network_is_trusted_only_on_band_limits_shaped_like_its_training(son
         assert plan.mismatch_db < 3.0 and plan.matched.split(":")[0] == trained.split(":")[0]
 
 
+@pytest.mark.parametrize("slope_db_per_khz, matches", [(-1.5, True), (0.0, True), (1.5, True), (3.0, False)])
+def test_the_music_trend_may_not_rise_fast(slope_db_per_khz, matches):
+    """A spectrum that is exactly a trend plus the response matches (0 dB) unless the trend would have
+    to rise faster than MAX_TREND_DB_PER_KHZ towards the edge: music does not."""
+    from audioenh.evaluation.crossover import MAX_TREND_DB_PER_KHZ, shape_mismatch_db, training_responses
+
+    response = training_responses(("cheby1:6",), SR)[0]
+    trend = -40.0 + slope_db_per_khz * response.freqs / 1000
+    level = np.maximum(trend + response.response_db, -150.0)
+    mismatch = shape_mismatch_db(response.freqs, level, response.edge_hz, response)
+    assert (mismatch < 0.5) if matches else (mismatch == float("inf")), mismatch
+    assert (slope_db_per_khz <= MAX_TREND_DB_PER_KHZ) == matches
+
+
 def test_a_model_that_made_its_own_validation_worse_is_not_used(song, tmp_path):
     """The checkpoint records the last validation; a model that lost SNR on its own training filter
     (an under-trained one) returns every input as it is, and enhance says why."""

@@ -13,7 +13,7 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(i
   measured once on white noise (ranges: their extremes and a few draws, each response moved
   towards the input's edge within the edges its draws span). Under the hypothesis that the input
   was made by one of them, its long-term spectrum around the edge is the music's own trend (a line
-  in dB fitted below the edge, the
+  in dB fitted below the edge, rising at most :data:`MAX_TREND_DB_PER_KHZ`, the
   response taken out) plus that response, never below the recording's floor;
   :func:`shape_mismatch_db` is the RMS difference (dB) from the input's spectrum over the
   transition, wherever either stands above that floor. ``g`` is 1 when the best match is within
@@ -37,7 +37,7 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-6"
+SAFE_MODE_RULE = "shape-match-7"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -46,6 +46,9 @@ TREND_HZ = (4000.0, 1000.0)  # the music's trend is fitted from edge - 4 kHz to 
 TRANSITION_SPAN_HZ = (-4000.0, 1500.0)  # the shapes are compared from edge - 4 kHz to edge + 1.5 kHz
 ABOVE_FLOOR_DB = 10.0  # ... where the predicted spectrum lies this far above the input's floor (dB)
 FLOOR_PERCENTILE = 10.0  # the input's floor: this percentile of its levels 1.5 kHz above the edges
+#: the trend may rise at most this fast towards the edge (dB per kHz): the spectra of music fall or stay
+#: level there, and a gentle training response (Bessel) fits a flatter input only with a rising trend
+MAX_TREND_DB_PER_KHZ = 2.0
 RANGE_DRAWS = 8  # random draws per training spec with ranges, besides its extremes
 PROBE_SECONDS = 4.0  # white noise the training responses are measured on (s)
 INTACT_DB = 0.5  # a matched training response attenuates less than this: the input is intact there (dB)
@@ -141,7 +144,10 @@ def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, r
     fit = (freqs >= max(1000.0, edge - TREND_HZ[0])) & (freqs <= edge - TREND_HZ[1]) & (response_db > -20.0)
     if fit.sum() < 8:
         return float("inf")
-    trend = np.polyval(np.polyfit(freqs[fit], clean_db[fit], 1), freqs)
+    line = np.polyfit(freqs[fit], clean_db[fit], 1)
+    if line[0] * 1000 > MAX_TREND_DB_PER_KHZ:  # music that would have to rise that fast: not this response
+        return float("inf")
+    trend = np.polyval(line, freqs)
     predicted = trend + response_db
     above = freqs > max(edge_hz, edge) + 1500.0
     # the recording's own floor (noise, dither): the lowest levels above the band; nothing is predicted
