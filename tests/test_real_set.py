@@ -63,8 +63,19 @@ def parse_smf(data: bytes) -> list[tuple[int, bytes]]:
 
 
 def test_variable_length_quantities_match_the_midi_spec(tool):
-    cases = {0: "00", 0x40: "40", 0x7F: "7F", 0x80: "8100", 0x2000: "C000", 0x3FFF: "FF7F", 0x4000: "818000",
-             0x100000: "C08000", 0x1FFFFF: "FFFF7F", 0x200000: "81808000", 0x0FFFFFFF: "FFFFFF7F"}
+    cases = {
+        0: "00",
+        0x40: "40",
+        0x7F: "7F",
+        0x80: "8100",
+        0x2000: "C000",
+        0x3FFF: "FF7F",
+        0x4000: "818000",
+        0x100000: "C08000",
+        0x1FFFFF: "FFFF7F",
+        0x200000: "81808000",
+        0x0FFFFFFF: "FFFFFF7F",
+    }
     for value, hexed in cases.items():
         assert tool._vlq(value) == bytes.fromhex(hexed)
 

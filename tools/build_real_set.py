@@ -184,9 +184,18 @@ class Song:
     key: str = ""
 
 
-def _melody(score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, octave: int, vel: int,
-            lengths: tuple[int, ...] = (TPB // 2, TPB // 2, TPB, TPB, 2 * TPB), rest: float = 0.15,
-            first_bar: int = 0) -> None:
+def _melody(
+    score: Score,
+    rng: random.Random,
+    h: Harmony,
+    ch: int,
+    bars: int,
+    octave: int,
+    vel: int,
+    lengths: tuple[int, ...] = (TPB // 2, TPB // 2, TPB, TPB, 2 * TPB),
+    rest: float = 0.15,
+    first_bar: int = 0,
+) -> None:
     """A random walk over the scale, landing on chord tones on the beat."""
     degree = h.chord_degree(first_bar)
     tick, end = first_bar * 4 * TPB, bars * 4 * TPB
@@ -205,8 +214,17 @@ def _melody(score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, oc
         tick += length
 
 
-def _chords(score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, octave: int, vel: int,
-            rhythm: list[tuple[int, int]], size: int = 3) -> None:
+def _chords(
+    score: Score,
+    rng: random.Random,
+    h: Harmony,
+    ch: int,
+    bars: int,
+    octave: int,
+    vel: int,
+    rhythm: list[tuple[int, int]],
+    size: int = 3,
+) -> None:
     """Block chords, one per bar, on the (beat offset in ticks, length) pairs of ``rhythm``."""
     for bar in range(bars):
         notes = h.chord(bar, octave, size)
@@ -215,8 +233,17 @@ def _chords(score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, oc
                 score.note(ch, bar * 4 * TPB + offset + 4 * i, length, p, vel + rng.randint(-6, 6))
 
 
-def _bass(score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, vel: int,
-          rhythm: list[tuple[int, int]], octave: int = 2, walk: bool = False) -> None:
+def _bass(
+    score: Score,
+    rng: random.Random,
+    h: Harmony,
+    ch: int,
+    bars: int,
+    vel: int,
+    rhythm: list[tuple[int, int]],
+    octave: int = 2,
+    walk: bool = False,
+) -> None:
     for bar in range(bars):
         root = h.chord_degree(bar)
         for i, (offset, length) in enumerate(rhythm):
@@ -228,8 +255,9 @@ def _bass(score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, vel:
             score.note(ch, bar * 4 * TPB + offset, length, h.pitch(degree, octave), vel + rng.randint(-6, 6))
 
 
-def _arpeggio(score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, octave: int, vel: int,
-              step: int = TPB // 2) -> None:
+def _arpeggio(
+    score: Score, rng: random.Random, h: Harmony, ch: int, bars: int, octave: int, vel: int, step: int = TPB // 2
+) -> None:
     pattern = rng.choice([[0, 1, 2, 3, 2, 1, 0, 1], [0, 2, 1, 3, 0, 2, 1, 3], [0, 1, 2, 3, 4, 3, 2, 1]])
     for bar in range(bars):
         notes = h.chord(bar, octave, 5)
@@ -484,8 +512,23 @@ def compose(index: int, seed: int = 0, seconds: float = 20.0) -> tuple[Song, byt
 
 
 def fluidsynth_command(soundfont: str, midi: str, wav: str) -> list[str]:
-    return ["fluidsynth", "-ni", "-q", "-g", str(GAIN), "-r", str(SAMPLE_RATE), "-O", "float", "-T", "wav",
-            "-F", wav, soundfont, midi]
+    return [
+        "fluidsynth",
+        "-ni",
+        "-q",
+        "-g",
+        str(GAIN),
+        "-r",
+        str(SAMPLE_RATE),
+        "-O",
+        "float",
+        "-T",
+        "wav",
+        "-F",
+        wav,
+        soundfont,
+        midi,
+    ]
 
 
 def render(soundfont: str, midi_bytes: bytes, workdir: str | os.PathLike):
@@ -526,8 +569,12 @@ def software_versions() -> dict[str, str]:
     import numpy as np
     import soundfile as sf
 
-    versions = {"python": platform.python_version(), "numpy": np.__version__, "soundfile": sf.__version__,
-                "libsndfile": sf.__libsndfile_version__}
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "soundfile": sf.__version__,
+        "libsndfile": sf.__libsndfile_version__,
+    }
     try:
         out = subprocess.run(["fluidsynth", "--version"], capture_output=True, text=True).stdout
         versions["fluidsynth"] = next((line for line in out.splitlines() if "version" in line.lower()), out.strip())
@@ -551,8 +598,15 @@ def soundfont_licence(path: str) -> tuple[str, str]:
     return ("", "unknown: see the SoundFont's own licence")
 
 
-def build(output: str | os.PathLike, songs: int = 6, seconds: float = 20.0, soundfonts: list[str] | None = None,
-          seed: int = 0, command: str | None = None, log=print) -> list[dict]:
+def build(
+    output: str | os.PathLike,
+    songs: int = 6,
+    seconds: float = 20.0,
+    soundfonts: list[str] | None = None,
+    seed: int = 0,
+    command: str | None = None,
+    log=print,
+) -> list[dict]:
     """Build the set into ``output``; returns the manifest's entries."""
     import numpy as np
     import soundfile as sf
@@ -600,10 +654,20 @@ def build(output: str | os.PathLike, songs: int = 6, seconds: float = 20.0, soun
             }
             entries.append(entry)
             edge = "full band" if edges.full_band else f"{edges.edge / 1000:.2f} kHz"
-            log(f"{name}: {song.style}, {song.key}, {song.bpm:g} bpm, band edge {edge} "
-                f"({time.perf_counter() - t:.1f} s)")
-    meta = {"seed": seed, "songs": songs, "seconds": seconds, "sample_rate": SAMPLE_RATE, "peak_dbfs": PEAK_DBFS,
-            "command": command, "software": software_versions(), "files": entries}
+            log(
+                f"{name}: {song.style}, {song.key}, {song.bpm:g} bpm, band edge {edge} "
+                f"({time.perf_counter() - t:.1f} s)"
+            )
+    meta = {
+        "seed": seed,
+        "songs": songs,
+        "seconds": seconds,
+        "sample_rate": SAMPLE_RATE,
+        "peak_dbfs": PEAK_DBFS,
+        "command": command,
+        "software": software_versions(),
+        "files": entries,
+    }
     (output / "manifest.json").write_text(json.dumps(meta, indent=2) + "\n")
     (output / "README.md").write_text(readme(meta, soundfonts))
     return entries
@@ -645,8 +709,31 @@ def readme(meta: dict, soundfonts: list[str]) -> str:
 # Probe: how high each instrument reaches, alone
 
 PROBE_PITCHES = (48, 60, 72, 84)
-PROBE_DRUMS = (KICK, SNARE, HAT, PEDAL_HAT, OPEN_HAT, CRASH, RIDE, RIDE_BELL, TAMBOURINE, SPLASH, COWBELL, CRASH2,
-               CHINA, CLAP, STICK, MARACAS, CABASA, CLAVES, GUIRO, OPEN_CONGA, HI_BONGO, HI_TIMBALE, TRIANGLE_OPEN)
+PROBE_DRUMS = (
+    KICK,
+    SNARE,
+    HAT,
+    PEDAL_HAT,
+    OPEN_HAT,
+    CRASH,
+    RIDE,
+    RIDE_BELL,
+    TAMBOURINE,
+    SPLASH,
+    COWBELL,
+    CRASH2,
+    CHINA,
+    CLAP,
+    STICK,
+    MARACAS,
+    CABASA,
+    CLAVES,
+    GUIRO,
+    OPEN_CONGA,
+    HI_BONGO,
+    HI_TIMBALE,
+    TRIANGLE_OPEN,
+)
 PROBE_KITS = (0, 8, 16, 24, 25, 32, 40, 48)
 PROBE_SECONDS = 4  # per instrument: notes for 2 s, then 2 s of release
 
@@ -691,25 +778,36 @@ def probe(soundfont: str) -> dict[str, tuple[float, float]]:
     with tempfile.TemporaryDirectory(prefix="real-probe-") as tmp:
         mono = render(soundfont, score.to_bytes(), tmp).mean(axis=0)
     n = PROBE_SECONDS * SAMPLE_RATE
-    return {label: (band_edge(mono[i * n : (i + 1) * n], SAMPLE_RATE), reach(mono[i * n : (i + 1) * n]))
-            for i, label in enumerate(labels)}
+    return {
+        label: (band_edge(mono[i * n : (i + 1) * n], SAMPLE_RATE), reach(mono[i * n : (i + 1) * n]))
+        for i, label in enumerate(labels)
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--output", default="real",
-                        help="folder to write (FLAC files already in its test/ are removed); default: real")
+    parser.add_argument(
+        "--output", default="real", help="folder to write (FLAC files already in its test/ are removed); default: real"
+    )
     parser.add_argument("--songs", type=int, default=6, help="number of songs (default 6)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each song in seconds (default 20)")
-    parser.add_argument("--soundfont", action="append", default=None,
-                        help="a SoundFont (.sf2/.sf3), repeatable; songs alternate between them. Default: every one of "
-                        + ", ".join(KNOWN_SOUNDFONTS) + " that exists (each file once)")
+    parser.add_argument(
+        "--soundfont",
+        action="append",
+        default=None,
+        help="a SoundFont (.sf2/.sf3), repeatable; songs alternate between them. Default: every one of "
+        + ", ".join(KNOWN_SOUNDFONTS)
+        + " that exists (each file once)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="composition seed (default 0)")
-    parser.add_argument("--probe", action="store_true",
-                        help="print, for each SoundFont, the band edge and reach (Hz) of every GM program and "
-                        "of the drum notes used, each alone (tab-separated)")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="print, for each SoundFont, the band edge and reach (Hz) of every GM program and "
+        "of the drum notes used, each alone (tab-separated)",
+    )
     args = parser.parse_args(argv)
     if args.songs < 1 or args.seconds <= 0:
         parser.error("--songs and --seconds must be positive")
