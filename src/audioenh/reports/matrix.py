@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 
 from ..evaluation.matrix import EDGE_LSD, matrix_summary  # noqa: E402
 from ..fileio import write_json, write_text  # noqa: E402
-from .markup import html_table, md_table  # noqa: E402
+from .markup import html_table, inline, md_table  # noqa: E402
 
 DPI = 110
 #: what each heatmap shows: metric -> (file name, colour-bar label, sign that means better)
@@ -94,7 +94,8 @@ def matrix_table(matrix: Mapping[str, Any], mode: str, metric: str = "snr") -> t
 def summary_table(matrix: Mapping[str, Any], metric: str = "snr") -> tuple[list[str], list[list[str]]]:
     """Per model and mode: worst and mean Δ``metric`` over the cells, and cells that lose > 0.05."""
     summary = matrix_summary(matrix, metric)
-    header = ["model", "trained on", *(f"{mode}: worst / mean Δ{metric}, cells < −0.05" for mode in summary)]
+    name = metric.upper() if metric == "snr" else metric
+    header = ["model", "trained on", *(f"{mode}: worst / mean Δ{name}, cells < −0.05" for mode in summary)]
     rows = []
     for m, info in matrix["models"].items():
         trained = ", ".join(info["trained"])
@@ -133,7 +134,7 @@ def markdown_section(matrix: Mapping[str, Any], level: int = 2, figure_prefix: s
 
 def html_section(matrix: Mapping[str, Any], figure_dir: Path, level: int = 2) -> list[str]:
     h = f"h{level}"
-    parts = [f"<p>{html.escape(describe(matrix))}</p>"]
+    parts = [f"<p>{inline(describe(matrix))}</p>"]
     parts += [f"<{h}>Summary</{h}>", html_table(*summary_table(matrix))]
     for metric, (file, label, _) in HEATMAPS.items():
         if metric in matrix["metrics"] and (figure_dir / file).exists():
