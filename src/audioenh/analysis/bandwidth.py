@@ -94,15 +94,22 @@ class BandEdges:
         return {**asdict(self), "edge": self.edge, "full_band": self.full_band}
 
 
+def recording_edge(audio: np.ndarray, sample_rate: int) -> float:
+    """The band edge (Hz) of a (channels, samples) recording: its mid's (``BandEdges.edge``), without
+    the side and per-channel estimates."""
+    x = np.atleast_2d(np.asarray(audio, dtype=np.float64))
+    return band_edge(x[0] if x.shape[0] == 1 else (x[0] + x[1]) / 2, sample_rate)
+
+
 def band_edges(audio: np.ndarray, sample_rate: int) -> BandEdges:
     """Band edges of (channels, samples) audio: mono gives ``mid`` only; stereo all four."""
     x = np.atleast_2d(np.asarray(audio, dtype=np.float64))
     if x.shape[0] == 1:
-        return BandEdges(int(sample_rate), band_edge(x[0], sample_rate))
+        return BandEdges(int(sample_rate), recording_edge(x, sample_rate))
     left, right = x[0], x[1]
     return BandEdges(
         int(sample_rate),
-        mid=band_edge((left + right) / 2, sample_rate),
+        mid=recording_edge(x, sample_rate),
         side=band_edge((left - right) / 2, sample_rate),
         left=band_edge(left, sample_rate),
         right=band_edge(right, sample_rate),

@@ -90,6 +90,11 @@ class TrainingResponse:
     edge_hz: float
     edge_range_hz: tuple[float, float]
 
+    @property
+    def movable(self) -> bool:
+        """Drawn from a range (its spec spans several edges): it may be moved towards the input's edge."""
+        return self.edge_range_hz[0] != self.edge_range_hz[1]
+
 
 @functools.lru_cache(maxsize=64)
 def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[TrainingResponse, ...]:
@@ -122,12 +127,11 @@ def response_shift_hz(edge_hz: float, response: TrainingResponse) -> float:
     return float(np.clip(edge_hz, *response.edge_range_hz)) - response.edge_hz
 
 
-def attenuation_start_hz(response: TrainingResponse, shift_hz: float = 0.0) -> float:
-    """The lowest frequency (Hz) from which ``response`` (moved by ``shift_hz``) stays more than
-    :data:`INTACT_DB` below 0 dB up to its edge: below it, an input it made is intact."""
-    freqs = response.freqs + shift_hz
-    below = (freqs < response.edge_hz + shift_hz) & (response.response_db > -INTACT_DB)
-    return float(freqs[below][-1]) if below.any() else float(freqs[0])
+def attenuation_start_hz(response: TrainingResponse) -> float:
+    """The lowest frequency (Hz) from which ``response`` stays more than :data:`INTACT_DB` below 0 dB
+    up to its edge: below it, an input it made is intact."""
+    below = (response.freqs < response.edge_hz) & (response.response_db > -INTACT_DB)
+    return float(response.freqs[below][-1]) if below.any() else float(response.freqs[0])
 
 
 def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, response: TrainingResponse) -> float:
@@ -135,8 +139,7 @@ def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, r
     a line fitted below the edge plus ``response`` (moved towards the input's edge, within the edges
     its training spec spans); ``inf`` when the edges are too far apart to compare."""
     shift = response_shift_hz(edge_hz, response)
-    movable = response.edge_range_hz[0] != response.edge_range_hz[1]
-    if abs(edge_hz - response.edge_hz - shift) > (MOVED_EDGE_RANGE_HZ if movable else EDGE_RANGE_HZ):
+    if abs(edge_hz - response.edge_hz - shift) > (MOVED_EDGE_RANGE_HZ if response.movable else EDGE_RANGE_HZ):
         return float("inf")
     response_db = np.interp(freqs - shift, freqs, response.response_db)
     edge = response.edge_hz + shift
@@ -179,14 +182,14 @@ def best_match(
 
     mono = np.atleast_2d(np.asarray(audio, dtype=np.float64)).mean(axis=0)
     freqs, level = long_term_spectrum(mono, sample_rate)
-    best, spec = float("inf"), None
+    best, matched = float("inf"), None
     for response in responses:
         if len(response.freqs) != len(freqs):
             continue
         mismatch = shape_mismatch_db(freqs, level, edge_hz, response)
         if mismatch < best:
-            best, spec = mismatch, response
-    return best, spec
+            best, matched = mismatch, response
+    return best, matched
 
 
 def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | None, gain: float = 1.0) -> np.ndarray:
@@ -246,15 +249,15 @@ def plan_restoration(
     limit matches one of the training degradations (module docstring). No training degradations
     (an old checkpoint): trusted. A model whose own validation did not gain (``validated_gain_db``
     ≤ 0: it makes even its training conditions worse) is not trusted anywhere."""
-    from ..analysis.bandwidth import band_edges
+    from ..analysis.bandwidth import recording_edge
 
-    edge = float(edge_hz) if edge_hz is not None else band_edges(audio, audio_rate).edge
+    edge = float(edge_hz) if edge_hz is not None else recording_edge(audio, audio_rate)
     if audio_rate != model_rate and edge < model_rate / 2:  # analysed as the network will see it
         import soxr
 
         audio = soxr.resample(np.atleast_2d(np.asarray(audio, dtype=np.float64)).T, audio_rate, model_rate).T
         if edge_hz is None:
-            edge = band_edges(audio, model_rate).edge
+            edge = recording_edge(audio, model_rate)
     taps = restoration_filter(edge, model_rate)
     if taps is None:
         return Restoration(edge, None, 0.0, None)
@@ -268,7 +271,7 @@ def plan_restoration(
     gain = trust_from_mismatch(mismatch)
     # a fixed, steep training filter that matched says where the input stops being intact; gentle ones
     # (Bessel) and responses moved from a range are not trusted that far from the edge
-    if gain > 0 and matched is not None and matched.edge_range_hz[0] == matched.edge_range_hz[1]:
+    if gain > 0 and matched is not None and not matched.movable:
         start = attenuation_start_hz(matched)
         if start >= edge - MAX_BELOW_EDGE_HZ:
             taps = restoration_filter(edge, model_rate, pass_from_hz=start)
@@ -290,7 +293,7 @@ def enhance_array_safely(
     validated_gain_db: float | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Safe mode on a whole (channels, samples) array (``audioenh test --mode safe``): returns the output
-    and ``{"edge_hz", "trust", "trained_edges_hz"}``. Same rule as ``enhance``'s streamed safe mode
+    and :meth:`Restoration.info` of the plan. Same rule as ``enhance``'s streamed safe mode
     (beyond the signal's ends the crossover sees zeros, where streamed blocks see the network's answer
     to zeros: the two differ only within half the filter's length of the ends)."""
     from ..architectures.receptive import receptive_field

@@ -5,7 +5,8 @@ Each cell is one degradation (a set member such as ``butter:order=8,cutoff=13000
 the degraded song once: the *raw* score is the network's output as it is (what the paper and
 ``audioenh test`` measure), the *safe* score is ``enhance``'s default do-no-harm output computed
 from that same network output (:mod:`audioenh.evaluation.crossover`: the crossover at the detected
-band edge, the trust from the model's training degradations measured on the input itself), which
+band edge, the trust from how well the input's band limit matches the model's training
+degradations), which
 equals ``enhance --mode safe`` of the song.
 
 Scores per cell and model are means over songs of each metric's output and input values, and
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..analysis.bandwidth import band_edge
+from ..analysis.bandwidth import recording_edge
 from ..architectures.receptive import receptive_field
 from ..data.corpus import Song
 from ..degradations.chain import DegradationSampler, resolve_degradations
@@ -72,12 +73,13 @@ def edge_lsd(reference: np.ndarray, estimate: np.ndarray, sample_rate: int, edge
     return edge_lsd_of_logs(log_power(reference), log_power(estimate), sample_rate, edge_hz)
 
 
-def _excerpt(audio: np.ndarray, seconds: float | None, sample_rate: int) -> np.ndarray:
-    if seconds is None:
-        return audio
-    length = min(audio.shape[-1], int(round(seconds * sample_rate)))
-    start = (audio.shape[-1] - length) // 2
-    return audio[:, start : start + length]
+def centred_excerpt(audio: np.ndarray, seconds: float | None, sample_rate: int) -> slice:
+    """The centred excerpt of ``seconds`` of (..., samples) ``audio``, as a slice of its last axis (at
+    most the whole signal; ``None``: the whole signal)."""
+    frames = audio.shape[-1]
+    length = frames if seconds is None else min(frames, int(seconds * sample_rate))
+    start = max(0, (frames - length) // 2)
+    return slice(start, start + length)
 
 
 def _nanmean(values: Sequence[float]) -> float:
@@ -126,7 +128,7 @@ def score_matrix(
         mode: {m.name: {} for m in models} for mode in modes
     }
     trusts: dict[str, dict[str, list[float]]] = {m.name: {} for m in models}
-    targets = [_excerpt(song.read(), seconds, sample_rate) for song in songs]
+    targets = [audio[:, centred_excerpt(audio, seconds, sample_rate)] for audio in (s.read() for s in songs)]
     target_logs = [log_power(t) for t in targets]
     for cell in resolved:
         sampler = DegradationSampler(cell.canonical, sample_rate)
@@ -136,7 +138,7 @@ def score_matrix(
             if key not in _DEGRADED:  # shared by every call in this process (the report scores run by run)
                 degraded, _ = sampler.degrade(target, sample_rate, np.random.default_rng([0, i]))
                 degraded = np.asarray(degraded, dtype=np.float32)
-                edge = band_edge(degraded.mean(axis=0), sample_rate)  # the mid's, as enhance detects it
+                edge = recording_edge(degraded, sample_rate)  # as enhance detects it
                 scores_in = {k: s(target, degraded, sample_rate) for k, s in scorers.items()}
                 scores_in[EDGE_LSD] = edge_lsd_of_logs(target_logs[i], log_power(degraded), sample_rate, edge)
                 if len(_DEGRADED) >= _DEGRADED_ENTRIES:

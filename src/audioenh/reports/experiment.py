@@ -24,7 +24,7 @@ from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError, SpecError, UnknownNameError
 from ..evaluation.crossover import SAFE_MODE_RULE
 from ..evaluation.inference import enhance_array, select_device
-from ..evaluation.matrix import MatrixModel, merge_matrices, score_matrix
+from ..evaluation.matrix import MatrixModel, centred_excerpt, merge_matrices, score_matrix
 from ..evaluation.testing import evaluate_songs
 from ..plugins import architectures
 from ..precision import resolve_precision
@@ -154,13 +154,6 @@ class Experiment:
     clips: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
-def _excerpt(audio: np.ndarray, seconds: float, sample_rate: int) -> slice:
-    """The centred excerpt of ``seconds`` (at most the whole signal)."""
-    length = min(int(seconds * sample_rate), audio.shape[-1])
-    start = max(0, (audio.shape[-1] - length) // 2)
-    return slice(start, start + length)
-
-
 def run_experiment(
     preset: Preset,
     out_dir: Path,
@@ -250,7 +243,7 @@ def run_experiment(
                     }
                 )
             if variant in ("baseline", "DA"):
-                window = _excerpt(excerpt_song, preset.excerpt_seconds, sample_rate)
+                window = centred_excerpt(excerpt_song, preset.excerpt_seconds, sample_rate)
                 if not clips:
                     clips["target"] = {"target": excerpt_song[:, window]}
                 for spec, canonical in filters.items():
