@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 
 from ..evaluation.matrix import EDGE_LSD, matrix_summary  # noqa: E402
 from ..fileio import write_json, write_text  # noqa: E402
-from .markup import html_table, inline, md_table  # noqa: E402
+from .markup import html_page, html_table, inline, md_table  # noqa: E402
 
 DPI = 110
 #: what each heatmap shows: metric -> (file name, colour-bar label, sign that means better)
@@ -161,18 +161,7 @@ def write_matrix(out_dir: Path, matrix: Mapping[str, Any]) -> dict[str, Path]:
     title = "Generalization matrix"
     write_json(out_dir / "matrix.json", dict(matrix), indent=1)
     write_text(out_dir / "matrix.md", "\n".join([f"# {title}", "", *markdown_section(matrix)]))
-    page = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>audioenh {title.lower()}</title>",
-        "<style>*{box-sizing:border-box}body{font-family:system-ui,sans-serif;max-width:1400px;margin:2em auto;"
-        "padding:0 1em;color:#222;overflow-wrap:anywhere}.scroll{overflow-x:auto;max-width:100%;margin:.5em 0 1.5em}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;"
-        "overflow-wrap:normal;white-space:nowrap}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}"
-        "img{max-width:100%;height:auto;border:1px solid #ddd}</style></head><body>",
-        f"<h1>{title}</h1>",
-        *html_section(matrix, out_dir),
-        "</body></html>",
-    ]
-    write_text(out_dir / "matrix.html", "\n".join(page))
+    body = [f"<h1>{title}</h1>", *html_section(matrix, out_dir)]
+    page = html_page(f"audioenh {title.lower()}", body, max_width=1400, css="td,th{white-space:nowrap}")
+    write_text(out_dir / "matrix.html", page)
     return {"json": out_dir / "matrix.json", "md": out_dir / "matrix.md", "html": out_dir / "matrix.html"}

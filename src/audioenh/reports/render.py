@@ -18,7 +18,7 @@ from .. import __version__
 from ..fileio import write_json as _write_json
 from ..fileio import write_text
 from . import matrix as matrix_pages
-from .markup import html_table, inline, md_table
+from .markup import html_page, html_table, inline, md_table
 
 MATRIX_TITLE = "Generalization matrix — every model on every kind of band limit, raw and safe mode"
 
@@ -198,27 +198,13 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
 def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
     """A single self-contained page: tables, PNG figures and Ogg audio inlined as data URIs; it never
     scrolls sideways (wide tables scroll inside their own box)."""
-    finding = html.escape(finding_text(report))
-    finding = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", finding)
-    finding = re.sub(r"`(.+?)`", r"<code>\1</code>", finding)
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>audioenh generalization report ({html.escape(report['preset'])})</title>",
-        "<style>*{box-sizing:border-box}body{font-family:system-ui,sans-serif;max-width:1150px;margin:2em auto;"
-        "padding:0 1em;color:#222;overflow-wrap:anywhere}"
-        ".scroll{overflow-x:auto;max-width:100%;margin:.5em 0 1.5em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right;overflow-wrap:normal}th{background:#f2f2f2}"
-        "td:first-child,th:first-child{text-align:left}code{overflow-wrap:anywhere}"
-        "img{max-width:100%;height:auto;border:1px solid #ddd}audio{width:100%;min-width:8em;max-width:22em}"
-        ".finding{background:#f7f7ee;padding:.8em;border-left:4px solid #bb5}"
-        "</style></head><body>",
         f"<h1>Generalization report — preset <code>{html.escape(report['preset'])}</code></h1>",
         f"<p>{html.escape(_sentence(report['preset_settings']['description']))}. Data: "
         f"<code>{html.escape(', '.join(report['data']))}</code>. Seen filter <code>{report['seen']}</code>, unseen "
         f"filter <code>{report['unseen']}</code>.</p>",
         f"<p>Machine: {html.escape(report['machine'])}. Wall time: {report['wall_seconds']:.0f} s.</p>",
-        f"<p class='finding'>{finding}</p>",
+        f"<p class='finding'>{inline(finding_text(report))}</p>",
     ]
     if report.get("matrix"):
         parts += [f"<h2>{MATRIX_TITLE}</h2>", *matrix_pages.html_section(report["matrix"], figure_dir, level=3)]
@@ -233,8 +219,12 @@ def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
         data = base64.b64encode((figure_dir / file).read_bytes()).decode()
         parts += [f"<h2>{html.escape(caption)}</h2>", f"<img alt='{name}' src='data:image/png;base64,{data}'>"]
     parts += _html_audio(report, figure_dir)
-    parts.append("</body></html>")
-    write_text(path, "\n".join(parts))
+    css = (
+        "code{overflow-wrap:anywhere}audio{width:100%;min-width:8em;max-width:22em}"
+        ".finding{background:#f7f7ee;padding:.8em;border-left:4px solid #bb5}"
+    )
+    title = f"audioenh generalization report ({report['preset']})"
+    write_text(path, html_page(title, parts, max_width=1150, css=css))
 
 
 def write_json(path: Path, report: dict[str, Any]) -> None:
