@@ -17,6 +17,7 @@ from .options import (
     block_option,
     context_option,
     device_option,
+    mode_option,
     one_line_errors,
     output_option,
     precision_option,
@@ -56,12 +57,9 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
     "input's name). The extension picks the format. Never an input.",
     required=False,
 )
-@click.option(
-    "--mode",
-    type=click.Choice(["safe", "raw"]),
-    default="safe",
-    show_default=True,
-    help="safe: do no harm: the network only adds the band above the input's band edge; below it the "
+@mode_option(
+    "safe",
+    "safe: do no harm: the network only adds the band above the input's band edge; below it the "
     "output is the input, and a full-band input comes back unchanged. raw: the network's output as is.",
 )
 @click.option(

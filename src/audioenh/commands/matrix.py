@@ -21,6 +21,8 @@ from .options import (
     device_option,
     echo_json,
     json_option,
+    metric_option,
+    mode_option,
     one_line_errors,
     output_option,
     precision_option,
@@ -59,23 +61,14 @@ def _model_label(text: str) -> tuple[str, Path]:
     type=click.FloatRange(min=0.5),
     help="Score a centred excerpt of this many seconds of each song (default: whole songs).",
 )
-@click.option(
-    "--mode",
-    "modes",
-    type=click.Choice([*MODES, "both"]),
-    default="both",
-    show_default=True,
-    help="raw: the network's output (the paper's measure); safe: enhance's default do-no-harm output.",
+@mode_option(
+    "both",
+    "raw: the network's output (the paper's measure); safe: enhance's default do-no-harm output.",
+    both=True,
+    dest="modes",
 )
-@click.option(
-    "-m",
-    "--metric",
-    "metric_specs",
-    multiple=True,
-    default=("snr",),
-    show_default=True,
-    metavar="SPEC",
-    help="Metrics besides lsd-edge (the LSD above each input's band edge, always computed); SNR always.",
+@metric_option(
+    ("snr",), "Metrics besides lsd-edge (the LSD above each input's band edge, always computed); SNR always."
 )
 @device_option
 @precision_option

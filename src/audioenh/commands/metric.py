@@ -9,22 +9,13 @@ import click
 from ..audio_io import read_audio
 from ..errors import AudioenhError
 from ..plugins import metrics
-from .options import echo_json, json_option
+from .options import echo_json, json_option, metric_option
 
 
 @click.command()
 @click.argument("reference", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("estimate", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-m",
-    "--metric",
-    "specs",
-    multiple=True,
-    default=("snr",),
-    show_default=True,
-    metavar="SPEC",
-    help="Metric spec, e.g. snr, lsd or lsd-hf:cutoff=11025. Repeat for several.",
-)
+@metric_option(("snr",), "Metric spec, e.g. snr, lsd or lsd-hf:cutoff=11025. Repeat for several.")
 @click.option(
     "--edges",
     "show_edges",
@@ -33,10 +24,10 @@ from .options import echo_json, json_option
     '"band_edges": {"reference": {...}, "estimate": {...}} in Hz.',
 )
 @json_option("Print JSON: {metric spec: value}; infinite values are null.")
-def metric(reference: Path, estimate: Path, specs: tuple[str, ...], show_edges: bool, as_json: bool):
+def metric(reference: Path, estimate: Path, metric_specs: tuple[str, ...], show_edges: bool, as_json: bool):
     """Compare ESTIMATE with REFERENCE (same sample rate, channels and length)."""
     registry = metrics()
-    scorers = {spec: registry.create(spec) for spec in specs}
+    scorers = {spec: registry.create(spec) for spec in metric_specs}
     ref, ref_rate, ref_info = read_audio(reference)
     est, est_rate, est_info = read_audio(estimate)
     if ref_rate != est_rate:

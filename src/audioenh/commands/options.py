@@ -3,8 +3,8 @@ one-line errors, and JSON output.
 
 Options taken by more than one command are defined here only, so that they cannot drift:
 ``--device``, ``-q/--quiet``, ``-o/--output``, ``--block``/``--context`` (inference blocks),
-``--seed``, ``--data``, ``--json``, ``--precision``. Renamed spellings keep working, with a note on stderr
-(:func:`deprecated_alias`); docs/cli.md lists them.
+``--seed``, ``--data``, ``--json``, ``--precision``, ``-m/--metric``, ``--mode``. Renamed spellings keep
+working, with a note on stderr (:func:`deprecated_alias`); docs/cli.md lists them.
 """
 
 from __future__ import annotations
@@ -94,6 +94,20 @@ def quiet_option(f: Callable) -> Callable:
 
 def json_option(help: str) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def metric_option(default: tuple[str, ...], help: str) -> Callable:
+    """``-m/--metric SPEC`` (repeatable): metric specs, into ``metric_specs``."""
+    return click.option(
+        "-m", "--metric", "metric_specs", multiple=True, default=default, show_default=True, metavar="SPEC", help=help
+    )
+
+
+def mode_option(default: str, help: str, *, both: bool = False, dest: str = "mode") -> Callable:
+    """``--mode raw|safe`` (also ``both`` where both are scored): the paper's raw output or enhance's
+    do-no-harm output (:mod:`audioenh.evaluation.crossover`)."""
+    choices = ["raw", "safe", *(["both"] if both else [])]
+    return click.option("--mode", dest, type=click.Choice(choices), default=default, show_default=True, help=help)
 
 
 def seed_option(help: str = "Seed of every random choice (ranges, random degradations).") -> Callable:

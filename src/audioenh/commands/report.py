@@ -7,7 +7,15 @@ import click
 from ..reports import render
 from ..reports.experiment import DEFAULT_METRICS, run_experiment
 from ..reports.presets import PRESETS
-from .options import data_option, device_option, one_line_errors, output_option, precision_option, quiet_option
+from .options import (
+    data_option,
+    device_option,
+    metric_option,
+    one_line_errors,
+    output_option,
+    precision_option,
+    quiet_option,
+)
 
 
 @click.command("generalization-report")
@@ -20,15 +28,9 @@ from .options import data_option, device_option, one_line_errors, output_option,
     "protocol and models (GPU).",
 )
 @data_option("the preset's built-in corpus")
-@click.option(
-    "-m",
-    "--metric",
-    "metric_specs",
-    multiple=True,
-    default=DEFAULT_METRICS,
-    show_default=True,
-    metavar="SPEC",
-    help="Metrics of Table II (SNR always). A metric that cannot run here (missing extra or weights) is "
+@metric_option(
+    DEFAULT_METRICS,
+    "Metrics of Table II (SNR always). A metric that cannot run here (missing extra or weights) is "
     "reported as unavailable, with the reason, and the others still run.",
 )
 @device_option

@@ -26,6 +26,8 @@ from .options import (
     device_option,
     echo_json,
     json_option,
+    metric_option,
+    mode_option,
     one_line_errors,
     precision_option,
     quiet_option,
@@ -57,26 +59,14 @@ def write_csv(path: Path, results: list[dict]) -> None:
 )
 @data_option("the run's training data")
 @click.option("--split", default="test", show_default=True, type=click.Choice(["train", "val", "test"]))
-@click.option(
-    "-m",
-    "--metric",
-    "metric_specs",
-    multiple=True,
-    default=("snr", "lsd"),
-    show_default=True,
-    metavar="SPEC",
-    help="Metric spec; repeat for several.",
-)
+@metric_option(("snr", "lsd"), "Metric spec; repeat for several.")
 @device_option
 @precision_option
 @block_option()
 @context_option
-@click.option(
-    "--mode",
-    type=click.Choice(["raw", "safe"]),
-    default="raw",
-    show_default=True,
-    help="raw: the network's output as it is (what the paper measures). safe: enhance's default do-no-harm "
+@mode_option(
+    "raw",
+    "raw: the network's output as it is (what the paper measures). safe: enhance's default do-no-harm "
     "output (the network only adds the band above each song's edge, as far as its training allows).",
 )
 @json_option("Print JSON: one object per degradation (an array when several).")
