@@ -42,14 +42,19 @@ def level_db(x):
     return 10 * np.log10(np.sum(np.asarray(x, np.float64) ** 2) + 1e-300)
 
 
+def enhance_safe_and_raw(model, src, tmp_path):
+    """``enhance_file`` of ``src`` in both modes (float WAVs): the safe summary, the safe and raw outputs."""
+    summary = enhance_file(model, checkpoint(model), src, tmp_path / "safe.wav", subtype="FLOAT", progress=False)
+    enhance_file(model, checkpoint(model), src, tmp_path / "raw.wav", subtype="FLOAT", progress=False, mode="raw")
+    read = [sf.read(tmp_path / f"{m}.wav", dtype="float32", always_2d=True)[0].T for m in ("safe", "raw")]
+    return summary, *read
+
+
 def test_full_band_input_comes_back_unchanged(song, tmp_path):
     model = random_model()
     src = tmp_path / "full.wav"
     sf.write(src, song.T, SR, subtype="FLOAT")
-    safe = enhance_file(model, checkpoint(model), src, tmp_path / "safe.wav", subtype="FLOAT", progress=False)
-    enhance_file(model, checkpoint(model), src, tmp_path / "raw.wav", subtype="FLOAT", progress=False, mode="raw")
-    out_safe = sf.read(tmp_path / "safe.wav", dtype="float32", always_2d=True)[0].T
-    out_raw = sf.read(tmp_path / "raw.wav", dtype="float32", always_2d=True)[0].T
+    safe, out_safe, out_raw = enhance_safe_and_raw(model, src, tmp_path)
     assert safe["edge_hz"] == SR / 2 and safe["restored_hz"] is None
     assert level_db(out_safe - song) - level_db(song) < -90  # returned within -90 dB of itself
     assert level_db(out_raw - song) - level_db(song) > -40  # the model would have changed it
@@ -60,10 +65,7 @@ def test_below_the_edge_the_output_is_the_input(song, tmp_path):
     lowpassed = plugins.degradations().create("cheby1:order=10,cutoff=11025")(song, SR).astype(np.float32)
     src = tmp_path / "lp.wav"
     sf.write(src, lowpassed.T, SR, subtype="FLOAT")
-    summary = enhance_file(model, checkpoint(model), src, tmp_path / "out.wav", subtype="FLOAT", progress=False)
-    enhance_file(model, checkpoint(model), src, tmp_path / "raw.wav", subtype="FLOAT", progress=False, mode="raw")
-    out = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)[0].T
-    raw = sf.read(tmp_path / "raw.wav", dtype="float32", always_2d=True)[0].T
+    summary, out, raw = enhance_safe_and_raw(model, src, tmp_path)
     edge = summary["edge_hz"]
     assert abs(edge - 11300) < 400 and summary["restored_hz"] == [edge, SR / 2]
     f, p_in = signal.welch(lowpassed, fs=SR, nperseg=4096, axis=-1)
