@@ -18,12 +18,29 @@ plugins.reset()
 DEGRADATIONS = plugins.degradations().names()
 ARCHITECTURES = plugins.architectures().names()
 METRICS = plugins.metrics().names()
+DEGRADATION_SETS = list(plugins.degradations().sets())
 plugins.reset()
 
 
 def degradation_example(name):
     entry = plugins.degradations().get(name)
     return getattr(entry.factory, "example", "") or name
+
+
+@pytest.mark.parametrize("name", DEGRADATION_SETS)
+def test_degradation_set_members_build_and_degrade(name):
+    """Every member of a named set (plugins' additions included) builds at both ends of its ranges
+    and degrades a short stereo signal to finite samples of the same shape."""
+    from audioenh.degradations.chain import DegradationSampler, resolve_degradations
+
+    members = plugins.degradations().sets()[name]
+    resolved = resolve_degradations([name])
+    assert len(resolved) == len(members) > 0
+    x = music_like(0.5)
+    for member in resolved:
+        sampler = DegradationSampler(member.canonical, SR)
+        y, _ = sampler.degrade(x, SR, np.random.default_rng(0))
+        assert y.shape == x.shape and np.all(np.isfinite(y)), member.text
 
 
 @pytest.mark.parametrize("name", DEGRADATIONS)
