@@ -163,10 +163,12 @@ def test_matrix_command_refuses_bad_input_in_one_line(corpus, tmp_path):
     model = random_model()
     ckpt = tmp_path / "m.pt"
     save_checkpoint(ckpt, {**checkpoint(model), "degradations": ["cheby1:6"]})
+    save_checkpoint(tmp_path / "m48.pt", {**checkpoint(model), "sample_rate": 48000})
     for args, message in (
         ([str(ckpt), "--set", "chebby1:6"], "unknown degradation"),
         ([str(tmp_path / "none.pt")], "no such file"),
         ([str(ckpt), f"m={ckpt}"], "share a name"),
+        ([str(ckpt), f"other={tmp_path / 'm48.pt'}"], "different sample rates"),
         ([str(ckpt), "--data", str(corpus), "--split", "val"], "holds no songs"),
     ):
         result = CliRunner().invoke(cli, ["matrix", *args, "--device", "cpu", "-q"])

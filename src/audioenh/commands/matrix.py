@@ -108,6 +108,9 @@ def matrix(
         )
     if len({m.name for m in rows}) != len(rows):
         raise AudioenhError(f"two models share a name ({', '.join(m.name for m in rows)}); name them NAME=PATH")
+    if len({m.sample_rate for m in rows}) > 1:
+        rates = ", ".join(f"{m.name} {m.sample_rate} Hz" for m in rows)
+        raise AudioenhError(f"the models run at different sample rates ({rates}); score them in separate matrices")
     data_specs = list(data) or list(first_checkpoint.get("config", {}).get("data", []) or ["builtin"])
     corpus = resolve_corpus(
         data_specs, echo=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)), progress=not quiet
