@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,18 @@ def sndfile_reason(exc: BaseException) -> str:
     return str(exc).split(":")[-1].strip() or type(exc).__name__
 
 
+#: common formats libsndfile cannot read, by extension: named in the error with a conversion hint
+UNSUPPORTED_CONTAINERS = {
+    ".m4a": "AAC/M4A",
+    ".aac": "AAC",
+    ".mp4": "MP4",
+    ".m4b": "AAC/M4B",
+    ".alac": "ALAC",
+    ".wma": "WMA",
+    ".ape": "Monkey's Audio",
+}
+
+
 def probe_audio(path: str | os.PathLike) -> AudioInfo:
     """Open ``path`` without reading its samples; one-line :class:`AudioFileError` for missing,
     empty, unreadable and zero-length files."""
@@ -49,6 +62,12 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
         with sf.SoundFile(str(p)) as f:
             info = AudioInfo(f.samplerate, f.channels, f.frames, f.format, f.subtype)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        hint = UNSUPPORTED_CONTAINERS.get(p.suffix.lower())
+        if hint:
+            raise AudioFileError(
+                f"cannot read {str(p)!r}: {hint} files are not supported (libsndfile cannot decode them); "
+                f"convert it first, e.g. ffmpeg -i {shlex.quote(p.name)} {shlex.quote(p.with_suffix('.flac').name)}"
+            ) from None
         raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({sndfile_reason(exc)})") from None
     if info.frames <= 0:
         raise AudioFileError(f"cannot read {str(p)!r}: it contains no samples")
@@ -170,3 +189,18 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     if pa.exists() and pb.exists():
         return os.path.samefile(pa, pb)
     return pa.resolve() == pb.resolve()
+
+
+def copy_tags(reader: sf.SoundFile, writer: sf.SoundFile) -> list[str]:
+    """Copy ``reader``'s text tags (title, artist, album, date, ...) to ``writer`` before any sample is
+    written, those the output's format can hold; returns the names copied."""
+    copied = []
+    for name, value in reader.copy_metadata().items():
+        if not value:
+            continue
+        try:
+            setattr(writer, name, value)
+        except (sf.LibsndfileError, RuntimeError):
+            continue  # the output format has no such tag
+        copied.append(name)
+    return copied

@@ -76,6 +76,21 @@ def make_checkpoint(
     }
 
 
+#: training-only entries that an inference checkpoint leaves out
+TRAINING_STATE = ("optimizer", "schedule", "rng")
+
+
+def inference_checkpoint(checkpoint: dict[str, Any], card: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``checkpoint`` without its optimizer, schedule and random state (a third of the size for Adam;
+    it can no longer be resumed), the model's weights in float32; ``card`` (plain data: how it was
+    made, its data's licence, ...) is stored as ``card``."""
+    out = {k: v for k, v in checkpoint.items() if k not in TRAINING_STATE}
+    out["model"] = {k: v.detach().float().clone() if v.is_floating_point() else v for k, v in out["model"].items()}
+    if card is not None:
+        out["card"] = dict(card)
+    return out
+
+
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Write ``payload`` (plus the format tag, if missing) to ``path`` atomically."""
     data = {"format": FORMAT, **payload}

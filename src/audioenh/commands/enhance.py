@@ -13,6 +13,7 @@ from ..evaluation.crossover import nothing_to_restore, plan_restoration
 from ..evaluation.inference import select_device
 from ..evaluation.streaming import check_input, enhance_file
 from ..precision import resolve_precision
+from ..pretrained import DEFAULT, Traversable, looks_like_checkpoint, model_label, resolve_model
 from .options import (
     block_option,
     context_option,
@@ -50,8 +51,17 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
 
 
 @click.command()
-@click.argument("checkpoint", metavar="RUN_OR_CHECKPOINT", type=click.Path(path_type=Path))
-@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument(
+    "paths", metavar="[RUN_OR_CHECKPOINT] INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--model",
+    "model_ref",
+    metavar="RUN|FILE|NAME",
+    default=None,
+    help=f"The model: a training run folder, a checkpoint file or a bundled model's name "
+    f"(audioenh list models). Default: the bundled {DEFAULT!r}, or RUN_OR_CHECKPOINT when given first.",
+)
 @output_option(
     "Output file (one INPUT) or folder (several INPUTs; created if missing, files keep their "
     "input's name). The extension picks the format. Never an input.",
@@ -109,8 +119,8 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
 @quiet_option
 @one_line_errors
 def enhance(
-    checkpoint: Path,
-    inputs: tuple[Path, ...],
+    paths: tuple[Path, ...],
+    model_ref: str | None,
     output: Path,
     mode: str,
     edge_hz: float | None,
@@ -126,10 +136,11 @@ def enhance(
     batch_size: int,
     quiet: bool,
 ):
-    """Enhance each INPUT with the model in RUN_OR_CHECKPOINT and write the result to OUTPUT.
+    """Enhance each INPUT and write the result to OUTPUT.
 
-    RUN_OR_CHECKPOINT is a checkpoint file or a training run folder (its last checkpoint is used);
-    it is loaded safely (weights only, no code runs). Files of any length are streamed in
+    The model is the bundled one (audioenh list models; docs/model.md) unless --model names another,
+    or the first argument is a checkpoint file or a training run folder (its last checkpoint is
+    used). Checkpoints are loaded safely (weights only, no code runs). Files of any length are streamed in
     blocks with context on both sides: memory does not grow with the length, and the result
     equals enhancing the whole file at once, every sample kept.
 
@@ -144,10 +155,16 @@ def enhance(
     behind on errors, NaN samples or Ctrl-C.
 
     \b
+    Text tags (title, artist, album, ...) are copied where the output's format holds them.
+    AAC/M4A files are not readable by libsndfile: convert them first (e.g. with ffmpeg).
+
+    \b
     Examples:
+      audioenh enhance song.mp3 -o song.flac
+      audioenh enhance --model runs/resnet-da a.wav b.wav -o enhanced/ --float
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
-      audioenh enhance model.pt a.wav b.wav -o enhanced/ --float
     """
+    checkpoint, inputs = split_model_argument(paths, model_ref)
     if keep_rate and at_model_rate:
         raise AudioenhError("--keep-rate and --model-rate exclude each other; give one of them")
     if analyze:
@@ -187,7 +204,19 @@ def enhance(
             verbose=not quiet,
         )
         if not quiet:
-            _report(src, dst, summary)
+            _report(src, dst, summary, model_label(checkpoint))
+
+
+def split_model_argument(paths: tuple[Path, ...], model_ref: str | None) -> tuple[Path | Traversable, tuple[Path, ...]]:
+    """The model and the inputs from ``enhance``'s arguments: ``--model`` if given, else the first
+    argument when it is a checkpoint or run folder and inputs follow, else the bundled default."""
+    if model_ref is not None:
+        return resolve_model(model_ref), paths
+    if looks_like_checkpoint(paths[0]):
+        if len(paths) == 1:
+            raise click.UsageError(f"{str(paths[0])!r} is a model; give the INPUT files to enhance after it")
+        return resolve_model(paths[0]), paths[1:]
+    return resolve_model(None), paths
 
 
 def _khz(hz: float) -> str:
@@ -225,7 +254,7 @@ def describe_restoration(
     return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
 
 
-def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
+def _analyze(checkpoint: Path | Traversable, inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
     """``--analyze``: the band edge of each input and what safe mode would restore; nothing written."""
     from ..analysis.bandwidth import band_edges, file_excerpts
     from ..checkpoint import load_checkpoint, training_degradations, validated_gain_db
@@ -251,7 +280,7 @@ def _analyze(checkpoint: Path, inputs: tuple[Path, ...], edge_hz: float | None, 
         click.echo(f"{src}: {what}{given}{side}")
 
 
-def _report(src: Path, dst: Path, summary: dict) -> None:
+def _report(src: Path, dst: Path, summary: dict, model: str) -> None:
     """What enhance did with one file, on stderr."""
     if summary["mode"] == "safe":
         trained = summary["trained_edges_hz"]
@@ -274,7 +303,7 @@ def _report(src: Path, dst: Path, summary: dict) -> None:
     if summary["output_rate"] != summary["input_rate"]:
         rate += f" (the input is at {summary['input_rate']} Hz)"
     click.echo(
-        f"wrote {dst} ({summary['channels']} ch, {rate}, {summary['frames_out']} samples, "
+        f"wrote {dst} with {model} ({summary['channels']} ch, {rate}, {summary['frames_out']} samples, "
         f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",
         err=True,
     )

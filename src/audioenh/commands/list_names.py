@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..plugins import KINDS, get_registry
+from ..pretrained import describe_bundled
 from .options import echo_json, json_option
 
 
@@ -14,12 +15,16 @@ def describe(kind: str) -> list[dict[str, str]]:
 
 
 @click.command("list")
-@click.argument("kind", required=False, type=click.Choice(list(KINDS)))
-@json_option("Print JSON: {kind: [{name, plugin, signature, doc}, ...]}.")
+@click.argument("kind", required=False, type=click.Choice([*KINDS, "models"]))
+@json_option(
+    "Print JSON: {kind: [{name, plugin, signature, doc}, ...], models: [{name, default, summary, arch, ...}]}."
+)
 def list_names(kind, as_json):
-    """List registered degradations, architectures and metrics (or one KIND)."""
-    kinds = [kind] if kind else list(KINDS)
-    data = {k: describe(k) for k in kinds}
+    """List registered degradations, architectures and metrics, and the bundled models (or one KIND)."""
+    kinds = [kind] if kind else [*KINDS, "models"]
+    data = {k: describe(k) for k in kinds if k != "models"}
+    if "models" in kinds:
+        data["models"] = describe_bundled()
     sets = {name: list(members) for name, members in get_registry("degradations").sets().items()}
     if as_json:
         if "degradations" in kinds:
@@ -30,6 +35,12 @@ def list_names(kind, as_json):
         return
     for k in kinds:
         click.secho(f"{k}:", bold=True)
+        if k == "models":
+            for m in data[k]:
+                default = " (default)" if m["default"] else ""
+                click.echo(f"  {m['name']}{default}: {m['arch']}, {m['sample_rate']} Hz, {m['bytes'] / 1e6:.2f} MB")
+                click.echo(f"      {m['summary']}  [audioenh model-info {m['name']}]")
+            continue
         for item in data[k]:
             click.echo(f"  {item['name']}:{item['signature']}" if item["signature"] else f"  {item['name']}")
             click.echo(f"      {item['doc']}  [{item['plugin']}]")

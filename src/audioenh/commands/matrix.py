@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from ..checkpoint import load_model, resolve_checkpoint, training_degradations, validated_gain_db
+from ..checkpoint import load_model, training_degradations, validated_gain_db
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
@@ -15,6 +15,7 @@ from ..evaluation.inference import select_device
 from ..evaluation.matrix import MODES, MatrixModel, score_matrix
 from ..plugins import metrics
 from ..precision import resolve_precision
+from ..pretrained import resolve_model
 from ..reports.matrix import summary_table, write_matrix
 from .options import (
     data_option,
@@ -40,7 +41,7 @@ def _model_label(text: str) -> tuple[str, Path]:
 
 
 @click.command("matrix")
-@click.argument("model_texts", metavar="[NAME=]RUN_OR_CHECKPOINT...", nargs=-1, required=True)
+@click.argument("model_texts", metavar="[NAME=]MODEL...", nargs=-1, required=True)
 @click.option(
     "-s",
     "--set",
@@ -81,7 +82,8 @@ def matrix(
 ):
     """Score each model on every degradation of a set, in raw and safe mode: the generalization matrix.
 
-    Each model is a run folder or checkpoint, optionally named (``DA=runs/resnet-da``). Every song is
+    Each model is a run folder, a checkpoint or a bundled model's name, optionally named
+    (``DA=runs/resnet-da``). Every song is
     degraded once per cell and enhanced once per model; safe mode's score comes from the same network
     output through enhance's crossover and trust, so it equals ``enhance --mode safe``. Prints the
     summary (worst and mean ΔSNR, cells that lose more than 0.05 dB) and, with -o, writes the tables
@@ -94,7 +96,7 @@ def matrix(
     rows, first_checkpoint = [], None
     for text in model_texts:
         name, path = _model_label(text)
-        model, checkpoint = load_model(resolve_checkpoint(path), torch_device)
+        model, checkpoint = load_model(resolve_model(path), torch_device)
         first_checkpoint = first_checkpoint or checkpoint
         rows.append(
             MatrixModel(

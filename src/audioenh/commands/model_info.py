@@ -1,4 +1,5 @@
-"""``audioenh model-info``: parameters and multiply-accumulates of an architecture."""
+"""``audioenh model-info``: parameters and multiply-accumulates of an architecture, and what a trained
+model (bundled, a run or a checkpoint file) is."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from .options import echo_json, json_option
 
 
 @click.command("model-info")
-@click.option(
-    "-a", "--arch", "spec", required=True, metavar="SPEC", help="Architecture spec, e.g. unet or resnet:dropout=0.5."
-)
+@click.argument("model_ref", metavar="[MODEL]", required=False)
+@click.option("-a", "--arch", "spec", metavar="SPEC", help="Architecture spec, e.g. unet or resnet:dropout=0.5.")
 @click.option("--batch", default=8, show_default=True, type=click.IntRange(min=1), help="Batch size for the MAC count.")
 @click.option(
     "--samples",
@@ -23,26 +23,85 @@ from .options import echo_json, json_option
     help="Samples per channel for the MAC count.",
 )
 @click.option("--channels", default=2, show_default=True, type=click.IntRange(min=1), help="Audio channels.")
-@json_option('Print JSON: {"params": int, "macs": float}.')
-def model_info(spec: str, batch: int, samples: int, channels: int, as_json: bool):
-    """Parameter count and MACs of one forward pass over BATCH x CHANNELS x SAMPLES.
+@json_option('Print JSON: {"params": int, "macs": float} (with MODEL also "model": {...}, what it is).')
+def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int, channels: int, as_json: bool):
+    """Parameter count and MACs of one forward pass over BATCH x CHANNELS x SAMPLES, of an
+    architecture (-a SPEC) or of a trained MODEL: a bundled model's name (audioenh list models), a
+    training run folder or a checkpoint file, which is also described (training, data, licence).
 
     MACs count convolution multiply-accumulates without bias additions (the paper's Table IV:
     415.3 G for the U-Net and 3608.3 G for the ResNet on 8 x 2 x 8192).
     """
+    if (model_ref is None) == (spec is None):
+        raise click.UsageError("give either a MODEL or -a/--arch SPEC")
+    about = None
+    if model_ref is not None:
+        about = describe_model(model_ref)
+        spec = about["architecture"]
+        channels = about["audio_channels"]
     registry = architectures()
     registry.bind(spec)  # unknown names and bad arguments fail here, before any work
     with torch.device("meta"):
         params = count_parameters(_build(registry, spec, channels))
     macs = count_macs(lambda: _build(registry, spec, channels), batch=batch, channels=channels, samples=samples)
     if as_json:
-        echo_json({"params": params, "macs": macs})
+        echo_json({"params": params, "macs": macs, **({"model": about} if about else {})})
         return
+    if about:
+        _echo_model(about)
     per_second = macs / (batch * samples) * 44100
     click.echo(f"architecture   {registry.canonical(spec)}")
     click.echo(f"parameters     {params:,}")
     click.echo(f"MACs           {macs / 1e9:.1f} G for {batch} x {channels} x {samples} samples")
     click.echo(f"MACs / second  {per_second / 1e9:.1f} G per second of 44.1 kHz audio")
+
+
+def describe_model(reference: str) -> dict:
+    """What a trained model is, from its checkpoint: name, architecture, rate (Hz), training
+    degradations and budget, validation gain (dB) and, for bundled models, their card."""
+    from ..checkpoint import load_checkpoint, training_degradations, validated_gain_db
+    from ..pretrained import model_label, resolve_model
+
+    source = resolve_model(reference)
+    checkpoint = load_checkpoint(source)
+    config = checkpoint.get("config") or {}
+    return {
+        "model": model_label(source),
+        "arch": checkpoint["arch"],
+        "architecture": str(checkpoint.get("architecture") or checkpoint["arch"]),
+        "audio_channels": int(checkpoint.get("audio_channels", 2)),
+        "sample_rate": int(checkpoint["sample_rate"]),
+        "degradations": list(checkpoint.get("degradations") or []),
+        "resolved_degradations": training_degradations(checkpoint),
+        "iterations": checkpoint.get("iteration"),
+        "batch_size": config.get("batch_size"),
+        "chunk": config.get("chunk"),
+        "data": config.get("data"),
+        "validated_gain_db": validated_gain_db(checkpoint),
+        "versions": checkpoint.get("versions"),
+        "card": checkpoint.get("card"),
+    }
+
+
+def _echo_model(about: dict) -> None:
+    click.echo(f"model          {about['model']}")
+    card = about.get("card") or {}
+    if card.get("summary"):
+        click.echo(f"summary        {card['summary']}")
+    click.echo(f"sample rate    {about['sample_rate']} Hz, {about['audio_channels']} channels")
+    click.echo(f"trained on     {', '.join(about['degradations']) or 'unknown degradations'}")
+    budget = [f"{about['iterations']} iterations" if about.get("iterations") is not None else None]
+    if about.get("batch_size") and about.get("chunk"):
+        budget.append(f"batch {about['batch_size']} x {about['chunk']} samples")
+    if any(budget):
+        click.echo(f"training       {', '.join(b for b in budget if b)}")
+    if about.get("data"):
+        click.echo(f"data           {', '.join(about['data'])}")
+    if about.get("validated_gain_db") is not None:
+        click.echo(f"validation     {about['validated_gain_db']:+.2f} dB SNR on its training degradations")
+    for key in ("command", "data_licence", "licence", "card"):
+        if card.get(key):
+            click.echo(f"{key.replace('_', ' '):<15}{card[key]}")
 
 
 def _build(registry, spec: str, channels: int):

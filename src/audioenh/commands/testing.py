@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from ..checkpoint import load_model, resolve_checkpoint, training_degradations, validated_gain_db
+from ..checkpoint import load_model, training_degradations, validated_gain_db
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
@@ -17,6 +17,7 @@ from ..evaluation.testing import evaluate_songs
 from ..fileio import atomic_open
 from ..plugins import metrics
 from ..precision import resolve_precision
+from ..pretrained import resolve_model
 from .options import (
     block_option,
     context_option,
@@ -52,7 +53,7 @@ def write_csv(path: Path, results: list[dict]) -> None:
 
 
 @click.command("test")
-@click.argument("checkpoint_path", metavar="RUN_OR_CHECKPOINT", type=click.Path(path_type=Path))
+@click.argument("checkpoint_path", metavar="MODEL", type=click.Path(path_type=Path))
 @degrade_option(
     "Degradation applied to each whole song, e.g. cheby1:6 (seen) or butter:6 (unseen). Repeat "
     "for several; a set such as paper-multi tests each member.",
@@ -82,7 +83,8 @@ def write_csv(path: Path, results: list[dict]) -> None:
 def test(
     checkpoint_path, specs, data, split, metric_specs, device, precision, block, context, mode, as_json, csv_path, quiet
 ):
-    """Degrade whole songs, enhance them and score input and output against the originals.
+    """Degrade whole songs, enhance them with MODEL (a run folder, a checkpoint file or a bundled
+    model's name) and score input and output against the originals.
 
     Songs are processed block-wise with context on both sides (no seams, every sample kept);
     metrics are computed per song and averaged over songs, as in the paper.
@@ -90,7 +92,7 @@ def test(
     resolved = resolve_degradations(specs)
     for spec in metric_specs:
         metrics().create(spec)
-    path = resolve_checkpoint(checkpoint_path)
+    path = resolve_model(checkpoint_path)
     torch_device = select_device(device)
     model, checkpoint = load_model(path, torch_device)
     precision = resolve_precision(precision, torch_device, checkpoint["arch"])

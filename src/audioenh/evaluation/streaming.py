@@ -34,7 +34,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from ..audio_io import FLOAT_SUBTYPES, AudioInfo, output_format, probe_audio, same_file, sndfile_reason
+from ..audio_io import FLOAT_SUBTYPES, AudioInfo, copy_tags, output_format, probe_audio, same_file, sndfile_reason
 from ..checkpoint import training_degradations, validated_gain_db
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
@@ -370,6 +370,7 @@ def enhance_file(
                     f"cannot write {str(out_p)!r} ({fmt} {sub}, {out_rate} Hz, {channels} ch): {sndfile_reason(exc)}"
                 ) from None
             with writer, sf.SoundFile(str(in_p)) as reader:  # both closed before the rename (or removal)
+                tags = copy_tags(reader, writer)
                 if progress and info.frames > PROGRESS_MIN_SECONDS * in_rate:
                     from tqdm import tqdm
 
@@ -430,6 +431,7 @@ def enhance_file(
         "subtype": sub,
         "clipped_samples": clipped,
         "mode": mode,
+        "tags": tags,
         **(
             plan.info()
             if plan is not None

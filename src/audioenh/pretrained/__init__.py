@@ -1,0 +1,123 @@
+"""Models shipped inside the package: ``audioenh enhance INPUT -o OUT`` needs no checkpoint.
+
+Each bundled model is an inference checkpoint (:func:`audioenh.checkpoint.inference_checkpoint`:
+weights, architecture, training degradations and validation, no optimizer state) stored as
+package data next to this file, and loaded like any checkpoint (``weights_only``, no code runs).
+Its ``card`` entry says how it was trained, on what data and under which licence
+(``audioenh model-info NAME``, docs/model.md). ``tools/train_bundled_model.py`` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import CheckpointError
+
+try:
+    from importlib.resources.abc import Traversable
+except ImportError:  # Python 3.10
+    from importlib.abc import Traversable
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A model in the package: its name (what ``--model`` takes) and file."""
+
+    name: str
+    filename: str
+    summary: str
+
+    @property
+    def resource(self) -> Traversable:
+        """The packaged checkpoint file."""
+        return resources.files(__name__) / self.filename
+
+
+#: every bundled model, by name
+BUNDLED: dict[str, BundledModel] = {
+    m.name: m
+    for m in (
+        BundledModel(
+            "resnet-da",
+            "resnet-da.pt",
+            "small ResNet (16 channels, 6 blocks) trained on the paper's eight filters (paper-multi) at 11025 Hz",
+        ),
+    )
+}
+#: what ``enhance`` uses when no model is named
+DEFAULT = "resnet-da"
+
+
+def bundled(name: str) -> BundledModel:
+    """The bundled model called ``name``; unknown names (or a model missing from the install) fail in one line."""
+    model = BUNDLED.get(name)
+    if model is None:
+        raise CheckpointError(f"no bundled model is called {name!r}; bundled: {', '.join(BUNDLED)}")
+    if not model.resource.is_file():
+        raise CheckpointError(
+            f"the bundled model {name!r} is missing from this installation ({model.filename}); reinstall audioenh"
+        )
+    return model
+
+
+def resolve_model(reference: str | os.PathLike | None) -> Path | Traversable:
+    """What ``--model`` names: ``None`` → the default bundled model; a bundled name; else a checkpoint
+    file or run folder (a path that exists wins over a bundled name)."""
+    from ..checkpoint import resolve_checkpoint
+
+    if reference is None:
+        return bundled(DEFAULT).resource
+    text = os.fspath(reference)
+    if text in BUNDLED and not Path(text).exists():
+        return bundled(text).resource
+    return resolve_checkpoint(text)
+
+
+def model_label(source: Path | Traversable) -> str:
+    """How messages name a model: ``bundled model NAME`` or the path."""
+    for model in BUNDLED.values():
+        if source == model.resource:  # a Path where the package lies on disk
+            return f"bundled model {model.name}"
+    return str(source) if isinstance(source, Path) else source.name
+
+
+def looks_like_checkpoint(path: str | os.PathLike) -> bool:
+    """True for a training run folder or a PyTorch checkpoint file (``.pt``/``.pth``/``.ckpt``, or a
+    file starting like torch.save's zip archive): ``enhance``'s optional first argument."""
+    p = Path(path)
+    if p.is_dir():
+        return True
+    if p.suffix.lower() in (".pt", ".pth", ".ckpt"):
+        return True
+    try:
+        with open(p, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def describe_bundled() -> list[dict]:
+    """Name, default flag, summary, architecture, sample rate (Hz), training degradations and file size
+    (bytes) of every bundled model present in this installation."""
+    from ..checkpoint import load_checkpoint
+
+    rows = []
+    for model in BUNDLED.values():
+        if not model.resource.is_file():
+            continue
+        checkpoint = load_checkpoint(model.resource)
+        rows.append(
+            {
+                "name": model.name,
+                "default": model.name == DEFAULT,
+                "summary": model.summary,
+                "arch": checkpoint["arch"],
+                "sample_rate": int(checkpoint["sample_rate"]),
+                "degradations": list(checkpoint.get("degradations") or []),
+                "bytes": len(model.resource.read_bytes()),
+            }
+        )
+    return rows

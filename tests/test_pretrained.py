@@ -1,0 +1,180 @@
+"""The bundled model: packaged, loadable without code, used by enhance when no model is named,
+listed and described; enhance copies tags and refuses AAC with a hint."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from click.testing import CliRunner
+from scipy import signal
+
+from audioenh import pretrained
+from audioenh.checkpoint import TRAINING_STATE, inference_checkpoint, load_checkpoint, save_checkpoint
+from audioenh.cli import cli
+from audioenh.data.builtin import generate_song
+from audioenh.plugins import architectures
+
+SR = 44100
+MAX_BYTES = 5_000_000
+
+
+@pytest.fixture(scope="module")
+def song():
+    return generate_song(5, 3.0, SR).astype(np.float32)
+
+
+def level_db(x):
+    return 10 * np.log10(np.sum(np.asarray(x, np.float64) ** 2) + 1e-300)
+
+
+def test_every_bundled_model_is_in_the_package_small_and_safe_to_load():
+    assert pretrained.DEFAULT in pretrained.BUNDLED
+    for model in pretrained.BUNDLED.values():
+        data = model.resource.read_bytes()
+        assert 0 < len(data) <= MAX_BYTES
+        checkpoint = load_checkpoint(model.resource)  # weights_only=True inside
+        assert not set(TRAINING_STATE) & set(checkpoint)  # an inference checkpoint: no optimizer state
+        card = checkpoint["card"]
+        for key in ("summary", "command", "data", "data_licence", "licence"):
+            assert card[key], key
+        assert "real" not in " ".join(checkpoint["config"]["data"])  # never the real-recording set
+        net = architectures().create(checkpoint["architecture"])
+        net.load_state_dict(checkpoint["model"])
+        assert sum(p.numel() for p in net.parameters()) == sum(v.numel() for v in checkpoint["model"].values())
+        # it learnt something: its own validation gained
+        seen = checkpoint["validation"]["seen"]
+        assert seen["output"] - seen["input"] > 0.1
+
+
+def test_inference_checkpoint_drops_training_state_and_keeps_the_weights(tmp_path):
+    net = architectures().create("resnet:preset=tiny,width=8")
+    full = {
+        "format": "audioenh-checkpoint-2",
+        "arch": "resnet:preset=tiny,width=8",
+        "sample_rate": SR,
+        "model": net.state_dict(),
+        "optimizer": {"state": {}, "param_groups": []},
+        "schedule": {"lr": 1e-3},
+        "rng": {"torch": torch.get_rng_state()},
+        "iteration": 7,
+    }
+    small = inference_checkpoint(full, {"summary": "s"})
+    assert "optimizer" not in small and "rng" not in small and "schedule" not in small
+    assert small["iteration"] == 7 and small["card"] == {"summary": "s"}
+    save_checkpoint(tmp_path / "m.pt", small)
+    back = load_checkpoint(tmp_path / "m.pt")
+    for key, value in net.state_dict().items():
+        assert torch.equal(back["model"][key], value)
+
+
+def test_enhance_without_a_model_uses_the_bundled_one_and_says_what_it_restores(song, tmp_path):
+    sos = signal.cheby1(6, 0.05, 11025, fs=SR, output="sos")
+    limited = signal.sosfiltfilt(sos, song, axis=-1).astype(np.float32)
+    src = tmp_path / "limited.wav"
+    sf.write(src, limited.T, SR, subtype="FLOAT")
+    result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "out.wav"), "--float"])
+    assert result.exit_code == 0, result.output
+    assert "with bundled model resnet-da" in result.output
+    assert "band ends at 1" in result.output and "restoring" in result.output
+    out, rate = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)
+    assert rate == SR and out.shape == limited.T.shape
+    # below the band edge the output is the input (safe mode)
+    window = np.hanning(limited.shape[-1])
+    added = np.abs(np.fft.rfft((out.T - limited) * window)) ** 2
+    total = np.abs(np.fft.rfft(limited * window)) ** 2
+    below = np.fft.rfftfreq(limited.shape[-1], 1 / SR) < 10000
+    assert 10 * np.log10(added[:, below].sum() / total.sum()) < -90
+    assert level_db(out.T - limited) - level_db(limited) > -80  # and above it, something was added
+
+
+def test_enhance_with_the_bundled_model_returns_a_full_band_input_unchanged(song, tmp_path):
+    src = tmp_path / "full.wav"
+    sf.write(src, song.T, SR, subtype="FLOAT")
+    result = CliRunner().invoke(cli, ["enhance", "--model", "resnet-da", str(src), "-o", str(tmp_path / "o.wav")])
+    assert result.exit_code == 0, result.output
+    assert "full band" in result.output
+    out = sf.read(tmp_path / "o.wav", dtype="float64", always_2d=True)[0].T
+    assert np.max(np.abs(out - song)) < 2**-22  # 24-bit PCM of the same samples
+
+
+def test_enhance_keeps_the_checkpoint_first_form_and_takes_model_files(tmp_path, stereo_wav):
+    model = pretrained.bundled(pretrained.DEFAULT).resource
+    ckpt = tmp_path / "model.pt"
+    ckpt.write_bytes(model.read_bytes())
+    for args in (
+        [str(ckpt), str(stereo_wav), "-o", str(tmp_path / "a.wav")],
+        ["--model", str(ckpt), str(stereo_wav), "-o", str(tmp_path / "b.wav")],
+    ):
+        result = CliRunner().invoke(cli, ["enhance", *args])
+        assert result.exit_code == 0, result.output
+        assert f"with {ckpt}" in result.output
+    assert np.array_equal(sf.read(tmp_path / "a.wav")[0], sf.read(tmp_path / "b.wav")[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "no-such-model", "IN", "-o", "OUT"], "no such file or run directory"),
+        (["MODEL"], "is a model; give the INPUT files"),
+    ],
+)
+def test_enhance_model_errors_are_one_line(tmp_path, stereo_wav, args, message):
+    ckpt = tmp_path / "model.pt"
+    ckpt.write_bytes(pretrained.bundled(pretrained.DEFAULT).resource.read_bytes())
+    args = [{"IN": str(stereo_wav), "OUT": str(tmp_path / "o.wav"), "MODEL": str(ckpt)}.get(a, a) for a in args]
+    result = CliRunner().invoke(cli, ["enhance", *args])
+    assert result.exit_code != 0
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_an_unknown_bundled_name_lists_the_bundled_ones():
+    with pytest.raises(Exception, match="bundled: resnet-da"):
+        pretrained.bundled("nope")
+
+
+def test_enhance_copies_the_input_tags(tmp_path):
+    src = tmp_path / "tagged.flac"
+    with sf.SoundFile(src, "w", SR, 2, format="FLAC") as f:
+        f.title, f.artist, f.album = "A Song", "A Band", "An Album"
+        f.write(generate_song(2, 1.0, SR).T * 0.5)
+    result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "out.wav")])
+    assert result.exit_code == 0, result.output
+    with sf.SoundFile(tmp_path / "out.wav") as f:
+        assert (f.title, f.artist, f.album) == ("A Song", "A Band", "An Album")
+
+
+def test_enhance_refuses_aac_with_a_conversion_hint(tmp_path):
+    src = tmp_path / "song.m4a"
+    src.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(200))
+    result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "o.flac")])
+    assert result.exit_code != 0
+    line = result.output.strip()
+    assert "AAC/M4A files are not supported" in line and "ffmpeg -i song.m4a song.flac" in line
+    assert len(line.splitlines()) == 1
+
+
+def test_list_models_and_model_info_describe_the_bundled_model():
+    runner = CliRunner()
+    text = runner.invoke(cli, ["list", "models"])
+    assert text.exit_code == 0, text.output
+    assert "resnet-da (default)" in text.output
+    listed = json.loads(runner.invoke(cli, ["list", "models", "--json"]).output)["models"]
+    assert [m["name"] for m in listed] == list(pretrained.BUNDLED)
+    assert listed[0]["bytes"] == len(pretrained.bundled("resnet-da").resource.read_bytes())
+
+    info = runner.invoke(cli, ["model-info", "resnet-da"])
+    assert info.exit_code == 0, info.output
+    for words in ("bundled model resnet-da", "trained on", "paper-multi", "data licence", "parameters"):
+        assert words in info.output
+    data = json.loads(runner.invoke(cli, ["model-info", "resnet-da", "--json"]).output)
+    net = architectures().create(data["model"]["architecture"])
+    assert data["params"] == sum(p.numel() for p in net.parameters())
+    assert data["model"]["card"]["data_licence"]
+
+
+def test_model_info_needs_a_model_or_an_architecture():
+    result = CliRunner().invoke(cli, ["model-info"])
+    assert result.exit_code != 0 and "give either a MODEL or -a/--arch SPEC" in result.output
