@@ -140,6 +140,8 @@ def test_trust_follows_the_shape_mismatch():
         ("cheby1:order=4..12,cutoff=8000..16000", "cheby1:order=8,cutoff=14000", True),  # a range: moved
         ("cheby1:order=4..12,cutoff=8000..16000", "brickwall:cutoff=14000", False),
         ("cheby1:order=4..12,cutoff=10000..12000", "cheby1:order=8,cutoff=16000", False),  # beyond the range
+        ("bessel:6", "bessel:6", False),  # gentle: its slope cannot be told from the music's own
+        ("paper-multi", "bessel:order=8,cutoff=13000", False),  # matched its Bessels within 3 dB before
     ],
 )
 def test_the_network_is_trusted_only_on_band_limits_shaped_like_its_training(song, trained, given, trusted):
@@ -152,6 +154,20 @@ def test_the_network_is_trusted_only_on_band_limits_shaped_like_its_training(son
     assert (plan.gain == 1.0) if trusted else (plan.gain == 0.0), (plan.mismatch_db, plan.matched)
     if trusted:
         assert plan.mismatch_db < 3.0 and plan.matched.split(":")[0] == trained.split(":")[0]
+
+
+@pytest.mark.parametrize(
+    "spec, gentle", [("bessel:6", True), ("bessel:order=12", True), ("cheby1:6", False), ("ellip:6", False)]
+)
+def test_gentle_training_responses_are_never_used_to_match(spec, gentle):
+    """A response attenuating over more than GENTLE_SPAN_HZ below its edge (Bessel: about 12 kHz) is gentle;
+    the steep ones attenuate within 1.6 kHz of their edge."""
+    from audioenh.evaluation.crossover import GENTLE_SPAN_HZ, attenuation_start_hz, training_responses
+
+    (response,) = training_responses((plugins.degradations().canonical(spec),), SR)
+    span = response.edge_hz - attenuation_start_hz(response)
+    assert response.gentle == gentle
+    assert (span > 2 * GENTLE_SPAN_HZ) if gentle else (span < 1600), span
 
 
 @pytest.mark.parametrize("slope_db_per_khz, matches", [(-1.5, True), (0.0, True), (1.5, True), (3.0, False)])
@@ -251,3 +267,24 @@ def test_safe_mode_on_arrays_matches_the_streamed_files(song, tmp_path):
     assert info["edge_hz"] == pytest.approx(summary["edge_hz"])
     margin = len(restoration_filter(info["edge_hz"], SR))
     np.testing.assert_allclose(streamed[:, margin:-margin], whole[:, margin:-margin], rtol=0, atol=1e-5)
+
+
+def test_a_run_checkpoint_without_validation_takes_it_from_the_runs_records(tmp_path):
+    """Checkpoints written before they kept their validation get it from metrics.jsonl, at their own
+    iteration, so the validation gate also covers older runs; a bare checkpoint file has none."""
+    import json
+
+    from audioenh.checkpoint import load_checkpoint, validated_gain_db
+
+    model = random_model()
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    save_checkpoint(run / "checkpoints" / "last.pt", {**checkpoint(model), "iteration": 500})
+    records = [
+        {"iteration": 250, "val": {"seen": {"input": 19.0, "output": 19.5}}},
+        {"iteration": 500, "val": {"seen": {"input": 19.7, "output": 19.6}}},
+    ]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records) + '{"iteration": 7')
+    assert validated_gain_db(load_checkpoint(run)) == pytest.approx(-0.1)
+    save_checkpoint(tmp_path / "bare.pt", {**checkpoint(model), "iteration": 500})
+    assert validated_gain_db(load_checkpoint(tmp_path / "bare.pt")) is None

@@ -136,7 +136,28 @@ def load_checkpoint(source: CheckpointSource, map_location: str | torch.device =
     for key in ("arch", "model", "sample_rate"):
         if key not in data:
             raise CheckpointError(f"cannot load checkpoint {where!r}: missing {key!r}")
+    if "validation" not in data and isinstance(p, Path) and p.parent.name == RUN_CHECKPOINT.parent.name:
+        recorded = _recorded_validation(p.parent.parent / "metrics.jsonl", data.get("iteration"))
+        if recorded is not None:  # a run's checkpoint written before checkpoints kept their validation
+            data["validation"] = recorded
     return data
+
+
+def _recorded_validation(records: Path, iteration: int | None) -> dict[str, Any] | None:
+    """The validation scores a run's ``metrics.jsonl`` recorded at the checkpoint's ``iteration``."""
+    import json
+
+    if iteration is None or not records.is_file():
+        return None
+    found = None
+    for line in records.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # an unfinished last line
+        if isinstance(record, dict) and record.get("iteration") == iteration and isinstance(record.get("val"), dict):
+            found = record["val"]
+    return found
 
 
 _AUDIO_MAGIC = {b"RIFF": "a WAV", b"fLaC": "a FLAC", b"OggS": "an Ogg", b"ID3": "an MP3", b"FORM": "an AIFF"}

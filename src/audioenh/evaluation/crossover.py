@@ -19,7 +19,9 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(i
   transition, wherever either stands above that floor. ``g`` is 1 when the best match is within
   :data:`MATCH_DB` dB, falling linearly to 0 at :data:`MISMATCH_DB`. Networks damage inputs
   band-limited in any other way, even with the same edge (a model trained on ``cheby1:6`` loses
-  3-6 dB on ``cheby2:6`` or ``ellip:6`` above the edge): there the input is returned.
+  3-6 dB on ``cheby2:6`` or ``ellip:6`` above the edge): there the input is returned. Gentle
+  training responses (Bessel, attenuating over more than :data:`GENTLE_SPAN_HZ` below their edge)
+  are not compared at all: their slope cannot be told from the music's own.
 
 When the band edge is at (or within the transition of) the Nyquist frequency there is nothing to
 restore, and the input is returned unchanged.
@@ -37,7 +39,7 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-7"
+SAFE_MODE_RULE = "shape-match-10"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -56,6 +58,11 @@ INTACT_DB = 0.5  # a matched training response attenuates less than this: the in
 #: below the edge (Hz): gentle responses (Bessel) attenuate from a few kHz on, where a network trained on
 #: other cut-offs does harm (a recipe model lost 7-15 dB on a 16-kHz Chebyshev matched to its Bessels)
 MAX_BELOW_EDGE_HZ = 1500.0
+#: a training response that attenuates over more than this below its edge (Hz) is *gentle* (Bessel:
+#: 11-12 kHz) and never used as evidence: its slope cannot be told from music's own high-frequency
+#: decline, so inputs low-passed at other cut-offs or by other families match it within 3 dB (the
+#: bundled model lost up to 3 dB on 13-kHz Bessel and 16-kHz Butterworth inputs matched to its Bessels)
+GENTLE_SPAN_HZ = 5000.0
 
 
 def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
@@ -95,16 +102,53 @@ class TrainingResponse:
         """Drawn from a range (its spec spans several edges): it may be moved towards the input's edge."""
         return self.edge_range_hz[0] != self.edge_range_hz[1]
 
+    @property
+    def gentle(self) -> bool:
+        """Attenuating over more than :data:`GENTLE_SPAN_HZ` below its edge: not used to match inputs."""
+        return self.edge_hz - attenuation_start_hz(self) > GENTLE_SPAN_HZ
+
+
+#: ranged parameters that move a degradation's band edge: a draw may be moved within the edges it takes
+#: when only these change (its own shape at the range's other cut-offs)
+EDGE_PARAMETERS = ("cutoff", "rate")
+
+
+def _edge_variants(draw: str, ranged: list) -> list[str]:
+    """``draw`` (a concrete chain text) with each :data:`EDGE_PARAMETERS` value of its members set to both
+    ends of the range the training spec (``ranged``, its parsed members) draws it from."""
+    from ..spec import Range, Spec, format_chain, parse_chain
+
+    members = parse_chain(draw)
+    variants = []
+    for i, original in enumerate(ranged):
+        for name in EDGE_PARAMETERS:
+            value = original.kwargs.get(name)
+            if not isinstance(value, Range):
+                continue
+            for end in (value.low, value.high):
+                changed = list(members)
+                changed[i] = Spec(members[i].name, members[i].args, {**members[i].kwargs, name: end})
+                variants.append(format_chain(changed))
+    return variants
+
 
 @functools.lru_cache(maxsize=64)
 def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[TrainingResponse, ...]:
     """The responses of training degradations ``specs`` (chains; ranges: extremes and
-    :data:`RANGE_DRAWS` draws), measured on :data:`PROBE_SECONDS` of white noise."""
+    :data:`RANGE_DRAWS` draws), measured on :data:`PROBE_SECONDS` of white noise. A draw's
+    ``edge_range_hz`` spans the edges of its own shape with its cut-off (or rate) at either end of
+    the training range: a steep draw is not moved to an edge only a gentle shape of that range reaches."""
     from ..analysis.bandwidth import band_edge, long_term_spectrum
     from ..degradations.chain import DegradationSampler, resolve_degradations
 
     noise = np.random.default_rng(0).standard_normal((2, int(PROBE_SECONDS * sample_rate))) * 0.1
     freqs, noise_db = long_term_spectrum(noise.mean(axis=0), sample_rate)
+
+    def measure(sampler: DegradationSampler, text: str) -> tuple[np.ndarray, float]:
+        degraded = sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
+        _, level = long_term_spectrum(degraded, sample_rate)
+        return level - noise_db, band_edge(degraded, sample_rate)
+
     out = []
     for resolved in resolve_degradations(list(specs), sample_rate):
         sampler = DegradationSampler(resolved.canonical, sample_rate)
@@ -112,13 +156,10 @@ def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[Traini
         if sampler.random:
             rng = np.random.default_rng(0)
             concrete = list(dict.fromkeys([*sampler.extremes(), *(sampler.draw(rng) for _ in range(RANGE_DRAWS))]))
-        measured = []
         for text in concrete:
-            degraded = sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
-            _, level = long_term_spectrum(degraded, sample_rate)
-            measured.append((text, level - noise_db, band_edge(degraded, sample_rate)))
-        span = (min(m[2] for m in measured), max(m[2] for m in measured))
-        out.extend(TrainingResponse(text, freqs, response, edge, span) for text, response, edge in measured)
+            response, edge = measure(sampler, text)
+            edges = [edge, *(measure(sampler, v)[1] for v in _edge_variants(text, sampler.specs))]
+            out.append(TrainingResponse(text, freqs, response, edge, (min(edges), max(edges))))
     return tuple(out)
 
 
@@ -266,8 +307,9 @@ def plan_restoration(
     if not trained_specs:
         return Restoration(edge, taps, 1.0, None, validated_gain_db=validated_gain_db)
     responses = training_responses(tuple(trained_specs), model_rate)
-    trained = (min(r.edge_hz for r in responses), max(r.edge_hz for r in responses))
-    mismatch, matched = best_match(audio, model_rate, edge, responses)
+    usable = tuple(r for r in responses if not r.gentle) or responses  # the edges messages name
+    trained = (min(r.edge_hz for r in usable), max(r.edge_hz for r in usable))
+    mismatch, matched = best_match(audio, model_rate, edge, tuple(r for r in responses if not r.gentle))
     gain = trust_from_mismatch(mismatch)
     # a fixed, steep training filter that matched says where the input stops being intact; gentle ones
     # (Bessel) and responses moved from a range are not trusted that far from the edge
