@@ -145,6 +145,37 @@ def test_deterministic_by_seed_and_index(songs):
         a.describe(-1)
 
 
+@pytest.mark.parametrize("group", [1, 4, 8])
+def test_range_draws_are_shared_within_groups_and_chunks_stay_exact(long_song, songs, group):
+    """With range_group G, chunks G*k ... G*k+G-1 that pick the same degradation share its draw (its
+    filter is designed once); every chunk keeps its own song and offset, still equals whole-song
+    degradation by the drawn filter, and is a pure function of (seed, index)."""
+    specs = ["cheby1:order=4..12,cutoff=9000..13000", "ellip:order=4..8,cutoff=9000..13000"]
+    ds = TrainingChunks(songs, specs, chunk=1024, seed=2, range_group=group)
+    infos = [ds.describe(i) for i in range(48)]
+    for first in range(0, 48, group):
+        members = infos[first : first + group]
+        by_spec = {}
+        for m in members:
+            by_spec.setdefault(m.degradation.split(":")[0], set()).add(m.degradation)
+        assert all(len(draws) == 1 for draws in by_spec.values()), by_spec  # one draw per spec and group
+    groups = {infos[i].degradation for i in range(0, 48, group)}
+    assert len(groups) > 48 // group // 2  # groups draw anew
+    assert len({(m.song, m.offset) for m in infos}) > 40  # chunks still differ
+    again = TrainingChunks(songs, specs, chunk=1024, seed=2, range_group=group)
+    assert [again.describe(i) for i in range(48)] == infos
+    if group > 1:
+        per_chunk = TrainingChunks(songs, specs, chunk=1024, seed=2)
+        assert [per_chunk.describe(i).song for i in range(48)] == [m.song for m in infos]  # same songs, offsets
+        assert [per_chunk.describe(i).offset for i in range(48)] == [m.offset for m in infos]
+    long = TrainingChunks([long_song], specs[:1], chunk=CHUNK, seed=2, range_group=group)
+    for i in (0, 1, group + 1):
+        info = long.describe(i)
+        degraded, _ = long.arrays(i)
+        whole = degradations().create(info.degradation)(long_song.read(), SR)
+        assert np.max(np.abs(degraded - whole[:, info.offset : info.offset + CHUNK])) < 1e-6
+
+
 def test_bad_arguments(songs):
     with pytest.raises(ValueError, match="at least one song"):
         TrainingChunks([], ["cheby1:6"])
@@ -152,6 +183,8 @@ def test_bad_arguments(songs):
         TrainingChunks(songs, ["cheby1:6"], sample_rate=48000)
     with pytest.raises(Exception, match="unknown degradation 'cheby3'"):
         TrainingChunks(songs, ["cheby3:6"])
+    with pytest.raises(ValueError, match="range_group"):
+        TrainingChunks(songs, ["cheby1:6"], range_group=0)
 
 
 def collect(iterator, n):

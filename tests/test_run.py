@@ -94,6 +94,23 @@ def test_an_old_config_without_resolved_specs_is_resolved_on_load(tmp_path):
     assert loaded.is_resolved and loaded.resolved_arch.startswith("resnet:preset=tiny,width=8")
 
 
+def test_settings_added_later_take_the_value_older_runs_used(tmp_path):
+    """range_group (shared range draws) came later: a config without it loads with 1, what runs written
+    before it did (so they resume and compare unchanged); new configs share draws in groups of 8."""
+    from audioenh.training.config import RANGE_GROUP
+
+    assert config().range_group == RANGE_GROUP == 8
+    old = config(degradations=["cheby1:order=4..12"]).resolve().to_dict()
+    del old["range_group"]
+    assert TrainConfig.from_dict(old).range_group == 1
+    run = Run(tmp_path / "old")
+    run.path.mkdir()
+    run.config_path.write_text(json.dumps(old))
+    assert differing_settings(run.load_config(), config(degradations=["cheby1:order=4..12"]).resolve()) == [
+        "range_group"
+    ]
+
+
 def test_records_and_cached_results(tmp_path):
     run = Run(tmp_path / "run")
     run.create(config())

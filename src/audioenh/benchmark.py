@@ -109,15 +109,17 @@ def pipeline_rate(
     degradation: str,
     data: list[str],
     workers: int,
+    range_group: int = 1,
 ) -> float:
-    """Steps per second fed by the real training pipeline (``TrainingChunks`` + DataLoader workers)."""
+    """Steps per second fed by the real training pipeline (``TrainingChunks`` + DataLoader workers;
+    ``range_group`` chunks share each range's draw, as in training)."""
     from .data.chunks import TrainingChunks, batches
     from .data.corpus import resolve_corpus
     from .degradations.chain import resolve_degradations
 
     corpus = resolve_corpus(data, echo=lambda _m: None, progress=False).require("train")
     specs = [d.canonical for d in resolve_degradations([degradation])]
-    dataset = TrainingChunks(corpus.train, specs, chunk=chunk, seed=0)
+    dataset = TrainingChunks(corpus.train, specs, chunk=chunk, seed=0, range_group=range_group)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
     model.train()
     stream = batches(dataset, batch_size, workers=workers)
@@ -179,6 +181,7 @@ def run_benchmark(
     degradation: str | None = None,
     data: list[str] | None = None,
     workers: int = 0,
+    range_group: int = 1,
 ) -> BenchmarkResult:
     """Measure ``arch`` on ``device`` in ``precision`` (``auto`` resolved as training would)."""
     registry = architectures()
@@ -195,7 +198,16 @@ def run_benchmark(
     pipeline = None
     if degradation:
         pipeline = pipeline_rate(
-            model, torch_device, resolved, batch_size, chunk, seconds, degradation, data or ["builtin"], workers
+            model,
+            torch_device,
+            resolved,
+            batch_size,
+            chunk,
+            seconds,
+            degradation,
+            data or ["builtin"],
+            workers,
+            range_group,
         )
     rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds)
     forward = bare_forward_rate(model, torch_device, resolved, audio_seconds)

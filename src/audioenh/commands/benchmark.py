@@ -14,6 +14,7 @@ from .options import (
     json_option,
     one_line_errors,
     precision_option,
+    range_group_option,
 )
 
 
@@ -54,9 +55,12 @@ from .options import (
     default=None,
     help=f"DataLoader worker processes for --degrade.  [default: {default_workers()}]",
 )
+@range_group_option
 @json_option("Print JSON: every figure measured, with its settings.")
 @one_line_errors
-def benchmark(arch, degradation, data, device, precision, batch_size, chunk, seconds, audio_seconds, workers, as_json):
+def benchmark(
+    arch, degradation, data, device, precision, batch_size, chunk, seconds, audio_seconds, workers, range_group, as_json
+):
     """Measure training steps per second, runtime rate, peak memory and achieved TFLOP/s.
 
     Runtime rate: seconds of compute per second of 44.1 kHz stereo audio through enhance's model
@@ -76,6 +80,7 @@ def benchmark(arch, degradation, data, device, precision, batch_size, chunk, sec
         degradation=degradation,
         data=list(data) or None,
         workers=default_workers() if workers is None else workers,
+        range_group=range_group,
     )
     if as_json:
         echo_json(result.to_dict())

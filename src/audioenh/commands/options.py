@@ -114,6 +114,23 @@ def seed_option(help: str = "Seed of every random choice (ranges, random degrada
     return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=help)
 
 
+def _range_group(f: Callable) -> Callable:
+    from ..training.config import RANGE_GROUP
+
+    return click.option(
+        "--range-group",
+        type=click.IntRange(min=1),
+        default=RANGE_GROUP,
+        show_default=True,
+        metavar="N",
+        help="Consecutive training examples that share each range's draw (e.g. cutoff=9000..13000), so its "
+        "filter is designed once; 1 draws per example.",
+    )(f)
+
+
+range_group_option = _range_group
+
+
 def data_option(default_help: str) -> Callable:
     return click.option(
         "--data",

@@ -24,6 +24,7 @@ from .options import (
     output_option,
     precision_option,
     quiet_option,
+    range_group_option,
     seed_option,
 )
 
@@ -109,6 +110,7 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
     default=None,
     help=f"DataLoader worker processes degrading examples.  [default: {default_workers()}]",
 )
+@range_group_option
 @seed_option("Seed of the run: initial weights, training examples and their random degradations.")
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
 @quiet_option
@@ -132,6 +134,7 @@ def train(
     device,
     precision,
     workers,
+    range_group,
     seed,
     resume,
     quiet,
@@ -185,6 +188,7 @@ def train(
             device=device,
             precision=resolve_precision(precision, select_device(device), arch),
             workers=default_workers() if workers is None else workers,
+            range_group=range_group,
             seed=seed,
         ).resolve()
     last = run_training(

@@ -103,7 +103,8 @@ def train_grid(
 ) -> dict[str, dict[str, Run]]:
     """Train (or resume, or reuse) every run of the grid; returns ``{arch: {variant: run}}``.
 
-    An existing run keeps the precision it was started with unless ``precision`` names one."""
+    An existing run keeps the precision it was started with unless ``precision`` names one, and its
+    ``range_group`` (runs written before it existed drew ranges per example)."""
     runs: dict[str, dict[str, Run]] = {}
     for arch in preset.archs:
         for variant in VARIANTS:
@@ -112,6 +113,7 @@ def train_grid(
             if run.exists():
                 if precision == "auto":
                     config.precision = run.load_config().precision
+                config.range_group = run.load_config().range_group
                 run.check_same_settings(config)
                 train(
                     None,

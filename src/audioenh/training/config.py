@@ -18,9 +18,14 @@ def default_workers() -> int:
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
-def _setting(default: Any = None, *, resume: bool = False, factory=None, help: str = "") -> Any:
-    """A config field; ``resume=True`` marks a setting that may change when the run is resumed."""
-    metadata = {"resume": resume, "help": help}
+#: consecutive training examples that share each range's draw (:class:`~audioenh.data.chunks.TrainingChunks`)
+RANGE_GROUP = 8
+
+
+def _setting(default: Any = None, *, resume: bool = False, factory=None, help: str = "", legacy: Any = MISSING) -> Any:
+    """A config field; ``resume=True`` marks a setting that may change when the run is resumed;
+    ``legacy`` is its value in configs written before the field existed (what those runs used)."""
+    metadata = {"resume": resume, "help": help, "legacy": legacy}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -59,6 +64,9 @@ class TrainConfig:
     sample_rate: int = _setting(44100, help="Hz")
     precision: str = _setting("fp32", help="fp32, bf16 or fp16 (resolved from auto when the run starts)")
     world_size: int = _setting(1, help="training processes (torchrun); each takes batch_size examples a step")
+    range_group: int = _setting(
+        RANGE_GROUP, legacy=1, help="consecutive examples sharing each range's draw (its filter is designed once)"
+    )
     resolved_arch: str = _setting("", help="arch with every constructor argument written out")
     resolved_degradations: list[str] = _setting(factory=list, help="degradations in canonical form")
     resolved_unseen: list[str] = _setting(factory=list, help="unseen in canonical form")
@@ -89,6 +97,9 @@ class TrainConfig:
         if unknown:
             raise AudioenhError(f"unknown keys in training config: {', '.join(sorted(unknown))}")
         data = dict(data)
+        for f in fields(cls):  # settings added later: what runs written before them used
+            if f.name not in data and f.metadata.get("legacy", MISSING) is not MISSING:
+                data[f.name] = f.metadata["legacy"]
         if "betas" in data:
             data["betas"] = tuple(data["betas"])
         missing = [

@@ -166,7 +166,12 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
         )
     )
     dataset = TrainingChunks(
-        corpus.train, config.resolved_degradations, chunk=config.chunk, seed=config.seed, sample_rate=config.sample_rate
+        corpus.train,
+        config.resolved_degradations,
+        chunk=config.chunk,
+        seed=config.seed,
+        sample_rate=config.sample_rate,
+        range_group=config.range_group,
     )
     trained = distributed.wrap(model, place, device)
     trained.train()
