@@ -65,8 +65,9 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
         hint = UNSUPPORTED_CONTAINERS.get(p.suffix.lower())
         if hint:
             raise AudioFileError(
-                f"cannot read {str(p)!r}: {hint} files are not supported (libsndfile cannot decode them); "
-                f"convert it first, e.g. ffmpeg -i {shlex.quote(p.name)} {shlex.quote(p.with_suffix('.flac').name)}"
+                f"cannot read {str(p)!r}: {hint} files are not supported here (libsndfile cannot decode them; "
+                "audioenh enhance reads them with PyAV: pip install 'audioenh[aac]'); convert it first, e.g. "
+                f"ffmpeg -i {shlex.quote(p.name)} {shlex.quote(p.with_suffix('.flac').name)}"
             ) from None
         raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({sndfile_reason(exc)})") from None
     if info.frames <= 0:

@@ -8,6 +8,7 @@ import click
 
 from ..audio_io import output_format, same_file
 from ..checkpoint import load_model
+from ..containers import needs_decoding, readable
 from ..errors import AudioenhError
 from ..evaluation.crossover import nothing_to_restore, plan_restoration
 from ..evaluation.inference import select_device
@@ -156,7 +157,8 @@ def enhance(
 
     \b
     Text tags (title, artist, album, ...) are copied where the output's format holds them.
-    AAC/M4A files are not readable by libsndfile: convert them first (e.g. with ffmpeg).
+    AAC/M4A (and ALAC, WMA) inputs, which libsndfile cannot decode, are read with PyAV when it is
+    installed (pip install 'audioenh[aac]'); otherwise they are refused with a hint.
 
     \b
     Examples:
@@ -179,30 +181,32 @@ def enhance(
     torch_device = select_device(device)
     pairs = plan_outputs(inputs, output)
     for src, dst in pairs:  # cheap checks of every file before any work
-        check_input(src)
+        if not needs_decoding(src):  # (files PyAV decodes are checked as they are decoded)
+            check_input(src)
         output_format(dst, subtype)
     model, ckpt = load_model(checkpoint, torch_device)
     precision = resolve_precision(precision, torch_device, ckpt["arch"])
     if len(pairs) > 1:
         output.mkdir(parents=True, exist_ok=True)
     for src, dst in pairs:
-        summary = enhance_file(
-            model,
-            ckpt,
-            src,
-            dst,
-            rate=rate,
-            subtype=subtype,
-            chunk=block,
-            context=context,
-            batch_size=batch_size,
-            device=torch_device,
-            precision=precision,
-            mode=mode,
-            edge_hz=edge_hz,
-            progress=not quiet,
-            verbose=not quiet,
-        )
+        with readable(src) as source:  # AAC/M4A and the like: decoded by PyAV into a temporary WAV
+            summary = enhance_file(
+                model,
+                ckpt,
+                source,
+                dst,
+                rate=rate,
+                subtype=subtype,
+                chunk=block,
+                context=context,
+                batch_size=batch_size,
+                device=torch_device,
+                precision=precision,
+                mode=mode,
+                edge_hz=edge_hz,
+                progress=not quiet,
+                verbose=not quiet,
+            )
         if not quiet:
             _report(src, dst, summary, model_label(checkpoint))
 
@@ -263,8 +267,9 @@ def _analyze(checkpoint: Path | Traversable, inputs: tuple[Path, ...], edge_hz: 
     model_rate = int(ckpt["sample_rate"])
     specs = training_degradations(ckpt)
     for src in inputs:
-        check_input(src)
-        excerpt, rate = file_excerpts(src)
+        with readable(src) as source:
+            check_input(source)
+            excerpt, rate = file_excerpts(source)
         edges = band_edges(excerpt, rate)
         edge = edge_hz if edge_hz is not None else edges.edge
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
