@@ -48,6 +48,11 @@ UNSUPPORTED_CONTAINERS = {
 }
 
 
+def conversion_command(path: Path) -> str:
+    """The ffmpeg command that converts ``path`` to FLAC next to it (for hints in error messages)."""
+    return f"ffmpeg -i {shlex.quote(path.name)} {shlex.quote(path.with_suffix('.flac').name)}"
+
+
 def probe_audio(path: str | os.PathLike) -> AudioInfo:
     """Open ``path`` without reading its samples; one-line :class:`AudioFileError` for missing,
     empty, unreadable and zero-length files."""
@@ -66,8 +71,8 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
         if hint:
             raise AudioFileError(
                 f"cannot read {str(p)!r}: {hint} files are not supported here (libsndfile cannot decode them; "
-                "audioenh enhance reads them with PyAV: pip install 'audioenh[aac]'); convert it first, e.g. "
-                f"ffmpeg -i {shlex.quote(p.name)} {shlex.quote(p.with_suffix('.flac').name)}"
+                f"audioenh enhance reads them with PyAV: pip install 'audioenh[aac]'); convert it first, e.g. "
+                f"{conversion_command(p)}"
             ) from None
         raise AudioFileError(f"cannot read {str(p)!r}: not a readable audio file ({sndfile_reason(exc)})") from None
     if info.frames <= 0:

@@ -137,24 +137,20 @@ def load_checkpoint(source: CheckpointSource, map_location: str | torch.device =
         if key not in data:
             raise CheckpointError(f"cannot load checkpoint {where!r}: missing {key!r}")
     if "validation" not in data and isinstance(p, Path) and p.parent.name == RUN_CHECKPOINT.parent.name:
-        recorded = _recorded_validation(p.parent.parent / "metrics.jsonl", data.get("iteration"))
+        recorded = _recorded_validation(p.parent.parent, data.get("iteration"))
         if recorded is not None:  # a run's checkpoint written before checkpoints kept their validation
             data["validation"] = recorded
     return data
 
 
-def _recorded_validation(records: Path, iteration: int | None) -> dict[str, Any] | None:
-    """The validation scores a run's ``metrics.jsonl`` recorded at the checkpoint's ``iteration``."""
-    import json
+def _recorded_validation(run_dir: Path, iteration: int | None) -> dict[str, Any] | None:
+    """The validation scores the run in ``run_dir`` recorded (``metrics.jsonl``) at ``iteration``."""
+    from .training.run import Run  # (the run module builds on this one)
 
-    if iteration is None or not records.is_file():
+    if iteration is None:
         return None
     found = None
-    for line in records.read_text().splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # an unfinished last line
+    for record in Run(run_dir).records():
         if isinstance(record, dict) and record.get("iteration") == iteration and isinstance(record.get("val"), dict):
             found = record["val"]
     return found

@@ -10,7 +10,6 @@ how to convert them or install it.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from .audio_io import UNSUPPORTED_CONTAINERS
+from .audio_io import UNSUPPORTED_CONTAINERS, conversion_command
 from .errors import AudioFileError
 
 #: FFmpeg metadata keys -> libsndfile's text tags
@@ -47,13 +46,6 @@ def needs_decoding(path: str | os.PathLike) -> bool:
     return False
 
 
-def _conversion_hint(p: Path) -> str:
-    target = shlex.quote(p.with_suffix(".flac").name)
-    return (
-        f"install PyAV (pip install 'audioenh[aac]') or convert it first, e.g. ffmpeg -i {shlex.quote(p.name)} {target}"
-    )
-
-
 def decode_to_wav(path: str | os.PathLike, destination: str | os.PathLike) -> int:
     """Decode ``path``'s first audio stream with PyAV into a float WAV at ``destination`` (its own rate
     and channels, at most two), tags included; returns the frames written. One-line
@@ -64,7 +56,8 @@ def decode_to_wav(path: str | os.PathLike, destination: str | os.PathLike) -> in
         import av
     except ImportError:
         raise AudioFileError(
-            f"cannot read {str(p)!r}: {kind} files need PyAV, which is not installed; {_conversion_hint(p)}"
+            f"cannot read {str(p)!r}: {kind} files need PyAV, which is not installed; install PyAV "
+            f"(pip install 'audioenh[aac]') or convert it first, e.g. {conversion_command(p)}"
         ) from None
     frames = 0
     try:

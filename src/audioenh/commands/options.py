@@ -114,7 +114,8 @@ def seed_option(help: str = "Seed of every random choice (ranges, random degrada
     return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=help)
 
 
-def _range_group(f: Callable) -> Callable:
+def range_group_option(f: Callable) -> Callable:
+    """``--range-group N``: consecutive training examples sharing each range's draw."""
     from ..training.config import RANGE_GROUP
 
     return click.option(
@@ -126,9 +127,6 @@ def _range_group(f: Callable) -> Callable:
         help="Consecutive training examples that share each range's draw (e.g. cutoff=9000..13000), so its "
         "filter is designed once; 1 draws per example.",
     )(f)
-
-
-range_group_option = _range_group
 
 
 def data_option(default_help: str) -> Callable:

@@ -307,12 +307,13 @@ def plan_restoration(
     if not trained_specs:
         return Restoration(edge, taps, 1.0, None, validated_gain_db=validated_gain_db)
     responses = training_responses(tuple(trained_specs), model_rate)
-    usable = tuple(r for r in responses if not r.gentle) or responses  # the edges messages name
-    trained = (min(r.edge_hz for r in usable), max(r.edge_hz for r in usable))
-    mismatch, matched = best_match(audio, model_rate, edge, tuple(r for r in responses if not r.gentle))
+    compared = tuple(r for r in responses if not r.gentle)
+    named = compared or responses  # the training edges messages name
+    trained = (min(r.edge_hz for r in named), max(r.edge_hz for r in named))
+    mismatch, matched = best_match(audio, model_rate, edge, compared)
     gain = trust_from_mismatch(mismatch)
-    # a fixed, steep training filter that matched says where the input stops being intact; gentle ones
-    # (Bessel) and responses moved from a range are not trusted that far from the edge
+    # a fixed training filter that matched says where the input stops being intact, if it attenuates
+    # from close to the edge; responses moved from a range are not trusted that far from the edge
     if gain > 0 and matched is not None and not matched.movable:
         start = attenuation_start_hz(matched)
         if start >= edge - MAX_BELOW_EDGE_HZ:

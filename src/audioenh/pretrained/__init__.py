@@ -14,12 +14,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ..checkpoint import Traversable, resolve_checkpoint
 from ..errors import CheckpointError
-
-try:
-    from importlib.resources.abc import Traversable
-except ImportError:  # Python 3.10
-    from importlib.abc import Traversable
 
 
 @dataclass(frozen=True)
@@ -66,8 +62,6 @@ def bundled(name: str) -> BundledModel:
 def resolve_model(reference: str | os.PathLike | None) -> Path | Traversable:
     """What ``--model`` names: ``None`` → the default bundled model; a bundled name; else a checkpoint
     file or run folder (a path that exists wins over a bundled name)."""
-    from ..checkpoint import resolve_checkpoint
-
     if reference is None:
         return bundled(DEFAULT).resource
     text = os.fspath(reference)
