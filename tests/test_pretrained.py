@@ -31,7 +31,9 @@ def level_db(x):
 
 
 def test_every_bundled_model_is_in_the_package_small_and_safe_to_load():
-    assert pretrained.DEFAULT in pretrained.BUNDLED
+    assert pretrained.DEFAULT in pretrained.BANKS
+    for bank in pretrained.BANKS.values():
+        assert bank.members and set(bank.members) <= set(pretrained.BUNDLED)
     for model in pretrained.BUNDLED.values():
         data = model.resource.read_bytes()
         assert 0 < len(data) <= MAX_BYTES
@@ -101,7 +103,7 @@ def test_enhance_with_the_bundled_model_returns_a_full_band_input_unchanged(song
 
 
 def test_enhance_keeps_the_checkpoint_first_form_and_takes_model_files(tmp_path, stereo_wav):
-    model = pretrained.bundled(pretrained.DEFAULT).resource
+    model = pretrained.bundled("resnet-da").resource
     ckpt = tmp_path / "model.pt"
     ckpt.write_bytes(model.read_bytes())
     for args in (
@@ -123,7 +125,7 @@ def test_enhance_keeps_the_checkpoint_first_form_and_takes_model_files(tmp_path,
 )
 def test_enhance_model_errors_are_one_line(tmp_path, stereo_wav, args, message):
     ckpt = tmp_path / "model.pt"
-    ckpt.write_bytes(pretrained.bundled(pretrained.DEFAULT).resource.read_bytes())
+    ckpt.write_bytes(pretrained.bundled("resnet-da").resource.read_bytes())
     args = [{"IN": str(stereo_wav), "OUT": str(tmp_path / "o.wav"), "MODEL": str(ckpt)}.get(a, a) for a in args]
     result = CliRunner().invoke(cli, ["enhance", *args])
     assert result.exit_code != 0
@@ -225,10 +227,13 @@ def test_list_models_and_model_info_describe_the_bundled_model():
     runner = CliRunner()
     text = runner.invoke(cli, ["list", "models"])
     assert text.exit_code == 0, text.output
-    assert "resnet-da (default)" in text.output
+    assert f"auto (default): a bank of {', '.join(pretrained.BANKS['auto'].members)}" in text.output
     listed = json.loads(runner.invoke(cli, ["list", "models", "--json"]).output)["models"]
-    assert [m["name"] for m in listed] == list(pretrained.BUNDLED)
+    assert [m["name"] for m in listed] == [*pretrained.BUNDLED, *pretrained.BANKS]
     assert listed[0]["bytes"] == len(pretrained.bundled("resnet-da").resource.read_bytes())
+    auto = listed[-1]
+    assert auto["default"] and auto["members"] == list(pretrained.BANKS["auto"].members)
+    assert auto["bytes"] == sum(m["bytes"] for m in listed if m["name"] in auto["members"])
 
     info = runner.invoke(cli, ["model-info", "resnet-da"])
     assert info.exit_code == 0, info.output
@@ -243,3 +248,33 @@ def test_list_models_and_model_info_describe_the_bundled_model():
 def test_model_info_needs_a_model_or_an_architecture():
     result = CliRunner().invoke(cli, ["model-info"])
     assert result.exit_code != 0 and "give either a MODEL or -a/--arch SPEC" in result.output
+
+
+def test_model_info_describes_a_bank_model_by_model():
+    runner = CliRunner()
+    members = pretrained.BANKS["auto"].members
+    info = runner.invoke(cli, ["model-info", "auto"])
+    assert info.exit_code == 0, info.output
+    assert "bank           auto:" in info.output and f"models         {len(members)}" in info.output
+    for name in members:
+        assert f"bundled model {name}" in info.output
+    data = json.loads(runner.invoke(cli, ["model-info", "auto", "--json"]).output)
+    assert [m["model"] for m in data["bank"]["members"]] == [f"bundled model {n}" for n in members]
+
+
+def test_resolve_models_expands_a_bank_and_one_model_commands_refuse_it(tmp_path, monkeypatch, stereo_wav):
+    auto = pretrained.BANKS["auto"]
+    assert pretrained.resolve_models(None) == [pretrained.bundled(n).resource for n in auto.members]
+    assert pretrained.resolve_models("auto") == pretrained.resolve_models(None)
+    assert pretrained.resolve_models("resnet-da") == [pretrained.bundled("resnet-da").resource]
+    assert pretrained.resolve_model(None) == pretrained.bundled(auto.members[0]).resource
+    with pytest.raises(Exception, match="'auto' is a bank of bundled models .* name one of them"):
+        pretrained.resolve_model("auto")
+    result = CliRunner().invoke(cli, ["test", "auto", "-d", "cheby1:6", "--data", str(tmp_path), "-q"])
+    assert result.exit_code != 0 and "is a bank of bundled models" in result.output
+    assert "Traceback" not in result.output
+    # a run folder called auto in the working directory wins over the bank
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "auto").mkdir()
+    with pytest.raises(Exception, match="is a directory without checkpoints"):
+        pretrained.resolve_models("auto")

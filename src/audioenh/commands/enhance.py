@@ -10,11 +10,12 @@ from ..audio_io import output_format, same_file
 from ..checkpoint import load_model
 from ..containers import needs_decoding, readable
 from ..errors import AudioenhError
-from ..evaluation.crossover import nothing_to_restore, plan_restoration
+from ..evaluation.crossover import nothing_to_restore
 from ..evaluation.inference import select_device
+from ..evaluation.selection import Candidate, choose_restoration
 from ..evaluation.streaming import check_input, enhance_file
 from ..precision import resolve_precision
-from ..pretrained import DEFAULT, Traversable, looks_like_checkpoint, model_label, resolve_model
+from ..pretrained import DEFAULT, Traversable, looks_like_checkpoint, model_label, resolve_models
 from .options import (
     block_option,
     context_option,
@@ -61,7 +62,8 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
     metavar="RUN|FILE|NAME",
     default=None,
     help=f"The model: a training run folder, a checkpoint file or a bundled model's name "
-    f"(audioenh list models). Default: the bundled {DEFAULT!r}, or RUN_OR_CHECKPOINT when given first.",
+    f"(audioenh list models; a bank of them picks one per input). Default: the bundled {DEFAULT!r}, or "
+    "RUN_OR_CHECKPOINT when given first.",
 )
 @output_option(
     "Output file (one INPUT) or folder (several INPUTs; created if missing, files keep their "
@@ -141,9 +143,11 @@ def enhance(
 
     The model is the bundled one (audioenh list models; docs/model.md) unless --model names another,
     or the first argument is a checkpoint file or a training run folder (its last checkpoint is
-    used). Checkpoints are loaded safely (weights only, no code runs). Files of any length are streamed in
-    blocks with context on both sides: memory does not grow with the length, and the result
-    equals enhancing the whole file at once, every sample kept.
+    used). The default, auto, is a bank of bundled models, each trained on other band limits: each
+    input is enhanced by the one whose training band limits its own matches best. Checkpoints are
+    loaded safely (weights only, no code runs). Files of any length are streamed in blocks with
+    context on both sides: memory does not grow with the length, and the result equals enhancing
+    the whole file at once, every sample kept.
 
     The network runs at the checkpoint's sample rate; inputs at another rate are resampled to it
     (soxr). The output keeps the input's rate, or the checkpoint's where that is higher (a 48 kHz
@@ -166,11 +170,11 @@ def enhance(
       audioenh enhance --model runs/resnet-da a.wav b.wav -o enhanced/ --float
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
     """
-    checkpoint, inputs = split_model_argument(paths, model_ref)
+    sources, inputs = split_model_argument(paths, model_ref)
     if keep_rate and at_model_rate:
         raise AudioenhError("--keep-rate and --model-rate exclude each other; give one of them")
     if analyze:
-        _analyze(checkpoint, inputs, edge_hz, mode)
+        _analyze(sources, inputs, edge_hz, mode)
         return
     if output is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
@@ -184,12 +188,15 @@ def enhance(
         if not needs_decoding(src):  # (files PyAV decodes are checked as they are decoded)
             check_input(src)
         output_format(dst, subtype)
-    model, ckpt = load_model(checkpoint, torch_device)
-    precision = resolve_precision(precision, torch_device, ckpt["arch"])
+    loaded = [load_model(source, torch_device) for source in sources]
+    if len({int(ckpt["sample_rate"]) for _, ckpt in loaded}) > 1:
+        raise AudioenhError("the models of a bank must run at one sample rate")
     if len(pairs) > 1:
         output.mkdir(parents=True, exist_ok=True)
     for src, dst in pairs:
         with readable(src) as source:  # AAC/M4A and the like: decoded by PyAV into a temporary WAV
+            chosen, plan = choose_model(loaded, source, edge_hz) if len(loaded) > 1 else (0, None)
+            model, ckpt = loaded[chosen]
             summary = enhance_file(
                 model,
                 ckpt,
@@ -201,26 +208,45 @@ def enhance(
                 context=context,
                 batch_size=batch_size,
                 device=torch_device,
-                precision=precision,
+                precision=resolve_precision(precision, torch_device, ckpt["arch"]),
                 mode=mode,
                 edge_hz=edge_hz,
+                plan=plan if mode == "safe" else None,
                 progress=not quiet,
                 verbose=not quiet,
             )
         if not quiet:
-            _report(src, dst, summary, model_label(checkpoint))
+            label = model_label(sources[chosen])
+            if len(sources) > 1:
+                label += f" (picked from {model_ref or DEFAULT!s})"
+            _report(src, dst, summary, label)
 
 
-def split_model_argument(paths: tuple[Path, ...], model_ref: str | None) -> tuple[Path | Traversable, tuple[Path, ...]]:
-    """The model and the inputs from ``enhance``'s arguments: ``--model`` if given, else the first
-    argument when it is a checkpoint or run folder and inputs follow, else the bundled default."""
+def choose_model(loaded: list[tuple], path: Path, edge_hz: float | None) -> tuple[int, object]:
+    """Which of the ``loaded`` ``(model, checkpoint)`` pairs (a bank) enhances the file at ``path``,
+    and safe mode's plan with it (:func:`~audioenh.evaluation.selection.choose_restoration` on the
+    excerpts band-edge detection reads)."""
+    from ..analysis.bandwidth import file_excerpts
+
+    check_input(path)
+    excerpt, rate = file_excerpts(path)
+    model_rate = int(loaded[0][1]["sample_rate"])
+    return choose_restoration(excerpt, rate, model_rate, [Candidate.of(ckpt) for _, ckpt in loaded], edge_hz)
+
+
+def split_model_argument(
+    paths: tuple[Path, ...], model_ref: str | None
+) -> tuple[list[Path | Traversable], tuple[Path, ...]]:
+    """The models (several for a bank, its fallback first) and the inputs from ``enhance``'s
+    arguments: ``--model`` if given, else the first argument when it is a checkpoint or run folder
+    and inputs follow, else the bundled default."""
     if model_ref is not None:
-        return resolve_model(model_ref), paths
+        return resolve_models(model_ref), paths
     if looks_like_checkpoint(paths[0]):
         if len(paths) == 1:
             raise click.UsageError(f"{str(paths[0])!r} is a model; give the INPUT files to enhance after it")
-        return resolve_model(paths[0]), paths[1:]
-    return resolve_model(None), paths
+        return resolve_models(paths[0]), paths[1:]
+    return resolve_models(None), paths
 
 
 def _khz(hz: float) -> str:
@@ -258,14 +284,15 @@ def describe_restoration(
     return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
 
 
-def _analyze(checkpoint: Path | Traversable, inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
-    """``--analyze``: the band edge of each input and what safe mode would restore; nothing written."""
+def _analyze(sources: list[Path | Traversable], inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
+    """``--analyze``: the band edge of each input and what safe mode would restore (with which of a
+    bank's models); nothing written."""
     from ..analysis.bandwidth import band_edges, file_excerpts
-    from ..checkpoint import load_checkpoint, training_degradations, validated_gain_db
+    from ..checkpoint import load_checkpoint
 
-    ckpt = load_checkpoint(checkpoint)
-    model_rate = int(ckpt["sample_rate"])
-    specs = training_degradations(ckpt)
+    checkpoints = [load_checkpoint(source) for source in sources]
+    model_rate = int(checkpoints[0]["sample_rate"])
+    candidates = [Candidate.of(ckpt) for ckpt in checkpoints]
     for src in inputs:
         with readable(src) as source:
             check_input(source)
@@ -273,8 +300,8 @@ def _analyze(checkpoint: Path | Traversable, inputs: tuple[Path, ...], edge_hz: 
         edges = band_edges(excerpt, rate)
         edge = edge_hz if edge_hz is not None else edges.edge
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
+        chosen, plan = choose_restoration(excerpt, rate, model_rate, candidates, edge)
         if mode == "safe":
-            plan = plan_restoration(excerpt, rate, model_rate, specs, edge, validated_gain_db(ckpt))
             info = plan.info()
             what = describe_restoration(
                 edge, model_rate / 2, plan.gain, plan.trained, info["mismatch_db"], info["validated_gain_db"]
@@ -282,7 +309,8 @@ def _analyze(checkpoint: Path | Traversable, inputs: tuple[Path, ...], edge_hz: 
         else:
             what = "raw mode: the network's output as is"
         given = " (given by --edge)" if edge_hz is not None else ""
-        click.echo(f"{src}: {what}{given}{side}")
+        which = f" [{model_label(sources[chosen])}]" if len(sources) > 1 else ""
+        click.echo(f"{src}: {what}{given}{side}{which}")
 
 
 def _report(src: Path, dst: Path, summary: dict, model: str) -> None:

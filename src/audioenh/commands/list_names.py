@@ -38,7 +38,8 @@ def list_names(kind, as_json):
         if k == "models":
             for m in data[k]:
                 default = " (default)" if m["default"] else ""
-                click.echo(f"  {m['name']}{default}: {m['arch']}, {m['sample_rate']} Hz, {m['bytes'] / 1e6:.2f} MB")
+                what = f"a bank of {', '.join(m['members'])}" if m.get("members") else m["arch"]
+                click.echo(f"  {m['name']}{default}: {what}, {m['sample_rate']} Hz, {m['bytes'] / 1e6:.2f} MB")
                 click.echo(f"      {m['summary']}  [audioenh model-info {m['name']}]")
             continue
         for item in data[k]:

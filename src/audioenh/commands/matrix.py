@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from ..evaluation.inference import select_device
 from ..evaluation.matrix import MODES, MatrixModel, score_matrix
 from ..plugins import metrics
 from ..precision import resolve_precision
-from ..pretrained import resolve_model
+from ..pretrained import model_name, resolve_models
 from ..reports.matrix import summary_table, write_matrix
 from .options import (
     data_option,
@@ -83,7 +84,8 @@ def matrix(
     """Score each model on every degradation of a set, in raw and safe mode: the generalization matrix.
 
     Each model is a run folder, a checkpoint or a bundled model's name, optionally named
-    (``DA=runs/resnet-da``). Every song is
+    (``DA=runs/resnet-da``); a bundled bank (auto) is one row that uses, per song and cell, the
+    model enhance would pick. Every song is
     degraded once per cell and enhanced once per model; safe mode's score comes from the same network
     output through enhance's crossover and trust, so it equals ``enhance --mode safe``. Prints the
     summary (worst and mean ΔSNR, cells that lose more than 0.05 dB) and, with -o, writes the tables
@@ -96,18 +98,21 @@ def matrix(
     rows, first_checkpoint = [], None
     for text in model_texts:
         name, path = _model_label(text)
-        model, checkpoint = load_model(resolve_model(path), torch_device)
-        first_checkpoint = first_checkpoint or checkpoint
-        rows.append(
-            MatrixModel(
-                name,
-                model,
-                training_degradations(checkpoint),
-                int(checkpoint["sample_rate"]),
-                resolve_precision(precision, torch_device, checkpoint["arch"]),
-                validated_gain_db(checkpoint),
+        members = []
+        for source in resolve_models(path):  # a bank: several, its fallback first
+            model, checkpoint = load_model(source, torch_device)
+            first_checkpoint = first_checkpoint or checkpoint
+            members.append(
+                MatrixModel(
+                    model_name(source),
+                    model,
+                    training_degradations(checkpoint),
+                    int(checkpoint["sample_rate"]),
+                    resolve_precision(precision, torch_device, checkpoint["arch"]),
+                    validated_gain_db(checkpoint),
+                )
             )
-        )
+        rows.append(MatrixModel.bank(name, members) if len(members) > 1 else replace(members[0], name=name))
     if len({m.name for m in rows}) != len(rows):
         raise AudioenhError(f"two models share a name ({', '.join(m.name for m in rows)}); name them NAME=PATH")
     if len({m.sample_rate for m in rows}) > 1:

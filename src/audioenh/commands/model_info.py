@@ -7,6 +7,7 @@ import click
 import torch
 
 from ..architectures import count_macs, count_parameters
+from ..errors import AudioenhError
 from ..plugins import architectures
 from .options import echo_json, json_option
 
@@ -28,32 +29,56 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
     """Parameter count and MACs of one forward pass over BATCH x CHANNELS x SAMPLES, of an
     architecture (-a SPEC) or of a trained MODEL: a bundled model's name (audioenh list models), a
     training run folder or a checkpoint file, which is also described (training, data, licence).
+    A bundled bank (auto) is described model by model; the counts are per model.
 
     MACs count convolution multiply-accumulates without bias additions (the paper's Table IV:
     415.3 G for the U-Net and 3608.3 G for the ResNet on 8 x 2 x 8192).
     """
     if (model_ref is None) == (spec is None):
         raise click.UsageError("give either a MODEL or -a/--arch SPEC")
-    about = None
+    about, bank = None, None
     if model_ref is not None:
-        about = describe_model(model_ref)
+        bank = bundled_bank(model_ref)
+        members = [describe_model(name) for name in bank.members] if bank else [describe_model(model_ref)]
+        about = members[0]
         spec = about["architecture"]
         channels = about["audio_channels"]
+        if bank and len({m["architecture"] for m in members}) > 1:
+            raise AudioenhError(f"the models of bank {bank.name!r} differ in architecture; describe them one by one")
     registry = architectures()
     registry.bind(spec)  # unknown names and bad arguments fail here, before any work
     with torch.device("meta"):
         params = count_parameters(_build(registry, spec, channels))
     macs = count_macs(lambda: _build(registry, spec, channels), batch=batch, channels=channels, samples=samples)
     if as_json:
-        echo_json({"params": params, "macs": macs, **({"model": about} if about else {})})
+        extra = {"model": about} if about else {}
+        if bank:
+            extra["bank"] = {"name": bank.name, "summary": bank.summary, "members": members}
+        echo_json({"params": params, "macs": macs, **extra})
         return
-    if about:
+    if bank:
+        click.echo(f"bank           {bank.name}: {bank.summary}")
+        click.echo(f"models         {len(members)}, each of the architecture below")
+        for member in members:
+            click.echo("")
+            _echo_model(member)
+        click.echo("")
+    elif about:
         _echo_model(about)
     per_second = macs / (batch * samples) * 44100
     click.echo(f"architecture   {registry.canonical(spec)}")
     click.echo(f"parameters     {params:,}")
     click.echo(f"MACs           {macs / 1e9:.1f} G for {batch} x {channels} x {samples} samples")
     click.echo(f"MACs / second  {per_second / 1e9:.1f} G per second of 44.1 kHz audio")
+
+
+def bundled_bank(reference: str):
+    """The bundled bank ``reference`` names (``None``: it names a single model or a path)."""
+    from pathlib import Path
+
+    from ..pretrained import bank
+
+    return None if Path(reference).exists() else bank(reference)
 
 
 def describe_model(reference: str) -> dict:

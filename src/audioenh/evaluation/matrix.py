@@ -18,8 +18,9 @@ degradation.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,9 @@ from ..data.corpus import Song
 from ..degradations.chain import DegradationSampler, resolve_degradations
 from ..metrics.lsd import POWER_FLOOR, HighBandLSD, power_spectrogram
 from ..plugins import metrics
-from .crossover import keep_below_edge, plan_restoration, restoration_filter
+from .crossover import keep_below_edge, restoration_filter
 from .inference import DEFAULT_CHUNK, enhance_array
+from .selection import Candidate, choose_restoration
 
 MODES = ("raw", "safe")
 #: degraded songs, their band edges and input scores, kept across calls: (cell, song, ...) -> entry
@@ -51,6 +53,30 @@ class MatrixModel:
     sample_rate: int = 44100
     precision: str = "fp32"
     validated_gain_db: float | None = None  # its own validation gain (checkpoint.validated_gain_db)
+    #: a bank: the other models it may use; per input the one safe mode trusts most is used, this one
+    #: when none is trusted (:mod:`audioenh.evaluation.selection`)
+    alternatives: tuple[MatrixModel, ...] = ()
+    own_name: str = ""  # in a bank, the name of this row's own model (default: ``name``)
+
+    @classmethod
+    def bank(cls, name: str, members: Sequence[MatrixModel]) -> MatrixModel:
+        """A row that uses, per input, the one of ``members`` safe mode trusts most (the first when none)."""
+        first, *others = members
+        return replace(first, name=name, alternatives=tuple(others), own_name=first.name)
+
+    @property
+    def members(self) -> tuple[MatrixModel, ...]:
+        """The models this row may use: itself first, then its alternatives."""
+        return (self, *self.alternatives)
+
+    @property
+    def label(self) -> str:
+        """This row's own model's name (in a bank: the member's, not the bank's)."""
+        return self.own_name or self.name
+
+    @property
+    def candidate(self) -> Candidate:
+        return Candidate(tuple(self.trained_specs), self.validated_gain_db)
 
 
 def log_power(audio: np.ndarray) -> np.ndarray:
@@ -103,7 +129,8 @@ def score_matrix(
 
     Returns ``{"cells", "models", "modes", "metrics", "songs", "seconds", "inputs", "results"}``:
     ``inputs[cell]`` holds the mean input score and band edge per metric, and
-    ``results[mode][model][cell]`` ``{"output", "delta", "trust"}`` means over songs. ``on_step``
+    ``results[mode][model][cell]`` ``{"output", "delta", "trust"}`` means over songs (a bank's rows
+    also ``"used"``: how many songs each of its models enhanced). ``on_step``
     is called after each (cell, song) with the cell's text.
     """
     for mode in modes:
@@ -115,12 +142,12 @@ def score_matrix(
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise ValueError(f"model names must be distinct: {names}")
-    rates = {m.sample_rate for m in models}
+    rates = {member.sample_rate for m in models for member in m.members}
     if len(rates) > 1:
         raise ValueError(f"all models must run at one sample rate, got {sorted(rates)}")
     sample_rate = rates.pop() if rates else 44100
     taps_half = len(restoration_filter(1000.0, sample_rate)) // 2  # the crossover's length is fixed
-    reach = {m.name: receptive_field(m.model) + taps_half for m in models}
+    reach = {id(member): receptive_field(member.model) + taps_half for m in models for member in m.members}
     all_metrics = [*metric_list, EDGE_LSD]
 
     inputs: dict[str, Any] = {}
@@ -128,6 +155,7 @@ def score_matrix(
         mode: {m.name: {} for m in models} for mode in modes
     }
     trusts: dict[str, dict[str, list[float]]] = {m.name: {} for m in models}
+    used: dict[str, dict[str, list[str]]] = {m.name: {} for m in models}  # a bank's model per song
     targets = [audio[:, centred_excerpt(audio, seconds, sample_rate)] for audio in (s.read() for s in songs)]
     target_logs = [log_power(t) for t in targets]
     for cell in resolved:
@@ -146,20 +174,26 @@ def score_matrix(
                 _DEGRADED[key] = (degraded, edge, {**scores_in, "edge_hz": edge})
             degraded, edge, row_in = _DEGRADED[key]
             cell_inputs.append(row_in)
-            plans: dict[tuple, Any] = {}  # one safe-mode plan per distinct training set and validation
+            plans: dict[tuple, Any] = {}  # one choice and plan per distinct set of candidates
             for m in models:
-                key_plan = (tuple(m.trained_specs), m.validated_gain_db)
-                if key_plan not in plans:
-                    plans[key_plan] = plan_restoration(
-                        degraded, sample_rate, sample_rate, list(m.trained_specs), edge, m.validated_gain_db
-                    )
+                candidates = tuple(member.candidate for member in m.members)
+                if candidates not in plans:
+                    plans[candidates] = choose_restoration(degraded, sample_rate, sample_rate, candidates, edge)
             for m in models:
-                plan = plans[(tuple(m.trained_specs), m.validated_gain_db)]
+                chosen, plan = plans[tuple(member.candidate for member in m.members)]
+                network = m.members[chosen]
                 trusts[m.name].setdefault(cell.text, []).append(plan.gain)
+                if m.alternatives:
+                    used[m.name].setdefault(cell.text, []).append(network.label)
                 raw = None
                 if "raw" in modes or not plan.skip:
                     raw = enhance_array(
-                        m.model, degraded, chunk=chunk, context=reach[m.name], device=device, precision=m.precision
+                        network.model,
+                        degraded,
+                        chunk=chunk,
+                        context=reach[id(network)],
+                        device=device,
+                        precision=network.precision,
                     )
                 outputs = {
                     "raw": raw,
@@ -187,10 +221,13 @@ def score_matrix(
                     "delta": {k: output[k] - inputs[cell.text][k] for k in all_metrics},
                     "trust": float(np.mean(trusts[m.name][cell.text])),
                 }
+                if m.alternatives:  # how many songs each of the bank's models enhanced
+                    counts = Counter(used[m.name][cell.text])
+                    results[mode][m.name][cell.text]["used"] = {k.label: counts[k.label] for k in m.members}
     return {
         "cells": [c.text for c in resolved],
         "canonical": {c.text: c.canonical for c in resolved},
-        "models": {m.name: {"trained": list(m.trained_specs), "precision": m.precision} for m in models},
+        "models": {m.name: _describe(m) for m in models},
         "modes": list(modes),
         "metrics": all_metrics,
         "songs": [s.name for s in songs],
@@ -199,6 +236,16 @@ def score_matrix(
         "inputs": inputs,
         "results": results,
     }
+
+
+def _describe(m: MatrixModel) -> dict[str, Any]:
+    """A row's entry in the matrix's ``models``: what it was trained on (a bank: all its models'
+    degradations, and ``bank``: their names), its precision."""
+    trained = list(dict.fromkeys(spec for member in m.members for spec in member.trained_specs))
+    info: dict[str, Any] = {"trained": trained, "precision": m.precision}
+    if m.alternatives:
+        info["bank"] = [member.label for member in m.members]
+    return info
 
 
 def merge_matrices(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

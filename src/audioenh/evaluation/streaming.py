@@ -38,7 +38,7 @@ from ..audio_io import FLOAT_SUBTYPES, AudioInfo, copy_tags, output_format, prob
 from ..checkpoint import training_degradations, validated_gain_db
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
-from .crossover import keep_below_edge, plan_restoration
+from .crossover import Restoration, keep_below_edge, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 
 READ_FRAMES = 65536  # input frames read per step
@@ -244,6 +244,7 @@ def enhance_file(
     precision: str = "fp32",
     mode: str = "safe",
     edge_hz: float | None = None,
+    plan: Restoration | None = None,
     progress: bool = True,
     verbose: bool = True,
     read_frames: int = READ_FRAMES,
@@ -266,7 +267,9 @@ def enhance_file(
     input's band edge (``edge_hz``, else detected with
     :func:`~audioenh.analysis.bandwidth.file_excerpts`); below it the output is the input
     (:mod:`~audioenh.evaluation.crossover`), and a full-band input comes back unchanged.
-    ``mode="raw"`` is the network's output as it is (what the paper measures).
+    ``mode="raw"`` is the network's output as it is (what the paper measures). ``plan``: safe mode's
+    decision when already made for this input and model (a bank's choice,
+    :mod:`~audioenh.evaluation.selection`); else it is made here.
 
     ``progress`` shows a tqdm bar on stderr for files longer than a few seconds; ``verbose`` notes
     resampling (and the output's rate when it is not the input's) on stderr. ``read_frames`` is the
@@ -310,8 +313,9 @@ def enhance_file(
         rate = "input"
     in_rate = info.sample_rate
     out_rate = output_rate(in_rate, model_rate, rate)
-    plan = None
-    if mode == "safe":
+    if mode != "safe":
+        plan = None
+    elif plan is None:
         from ..analysis.bandwidth import file_excerpts
 
         excerpt, excerpt_rate = file_excerpts(in_p)

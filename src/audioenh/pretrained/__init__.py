@@ -43,8 +43,31 @@ BUNDLED: dict[str, BundledModel] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class BundledBank:
+    """Several bundled models used as one (``--model NAME``): per input, the one safe mode trusts most
+    (:mod:`audioenh.evaluation.selection`); the first is used when none is trusted."""
+
+    name: str
+    members: tuple[str, ...]
+    summary: str
+
+
+#: every bundled bank, by name
+BANKS: dict[str, BundledBank] = {
+    b.name: b
+    for b in (
+        BundledBank(
+            "auto",
+            ("resnet-da",),
+            "per input, the bundled model whose training band limits match the input's best",
+        ),
+    )
+}
 #: what ``enhance`` uses when no model is named
-DEFAULT = "resnet-da"
+DEFAULT = "auto"
 
 
 def bundled(name: str) -> BundledModel:
@@ -59,15 +82,48 @@ def bundled(name: str) -> BundledModel:
     return model
 
 
+def bank(name: str) -> BundledBank | None:
+    """The bundled bank called ``name`` (``None``: not a bank's name)."""
+    return BANKS.get(name)
+
+
+def resolve_models(reference: str | os.PathLike | None) -> list[Path | Traversable]:
+    """What ``--model`` names, as the models to choose from per input: ``None`` → the default
+    (:data:`DEFAULT`); a bundled bank → its models, its fallback first; a bundled model's name, a
+    checkpoint file or a run folder → that one (a path that exists wins over a bundled name)."""
+    text = DEFAULT if reference is None else os.fspath(reference)
+    if text in BANKS and (reference is None or not Path(text).exists()):
+        return [bundled(member).resource for member in BANKS[text].members]
+    return [resolve_model(text)]
+
+
 def resolve_model(reference: str | os.PathLike | None) -> Path | Traversable:
-    """What ``--model`` names: ``None`` → the default bundled model; a bundled name; else a checkpoint
-    file or run folder (a path that exists wins over a bundled name)."""
+    """One model: ``None`` → the default bank's fallback model; a bundled model's name; else a
+    checkpoint file or run folder (a path that exists wins over a bundled name). A bank's name
+    fails in one line naming its models: commands that score one model need one."""
     if reference is None:
-        return bundled(DEFAULT).resource
+        return bundled(BANKS[DEFAULT].members[0]).resource
     text = os.fspath(reference)
-    if text in BUNDLED and not Path(text).exists():
-        return bundled(text).resource
+    if not Path(text).exists():
+        if text in BUNDLED:
+            return bundled(text).resource
+        if text in BANKS:
+            raise CheckpointError(
+                f"{text!r} is a bank of bundled models ({', '.join(BANKS[text].members)}) that picks one per "
+                "input; this command takes one model: name one of them"
+            )
     return resolve_checkpoint(text)
+
+
+def model_name(source: Path | Traversable) -> str:
+    """A short name for a model: the bundled name, a run folder's name or a checkpoint file's stem."""
+    for model in BUNDLED.values():
+        if source == model.resource:
+            return model.name
+    if isinstance(source, Path) and source.is_dir():
+        return source.name
+    name = source.name
+    return name.rsplit(".", 1)[0] if "." in name else name
 
 
 def model_label(source: Path | Traversable) -> str:
@@ -95,7 +151,8 @@ def looks_like_checkpoint(path: str | os.PathLike) -> bool:
 
 def describe_bundled() -> list[dict]:
     """Name, default flag, summary, architecture, sample rate (Hz), training degradations and file size
-    (bytes) of every bundled model present in this installation."""
+    (bytes) of every bundled model present in this installation; then each bank (``members``: the
+    names of its models, its fallback first; ``bytes``: their total)."""
     from ..checkpoint import load_checkpoint
 
     rows = []
@@ -112,6 +169,23 @@ def describe_bundled() -> list[dict]:
                 "sample_rate": int(checkpoint["sample_rate"]),
                 "degradations": list(checkpoint.get("degradations") or []),
                 "bytes": len(model.resource.read_bytes()),
+            }
+        )
+    present = {row["name"]: row for row in rows}
+    for group in BANKS.values():
+        members = [present[m] for m in group.members if m in present]
+        if len(members) != len(group.members):
+            continue
+        rows.append(
+            {
+                "name": group.name,
+                "default": group.name == DEFAULT,
+                "summary": group.summary,
+                "arch": members[0]["arch"],
+                "sample_rate": members[0]["sample_rate"],
+                "degradations": [d for m in members for d in m["degradations"]],
+                "bytes": sum(m["bytes"] for m in members),
+                "members": list(group.members),
             }
         )
     return rows

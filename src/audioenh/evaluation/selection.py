@@ -1,0 +1,65 @@
+"""One input, several models: a *bank* uses, per input, the model that safe mode trusts most there.
+
+Each model in a bank was trained on band limits of its own (say 8, 11 and 16 kHz low-passes); safe
+mode (:mod:`audioenh.evaluation.crossover`) trusts a model only where the input's band limit looks
+like one of its training degradations. :func:`choose_restoration` plans the input with every model
+and keeps the plan with the highest trust, then the smallest mismatch (RMS dB), then the earliest
+model: the first model is the bank's fallback, used (and named in messages) when none is trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .crossover import Restoration, plan_restoration
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What safe mode needs of one model to plan with it: its training degradations and its own
+    validation gain (dB; ``None`` when not recorded)."""
+
+    trained_specs: tuple[str, ...]
+    validated_gain_db: float | None = None
+
+    @classmethod
+    def of(cls, checkpoint: dict[str, Any]) -> Candidate:
+        """The candidate a loaded checkpoint describes."""
+        from ..checkpoint import training_degradations, validated_gain_db
+
+        return cls(tuple(training_degradations(checkpoint)), validated_gain_db(checkpoint))
+
+
+def preference(plan: Restoration, index: int) -> tuple[float, float, int]:
+    """Sort key of a model's plan (larger is better): trust, then a smaller mismatch, then an earlier model."""
+    mismatch = plan.mismatch_db if plan.mismatch_db is not None and np.isfinite(plan.mismatch_db) else np.inf
+    return (plan.gain, -mismatch, -index)
+
+
+def choose_restoration(
+    audio: np.ndarray,
+    audio_rate: int,
+    model_rate: int,
+    candidates: Sequence[Candidate],
+    edge_hz: float | None = None,
+) -> tuple[int, Restoration]:
+    """Which of ``candidates`` (models running at ``model_rate`` Hz) to use on an input of which ``audio``
+    is (an excerpt of) the samples at ``audio_rate`` Hz, and safe mode's plan with it
+    (:func:`~audioenh.evaluation.crossover.plan_restoration`; ``edge_hz`` overrides detection).
+    The band edge is detected once for all candidates."""
+    if not candidates:
+        raise ValueError("no models to choose from")
+    if edge_hz is None and audio_rate == model_rate and len(candidates) > 1:
+        from ..analysis.bandwidth import recording_edge
+
+        edge_hz = recording_edge(audio, audio_rate)  # what each plan would detect
+    plans = [
+        plan_restoration(audio, audio_rate, model_rate, list(c.trained_specs), edge_hz, c.validated_gain_db)
+        for c in candidates
+    ]
+    best = max(range(len(plans)), key=lambda i: preference(plans[i], i))
+    return best, plans[best]

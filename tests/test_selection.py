@@ -1,0 +1,87 @@
+"""A bank of models: per input, the one safe mode trusts most; in the matrix, a bank's row equals,
+cell by cell, the member it picks."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from audioenh.data.builtin import generate_song
+from audioenh.data.corpus import resolve_corpus
+from audioenh.degradations.chain import DegradationSampler
+from audioenh.evaluation.crossover import Restoration, plan_restoration
+from audioenh.evaluation.matrix import MatrixModel, score_matrix
+from audioenh.evaluation.selection import Candidate, choose_restoration, preference
+from tests.test_do_no_harm import random_model
+
+SR = 44100
+AT_11K = Candidate(("cheby1:order=8,cutoff=11025", "ellip:order=12,cutoff=11025"))
+AT_16K = Candidate(("cheby1:order=8,cutoff=16000", "ellip:order=12,cutoff=16000"))
+
+
+@pytest.fixture(scope="module")
+def song():
+    return generate_song(3, 4.0, SR)
+
+
+def degrade(audio, spec):
+    out, _ = DegradationSampler(spec, SR).degrade(audio, SR, np.random.default_rng(0))
+    return np.asarray(out, dtype=np.float32)
+
+
+@pytest.mark.parametrize(("spec", "expected"), [("cheby1:order=8,cutoff=11025", 0), ("cheby1:order=8,cutoff=16000", 1)])
+def test_the_model_trained_on_the_inputs_band_limit_is_chosen(song, spec, expected):
+    limited = degrade(song, spec)
+    for order in ([AT_11K, AT_16K], [AT_16K, AT_11K]):  # whatever the bank's order
+        chosen, plan = choose_restoration(limited, SR, SR, order)
+        assert order[chosen] is [AT_11K, AT_16K][expected]
+        assert plan.gain == 1.0 and plan.matched is not None
+        # the plan is the one that model alone gets
+        alone = plan_restoration(limited, SR, SR, list(order[chosen].trained_specs))
+        assert (alone.gain, alone.mismatch_db, alone.edge_hz) == (plan.gain, plan.mismatch_db, plan.edge_hz)
+        # the other model is not trusted on it
+        other = plan_restoration(limited, SR, SR, list(order[1 - chosen].trained_specs))
+        assert other.gain == 0.0
+
+
+def test_with_no_model_trusted_the_first_is_the_fallback(song):
+    full = np.asarray(song, dtype=np.float32)
+    chosen, plan = choose_restoration(full, SR, SR, [AT_16K, AT_11K])
+    assert chosen == 0 and plan.skip
+    cheby2 = degrade(song, "cheby2:order=8,cutoff=13000")  # a shape neither was trained on
+    chosen, plan = choose_restoration(cheby2, SR, SR, [AT_11K, AT_16K])
+    assert chosen == 0 and plan.gain == 0.0
+
+
+def test_preference_is_trust_then_mismatch_then_order():
+    def plan(gain, mismatch):
+        return Restoration(12000.0, np.ones(3), gain, (11000.0, 11000.0), mismatch)
+
+    plans = [plan(0.5, 3.6), plan(1.0, 2.9), plan(1.0, 1.2), plan(1.0, 1.2), plan(1.0, float("inf"))]
+    ranked = sorted(range(len(plans)), key=lambda i: preference(plans[i], i), reverse=True)
+    assert ranked == [2, 3, 1, 4, 0]
+    with pytest.raises(ValueError, match="no models"):
+        choose_restoration(np.zeros((2, SR)), SR, SR, [])
+
+
+def test_a_banks_matrix_row_is_cell_by_cell_the_model_it_picks(tmp_path):
+    for split, seeds in (("train", (50,)), ("test", (51,))):
+        (tmp_path / split).mkdir()
+        for seed in seeds:
+            sf.write(tmp_path / split / f"s{seed}.flac", generate_song(seed, 2.0, SR).T, SR, subtype="PCM_24")
+    songs = resolve_corpus([str(tmp_path)]).test
+    low = MatrixModel("low", random_model(3), list(AT_11K.trained_specs))
+    high = MatrixModel("high", random_model(4), list(AT_16K.trained_specs))
+    bank = MatrixModel.bank("bank", [low, high])
+    cells = ["cheby1:order=8,cutoff=11025", "ellip:order=12,cutoff=16000", "cheby2:order=8,cutoff=13000"]
+    result = score_matrix([low, high, bank], songs, cells, device=torch.device("cpu"))
+    picks = {cells[0]: "low", cells[1]: "high", cells[2]: "low"}  # the last: none trusted, the fallback
+    for cell, member in picks.items():
+        for mode in ("raw", "safe"):
+            got = result["results"][mode]["bank"][cell]
+            assert got["delta"]["snr"] == pytest.approx(result["results"][mode][member][cell]["delta"]["snr"], abs=1e-6)
+            assert got["used"] == {"low": int(member == "low"), "high": int(member == "high")}
+    assert result["results"]["safe"]["bank"][cells[1]]["trust"] == 1.0
+    assert result["results"]["safe"]["bank"][cells[2]]["trust"] == 0.0
+    assert result["models"]["bank"]["bank"] == ["low", "high"]
+    assert result["models"]["bank"]["trained"] == [*AT_11K.trained_specs, *AT_16K.trained_specs]
