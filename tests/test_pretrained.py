@@ -278,3 +278,13 @@ def test_resolve_models_expands_a_bank_and_one_model_commands_refuse_it(tmp_path
     (tmp_path / "auto").mkdir()
     with pytest.raises(Exception, match="is a directory without checkpoints"):
         pretrained.resolve_models("auto")
+
+
+def test_model_name_is_short(tmp_path):
+    run = tmp_path / "my-run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    assert pretrained.model_name(run) == "my-run"
+    assert pretrained.model_name(run / "checkpoints" / "last.pt") == "my-run"
+    assert pretrained.model_name(tmp_path / "model.pt") == "model"
+    assert pretrained.model_name(pretrained.bundled("resnet-da").resource) == "resnet-da"

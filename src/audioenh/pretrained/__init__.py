@@ -122,6 +122,8 @@ def model_name(source: Path | Traversable) -> str:
             return model.name
     if isinstance(source, Path) and source.is_dir():
         return source.name
+    if isinstance(source, Path) and source.parent.name == "checkpoints":  # a run's RUN/checkpoints/last.pt
+        return source.parent.parent.name
     name = source.name
     return name.rsplit(".", 1)[0] if "." in name else name
 
