@@ -3,6 +3,7 @@ the ``audioenh matrix`` command's files."""
 
 import json
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from audioenh.checkpoint import save_checkpoint
 from audioenh.cli import cli
 from audioenh.data.builtin import generate_song
 from audioenh.data.corpus import resolve_corpus
-from audioenh.degradations.chain import resolve_degradations
+from audioenh.degradations.chain import DegradationSampler, resolve_degradations
 from audioenh.degradations.sets import CUTOFFS_HZ, FAMILIES, HELD_OUT_FAMILIES, ORDERS, RECIPES
 from audioenh.errors import UnknownNameError
 from audioenh.evaluation.matrix import EDGE_LSD, MatrixModel, edge_lsd, matrix_summary, score_matrix
@@ -174,3 +175,32 @@ def test_matrix_command_refuses_bad_input_in_one_line(corpus, tmp_path):
         result = CliRunner().invoke(cli, ["matrix", *args, "--device", "cpu", "-q"])
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         assert message in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_the_oracle_row_is_the_original_above_the_band_edge(corpus, tmp_path):
+    """--oracle: the input below the detected edge, the original song above it (enhance's crossover),
+    by hand; nothing to restore on a full-band input; and far above what a random network gains."""
+    from audioenh.analysis.bandwidth import recording_edge
+    from audioenh.evaluation.crossover import keep_below_edge, restoration_filter
+    from audioenh.evaluation.matrix import ORACLE, centred_excerpt
+
+    songs = resolve_corpus([str(corpus)]).test[:1]
+    cells = ["cheby1:6", "noise:snr=60"]
+    row = MatrixModel("random", random_model(), ["cheby1:6"])
+    result = score_matrix([row], songs, cells, device=torch.device("cpu"), seconds=1.5, oracle=True)
+    assert list(result["models"]) == ["random", ORACLE] and result["models"][ORACLE]["oracle"]
+    target = songs[0].read()
+    target = target[:, centred_excerpt(target, 1.5, SR)]
+    degraded, _ = DegradationSampler("cheby1:6", SR).degrade(target, SR, np.random.default_rng([0, 0]))
+    degraded = np.asarray(degraded, dtype=np.float32)
+    best = keep_below_edge(degraded, target.astype(np.float32), restoration_filter(recording_edge(degraded, SR), SR))
+    snr = plugins.metrics().create("snr")
+    expected = snr(target, best, SR) - snr(target, degraded, SR)
+    for mode in ("raw", "safe"):
+        got = result["results"][mode][ORACLE]
+        assert got["cheby1:6"]["delta"]["snr"] == pytest.approx(expected, abs=1e-6)
+        assert got["cheby1:6"]["trust"] == 1.0
+        assert got["noise:snr=60"]["delta"]["snr"] == 0.0 and got["noise:snr=60"]["trust"] == 0.0  # full band
+    assert expected > 5.0 > result["results"]["safe"]["random"]["cheby1:6"]["delta"]["snr"]
+    with pytest.raises(ValueError, match="distinct"):
+        score_matrix([replace(row, name=ORACLE)], songs, cells, device=torch.device("cpu"), oracle=True)

@@ -12,6 +12,7 @@ from audioenh.degradations.chain import DegradationSampler
 from audioenh.evaluation.crossover import Restoration, plan_restoration
 from audioenh.evaluation.matrix import MatrixModel, score_matrix
 from audioenh.evaluation.selection import Candidate, choose_restoration, preference
+from audioenh.reports.matrix import matrix_table
 from tests.test_do_no_harm import random_model
 
 SR = 44100
@@ -85,3 +86,5 @@ def test_a_banks_matrix_row_is_cell_by_cell_the_model_it_picks(tmp_path):
     assert result["results"]["safe"]["bank"][cells[2]]["trust"] == 0.0
     assert result["models"]["bank"]["bank"] == ["low", "high"]
     assert result["models"]["bank"]["trained"] == [*AT_11K.trained_specs, *AT_16K.trained_specs]
+    _, rows = matrix_table(result, "safe")
+    assert rows[1][-1].endswith("[high]") and "[" not in rows[2][-1]  # untrusted: the input, no model named

@@ -13,7 +13,7 @@ from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
 from ..evaluation.inference import select_device
-from ..evaluation.matrix import MODES, MatrixModel, score_matrix
+from ..evaluation.matrix import MODES, ORACLE, MatrixModel, score_matrix
 from ..plugins import metrics
 from ..precision import resolve_precision
 from ..pretrained import model_name, resolve_models
@@ -72,6 +72,12 @@ def _model_label(text: str) -> tuple[str, Path]:
 @metric_option(
     ("snr",), "Metrics besides lsd-edge (the LSD above each input's band edge, always computed); SNR always."
 )
+@click.option(
+    "--oracle",
+    is_flag=True,
+    help="Add the row 'oracle': the original song above each input's detected band edge, the input below "
+    "it. The most any model can gain in safe mode.",
+)
 @device_option
 @precision_option
 @output_option("Folder for matrix.json, matrix.md, matrix.html and the heatmaps.", required=False, file_okay=False)
@@ -79,7 +85,20 @@ def _model_label(text: str) -> tuple[str, Path]:
 @quiet_option
 @one_line_errors
 def matrix(
-    model_texts, cells, data, split, songs, seconds, modes, metric_specs, device, precision, output, as_json, quiet
+    model_texts,
+    cells,
+    data,
+    split,
+    songs,
+    seconds,
+    modes,
+    metric_specs,
+    oracle,
+    device,
+    precision,
+    output,
+    as_json,
+    quiet,
 ):
     """Score each model on every degradation of a set, in raw and safe mode: the generalization matrix.
 
@@ -113,6 +132,8 @@ def matrix(
                 )
             )
         rows.append(MatrixModel.bank(name, members) if len(members) > 1 else replace(members[0], name=name))
+    if oracle and ORACLE in {m.name for m in rows}:
+        raise AudioenhError(f"a model is named {ORACLE!r}, the name of --oracle's row; name it NAME=PATH")
     if len({m.name for m in rows}) != len(rows):
         raise AudioenhError(f"two models share a name ({', '.join(m.name for m in rows)}); name them NAME=PATH")
     if len({m.sample_rate for m in rows}) > 1:
@@ -135,6 +156,7 @@ def matrix(
             seconds=seconds,
             modes=MODES if modes == "both" else (modes,),
             on_step=lambda _cell: bar.update(1),
+            oracle=oracle,
         )
     result.update(data=", ".join(data_specs), split=split, checkpoints=dict(zip([r.name for r in rows], model_texts)))
     if output is not None:

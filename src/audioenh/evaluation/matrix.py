@@ -18,6 +18,7 @@ degradation.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -41,6 +42,9 @@ MODES = ("raw", "safe")
 _DEGRADED: dict[tuple, tuple[np.ndarray, float, dict[str, float]]] = {}
 _DEGRADED_ENTRIES = 512
 EDGE_LSD = "lsd-edge"  # the matrix's own metric: LSD above the detected band edge
+#: the row ``oracle=True`` adds: the ceiling of safe mode, the original song above each input's
+#: detected band edge (through enhance's crossover) and the input below it
+ORACLE = "oracle"
 
 
 @dataclass
@@ -113,6 +117,16 @@ def _nanmean(values: Sequence[float]) -> float:
     return float(np.mean(finite)) if finite else float("nan")
 
 
+def _scores(
+    scorers: Mapping[str, Any], target: np.ndarray, target_log: np.ndarray, sample_rate: int, edge_hz: float, out
+) -> dict[str, float]:
+    """Every metric of ``out`` against ``target`` (whose :func:`log_power` is ``target_log``), and
+    :data:`EDGE_LSD` above ``edge_hz``."""
+    scores = {k: s(target, out, sample_rate) for k, s in scorers.items()}
+    scores[EDGE_LSD] = edge_lsd_of_logs(target_log, log_power(out), sample_rate, edge_hz)
+    return scores
+
+
 def score_matrix(
     models: Sequence[MatrixModel],
     songs: Sequence[Song],
@@ -124,8 +138,11 @@ def score_matrix(
     chunk: int = DEFAULT_CHUNK,
     modes: Sequence[str] = MODES,
     on_step: Callable[[str], None] | None = None,
+    oracle: bool = False,
 ) -> dict[str, Any]:
     """Score every model on every cell (degradation texts; sets are expanded) over ``songs``.
+    ``oracle``: add the row :data:`ORACLE`, what a perfect restoration of the band above the detected
+    edge would score (the same in both modes): no model can gain more in safe mode.
 
     Returns ``{"cells", "models", "modes", "metrics", "songs", "seconds", "inputs", "results"}``:
     ``inputs[cell]`` holds the mean input score and band edge per metric, and
@@ -139,7 +156,7 @@ def score_matrix(
     resolved = resolve_degradations(list(cells))
     metric_list = list(dict.fromkeys(["snr", *metric_specs]))
     scorers = {spec: metrics().create(spec) for spec in metric_list}
-    names = [m.name for m in models]
+    names = [m.name for m in models] + ([ORACLE] if oracle else [])
     if len(set(names)) != len(names):
         raise ValueError(f"model names must be distinct: {names}")
     rates = {member.sample_rate for m in models for member in m.members}
@@ -152,9 +169,9 @@ def score_matrix(
 
     inputs: dict[str, Any] = {}
     per_song: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {
-        mode: {m.name: {} for m in models} for mode in modes
+        mode: {name: {} for name in names} for mode in modes
     }
-    trusts: dict[str, dict[str, list[float]]] = {m.name: {} for m in models}
+    trusts: dict[str, dict[str, list[float]]] = {name: {} for name in names}
     used: dict[str, dict[str, list[str]]] = {m.name: {} for m in models}  # a bank's model per song
     targets = [audio[:, centred_excerpt(audio, seconds, sample_rate)] for audio in (s.read() for s in songs)]
     target_logs = [log_power(t) for t in targets]
@@ -174,6 +191,7 @@ def score_matrix(
                 _DEGRADED[key] = (degraded, edge, {**scores_in, "edge_hz": edge})
             degraded, edge, row_in = _DEGRADED[key]
             cell_inputs.append(row_in)
+            song_scores = functools.partial(_scores, scorers, target, target_logs[i], sample_rate, edge)
             plans: dict[tuple, Any] = {}  # one choice and plan per distinct set of candidates
             for m in models:
                 candidates = tuple(member.candidate for member in m.members)
@@ -200,34 +218,43 @@ def score_matrix(
                     "safe": degraded.copy() if plan.skip else keep_below_edge(degraded, raw, plan.taps, plan.gain),
                 }
                 for mode in modes:
-                    out = outputs[mode]
-                    scores = {k: s(target, out, sample_rate) for k, s in scorers.items()}
-                    scores[EDGE_LSD] = edge_lsd_of_logs(target_logs[i], log_power(out), sample_rate, edge)
-                    per_song[mode][m.name].setdefault(cell.text, []).append(scores)
+                    per_song[mode][m.name].setdefault(cell.text, []).append(song_scores(outputs[mode]))
+            if oracle:
+                taps = restoration_filter(edge, sample_rate)
+                trusts[ORACLE].setdefault(cell.text, []).append(0.0 if taps is None else 1.0)
+                best = degraded.copy() if taps is None else keep_below_edge(degraded, target.astype(np.float32), taps)
+                scores = song_scores(best)
+                for mode in modes:
+                    per_song[mode][ORACLE].setdefault(cell.text, []).append(scores)
             if on_step is not None:
                 on_step(cell.text)
         inputs[cell.text] = {k: _nanmean([row[k] for row in cell_inputs]) for k in [*all_metrics, "edge_hz"]}
 
     results: dict[str, Any] = {}
+    banks = {m.name: m for m in models if m.alternatives}
     for mode in modes:
         results[mode] = {}
-        for m in models:
-            results[mode][m.name] = {}
+        for name in names:
+            results[mode][name] = {}
             for cell in resolved:
-                rows = per_song[mode][m.name][cell.text]
+                rows = per_song[mode][name][cell.text]
                 output = {k: _nanmean([r[k] for r in rows]) for k in all_metrics}
-                results[mode][m.name][cell.text] = {
+                results[mode][name][cell.text] = {
                     "output": output,
                     "delta": {k: output[k] - inputs[cell.text][k] for k in all_metrics},
-                    "trust": float(np.mean(trusts[m.name][cell.text])),
+                    "trust": float(np.mean(trusts[name][cell.text])),
                 }
-                if m.alternatives:  # how many songs each of the bank's models enhanced
-                    counts = Counter(used[m.name][cell.text])
-                    results[mode][m.name][cell.text]["used"] = {k.label: counts[k.label] for k in m.members}
+                if name in banks:  # how many songs each of the bank's models enhanced
+                    counts = Counter(used[name][cell.text])
+                    members = banks[name].members
+                    results[mode][name][cell.text]["used"] = {k.label: counts[k.label] for k in members}
     return {
         "cells": [c.text for c in resolved],
         "canonical": {c.text: c.canonical for c in resolved},
-        "models": {m.name: _describe(m) for m in models},
+        "models": {
+            **{m.name: _describe(m) for m in models},
+            **({ORACLE: {"trained": [], "precision": "", "oracle": True}} if oracle else {}),
+        },
         "modes": list(modes),
         "metrics": all_metrics,
         "songs": [s.name for s in songs],

@@ -74,7 +74,8 @@ def _fmt(value: float, digits: int = 2) -> str:
 
 
 def matrix_table(matrix: Mapping[str, Any], mode: str, metric: str = "snr") -> tuple[list[str], list[list[str]]]:
-    """One row per cell: the input's band edge and score, then each model's Δ``metric`` (trust in safe mode)."""
+    """One row per cell: the input's band edge and score, then each model's Δ``metric`` (in safe mode its
+    trust, and for a bank the models it used where it trusted one)."""
     models = list(matrix["models"])
     header = ["degradation", "band edge (kHz)", f"input {metric}", *models]
     rows = []
@@ -86,6 +87,8 @@ def matrix_table(matrix: Mapping[str, Any], mode: str, metric: str = "snr") -> t
             text = _fmt(result["delta"][metric])
             if mode == "safe" and result["trust"] < 0.999:
                 text += f" (trust {result['trust']:.2f})"
+            if mode == "safe" and result.get("used") and result["trust"] > 0:  # a bank: which of its models
+                text += f" [{', '.join(name for name, songs in result['used'].items() if songs)}]"
             row.append(text)
         rows.append(row)
     return header, rows
@@ -99,7 +102,9 @@ def summary_table(matrix: Mapping[str, Any], metric: str = "snr") -> tuple[list[
     rows = []
     for m, info in matrix["models"].items():
         trained = ", ".join(info["trained"])
-        if len(trained) > 60:
+        if info.get("oracle"):
+            trained = "(the ceiling: the original above each input's band edge)"
+        elif len(trained) > 60:
             trained = f"{len(info['trained'])} degradations"
         row = [m, trained]
         for mode in summary:
