@@ -79,7 +79,7 @@ def test_enhance_without_a_model_uses_the_bundled_one_and_says_what_it_restores(
     sf.write(src, limited.T, SR, subtype="FLOAT")
     result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "out.wav"), "--float"])
     assert result.exit_code == 0, result.output
-    assert "with bundled model resnet-da" in result.output
+    assert "with bundled model resnet-11k (picked from auto)" in result.output
     assert "band ends at 1" in result.output and "restoring" in result.output
     out, rate = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)
     assert rate == SR and out.shape == limited.T.shape
@@ -288,3 +288,35 @@ def test_model_name_is_short(tmp_path):
     assert pretrained.model_name(run / "checkpoints" / "last.pt") == "my-run"
     assert pretrained.model_name(tmp_path / "model.pt") == "model"
     assert pretrained.model_name(pretrained.bundled("resnet-da").resource) == "resnet-da"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("cheby1:order=8,cutoff=16000", "resnet-16k"),
+        ("ellip:order=12,cutoff=8000", "resnet-8k"),
+        ("cheby2:order=8,cutoff=11025", "resnet-11k"),
+    ],
+)
+def test_the_default_bank_picks_the_specialist_of_each_band_limit(song, tmp_path, spec, expected):
+    from audioenh.degradations.chain import DegradationSampler
+
+    limited, _ = DegradationSampler(spec, SR).degrade(song, SR, np.random.default_rng(0))
+    src = tmp_path / "in.wav"
+    sf.write(src, np.asarray(limited).T, SR, subtype="FLOAT")
+    result = CliRunner().invoke(cli, ["enhance", "--analyze", str(src)])
+    assert result.exit_code == 0, result.output
+    assert "restoring" in result.output and result.output.strip().endswith(f"[bundled model {expected}]")
+    if expected == "resnet-16k":  # and enhance uses it
+        result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "out.flac")])
+        assert result.exit_code == 0, result.output
+        assert f"with bundled model {expected} (picked from auto)" in result.output
+        assert "band ends at 16." in result.output
+
+
+def test_analyze_names_no_model_for_a_full_band_input(song, tmp_path):
+    src = tmp_path / "full.wav"
+    sf.write(src, song.T, SR, subtype="FLOAT")
+    result = CliRunner().invoke(cli, ["enhance", "--analyze", str(src)])
+    assert result.exit_code == 0, result.output
+    assert "full band" in result.output and "[" not in result.output

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from audioenh.pretrained import BANKS, BUNDLED, DEFAULT
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # socket connections to the internet fail inside the test environment (its sitecustomize)
@@ -47,7 +49,8 @@ def test_the_wheel_holds_the_bundled_model_and_enhances_offline(tmp_path, stereo
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(source)])
     (wheel,) = dist.glob("audioenh-*.whl")
     with zipfile.ZipFile(wheel) as z:
-        assert "audioenh/pretrained/resnet-da.pt" in z.namelist()
+        for model in BUNDLED.values():
+            assert f"audioenh/pretrained/{model.filename}" in z.namelist()
 
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
@@ -72,5 +75,6 @@ def test_the_wheel_holds_the_bundled_model_and_enhances_offline(tmp_path, stereo
 
     out = tmp_path / "out.flac"
     result = run([str(venv / "bin" / "audioenh"), "enhance", str(stereo_wav), "-o", str(out)], env=env, cwd=tmp_path)
-    assert "bundled model resnet-da" in result.stderr
+    # stereo_wav is full band: nothing to restore, the bank's fallback is named
+    assert f"bundled model {BANKS[DEFAULT].members[0]} (picked from {DEFAULT})" in result.stderr
     assert out.stat().st_size > 0

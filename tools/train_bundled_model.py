@@ -1,13 +1,15 @@
-"""Train the model bundled with audioenh and write it into the package, reproducibly.
+"""Train the models bundled with audioenh and write them into the package, reproducibly.
 
-    python tools/train_bundled_model.py     # trains into runs/bundled-resnet-da, writes the package file
-    python tools/train_bundled_model.py --iterations 200 --run /tmp/b --output /tmp/b.pt     # a short trial
+    python tools/train_bundled_model.py               # every bundled model, into runs/bundled-NAME
+    python tools/train_bundled_model.py resnet-16k    # one of them
+    python tools/train_bundled_model.py resnet-da --iterations 200 --run /tmp/b --output /tmp/b.pt   # a trial
 
-One ``audioenh train`` run on the built-in corpus (procedural music generated here from a seed: no
-third-party audio, so the weights may be redistributed under the project's MIT licence), then an
-inference checkpoint (:func:`audioenh.checkpoint.inference_checkpoint`: no optimizer state) with a
-model card (how it was made, the data and its licence, the wall time and machine) written atomically
-to ``src/audioenh/pretrained/resnet-da.pt`` (docs/model.md). The real-recording set
+Each model is one ``audioenh train`` run on the built-in corpus (procedural music generated here
+from a seed: no third-party audio, so the weights may be redistributed under the project's MIT
+licence), then an inference checkpoint (:func:`audioenh.checkpoint.inference_checkpoint`: no
+optimizer state) with a model card (how it was made, the data and its licence, the wall time and
+machine) written atomically to ``src/audioenh/pretrained/NAME.pt`` (docs/model.md). The bank
+``auto`` (``audioenh.pretrained.BANKS``) picks one of them per input. The real-recording set
 (docs/real-recordings.md) is never used: it is kept for evaluation.
 """
 
@@ -20,34 +22,87 @@ import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_FILE = ROOT / "src" / "audioenh" / "pretrained" / "resnet-da.pt"
+PACKAGE_DIR = ROOT / "src" / "audioenh" / "pretrained"
 
-#: the recipe: the paper's multi-filter augmentation (DA), the best on the quick matrix's validation
-#: split in safe mode (docs/recipes.md), on the quick ResNet, for 12 times the quick budget
+#: every bundled model: the quick ResNet, 12 times the quick budget, on one family of band limits
 ARCH = "resnet:width=16,blocks=6,kernel=7"
-DEGRADE = "paper-multi"
 ITERATIONS = 12000
-TRAIN_ARGS = [
-    "--arch", ARCH, "--degrade", DEGRADE, "--unseen", "butter:6", "--data", "builtin",
-    "--chunk", "2048", "--batch-size", "16", "--lr", "3e-3", "--record-every", "1000",
+COMMON_ARGS = [
+    "--arch", ARCH, "--data", "builtin", "--chunk", "2048", "--batch-size", "16", "--lr", "3e-3",
     "--val-offset", "1", "--val-seconds", "4", "--seed", "0", "--precision", "fp32",
 ]  # fmt: skip
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", type=Path, default=ROOT / "runs" / "bundled-resnet-da", help="training run folder")
-    parser.add_argument("--output", type=Path, default=PACKAGE_FILE, help="the inference checkpoint to write")
-    parser.add_argument("--iterations", type=int, default=ITERATIONS)
-    args = parser.parse_args()
+def specialist(cutoff_hz: int) -> list[str]:
+    """The specialist recipe: Chebyshev I orders 6, 8, 12 and elliptic 6, 12 at one cut-off (Hz),
+    Butterworth 8 held out (docs/recipes.md: the 16-kHz specialist)."""
+    shapes = [f"cheby1:order={n},cutoff={cutoff_hz}" for n in (6, 8, 12)]
+    shapes += [f"ellip:order={n},cutoff={cutoff_hz}" for n in (6, 12)]
+    args = [a for shape in shapes for a in ("--degrade", shape)]
+    return [*args, "--unseen", f"butter:order=8,cutoff={cutoff_hz}", "--record-every", "2000"]
 
-    command = [sys.executable, "-m", "audioenh", "train", *TRAIN_ARGS, "--iterations", str(args.iterations)]
-    command += ["--output", str(args.run)]
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one bundled model is trained: ``audioenh train`` arguments besides :data:`COMMON_ARGS`."""
+
+    args: list[str]
+    summary: str
+
+
+RECIPES = {
+    # the paper's multi-filter augmentation (DA), the best recipe on the quick matrix's validation split
+    # in safe mode (docs/recipes.md)
+    "resnet-da": Recipe(
+        ["--degrade", "paper-multi", "--unseen", "butter:6", "--record-every", "1000"],
+        "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on the paper's eight "
+        "low-pass filters at 11025 Hz (paper-multi); restores the band above the input's band edge",
+    ),
+    # steep IIR low-passes of every family at 11025 Hz. Chebyshev I from order 6: order 4 attenuates from 3
+    # kHz below its edge and matched 13-kHz Butterworth inputs, where the network lost 3 dB. No FIR or
+    # brick-wall low-pass: with nothing left above the edge it learnt nothing there (-0.06 dB)
+    "resnet-11k": Recipe(
+        [
+            "--degrade",
+            "cheby1:order=6..12,cutoff=11025",
+            "--degrade",
+            "cheby2:order=4..12,cutoff=11025",
+            "--degrade",
+            "ellip:order=4..12,cutoff=11025",
+            "--degrade",
+            "butter:order=8..12,cutoff=11025",
+            "--unseen",
+            "cheby1:order=8,cutoff=11025",
+            "--record-every",
+            "2000",
+        ],  # fmt: skip
+        "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on steep low-passes of four "
+        "families at 11025 Hz (Chebyshev I and II, elliptic, Butterworth); restores the band above the "
+        "input's band edge",
+    ),
+    **{
+        f"resnet-{hz // 1000}k": Recipe(
+            specialist(hz),
+            "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on Chebyshev I and elliptic "
+            f"low-passes at {hz / 1000:g} kHz; restores the band above the input's band edge",
+        )
+        for hz in (8000, 13000, 16000)
+    },
+}
+
+
+def train(name: str, run: Path, output: Path, iterations: int) -> None:
+    """Train bundled model ``name`` in ``run`` (resumed when interrupted) and write its inference
+    checkpoint with its card to ``output``."""
+    recipe = RECIPES[name]
+    train_args = [*COMMON_ARGS, *recipe.args, "--iterations", str(iterations)]
+    command = [sys.executable, "-m", "audioenh", "train", *train_args, "--output", str(run)]
     started = time.time()
-    if (args.run / "checkpoints" / "last.pt").exists():
+    if (run / "checkpoints" / "last.pt").exists():
         command.append("--resume")  # a finished run is left as it is; an interrupted one goes on
     print("$", shlex.join(command), flush=True)
     subprocess.run(command, check=True)
@@ -57,12 +112,11 @@ def main() -> int:
 
     from audioenh.checkpoint import inference_checkpoint, load_checkpoint, save_checkpoint
 
-    checkpoint = load_checkpoint(args.run)
-    shown = ["audioenh", "train", *TRAIN_ARGS, "--iterations", str(args.iterations), "--output", "RUN"]
+    checkpoint = load_checkpoint(run)
+    shown = shlex.join(["audioenh", "train", *train_args, "--output", "RUN"])
     card = {
-        "summary": "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on the paper's eight "
-        "low-pass filters at 11025 Hz (paper-multi); restores the band above the input's band edge",
-        "command": "python tools/train_bundled_model.py  (runs: " + shlex.join(shown) + ")",
+        "summary": recipe.summary,
+        "command": f"python tools/train_bundled_model.py {name}  (runs: {shown})",
         "data": "audioenh's built-in procedural corpus (builtin: 24 songs synthesised from seed 0, train split)",
         "data_licence": "generated by audioenh's own code (MIT); no third-party recordings",
         "licence": "MIT, like audioenh",
@@ -70,10 +124,29 @@ def main() -> int:
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip() + f", {os.cpu_count()} CPUs, "
         f"torch {torch.__version__}",
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(args.output, inference_checkpoint(checkpoint, card))
-    size = args.output.stat().st_size
-    print(f"wrote {args.output} ({size / 1e6:.2f} MB) after {wall / 60:.1f} min of training", flush=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(output, inference_checkpoint(checkpoint, card))
+    size = output.stat().st_size
+    print(f"wrote {output} ({size / 1e6:.2f} MB) after {wall / 60:.1f} min of training", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    every = ", ".join(RECIPES)
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"models to train (default: all: {every})")
+    parser.add_argument("--run", type=Path, help="training run folder (one NAME; default runs/bundled-NAME)")
+    parser.add_argument("--output", type=Path, help="inference checkpoint to write (one NAME; default the package's)")
+    parser.add_argument("--iterations", type=int, default=ITERATIONS)
+    args = parser.parse_args()
+    names = args.names or list(RECIPES)
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        parser.error(f"no bundled model is called {', '.join(unknown)}; bundled: {', '.join(RECIPES)}")
+    if len(names) > 1 and (args.run or args.output):
+        parser.error("--run and --output take one NAME")
+    for name in names:
+        run = args.run or ROOT / "runs" / f"bundled-{name}"
+        train(name, run, args.output or PACKAGE_DIR / f"{name}.pt", args.iterations)
     return 0
 
 

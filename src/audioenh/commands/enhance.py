@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 from ..audio_io import output_format, same_file
 from ..checkpoint import load_model
@@ -309,7 +310,11 @@ def _analyze(sources: list[Path | Traversable], inputs: tuple[Path, ...], edge_h
         else:
             what = "raw mode: the network's output as is"
         given = " (given by --edge)" if edge_hz is not None else ""
-        which = f" [{model_label(sources[chosen])}]" if len(sources) > 1 else ""
+        which = ""
+        if len(sources) > 1 and not plan.skip:
+            which = f" [{model_label(sources[chosen])}]"
+        elif len(sources) > 1 and plan.mismatch_db is not None and np.isfinite(plan.mismatch_db):
+            which = f" [closest: {model_label(sources[chosen])}]"
         click.echo(f"{src}: {what}{given}{side}{which}")
 
 

@@ -41,6 +41,20 @@ BUNDLED: dict[str, BundledModel] = {
             "resnet-da.pt",
             "small ResNet (16 channels, 6 blocks) trained on the paper's eight filters (paper-multi) at 11025 Hz",
         ),
+        BundledModel(
+            "resnet-11k",
+            "resnet-11k.pt",
+            "small ResNet trained on steep low-passes of four families at 11025 Hz",
+        ),
+        BundledModel(
+            "resnet-8k", "resnet-8k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 8 kHz"
+        ),
+        BundledModel(
+            "resnet-13k", "resnet-13k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 13 kHz"
+        ),
+        BundledModel(
+            "resnet-16k", "resnet-16k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 16 kHz"
+        ),
     )
 }
 
@@ -61,7 +75,7 @@ BANKS: dict[str, BundledBank] = {
     for b in (
         BundledBank(
             "auto",
-            ("resnet-da",),
+            ("resnet-11k", "resnet-8k", "resnet-13k", "resnet-16k"),
             "per input, the bundled model whose training band limits match the input's best",
         ),
     )
