@@ -296,6 +296,7 @@ def test_model_name_is_short(tmp_path):
         ("cheby1:order=8,cutoff=16000", "resnet-16k"),
         ("ellip:order=12,cutoff=8000", "resnet-8k"),
         ("cheby2:order=8,cutoff=11025", "resnet-11k"),
+        ("butter:order=8,cutoff=13000", "resnet-13k"),
     ],
 )
 def test_the_default_bank_picks_the_specialist_of_each_band_limit(song, tmp_path, spec, expected):

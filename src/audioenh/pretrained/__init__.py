@@ -47,10 +47,10 @@ BUNDLED: dict[str, BundledModel] = {
             "small ResNet trained on steep low-passes of four families at 11025 Hz",
         ),
         BundledModel(
-            "resnet-8k", "resnet-8k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 8 kHz"
+            "resnet-8k", "resnet-8k.pt", "small ResNet trained on steep low-passes of four families at 8 kHz"
         ),
         BundledModel(
-            "resnet-13k", "resnet-13k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 13 kHz"
+            "resnet-13k", "resnet-13k.pt", "small ResNet trained on steep low-passes of four families at 13 kHz"
         ),
         BundledModel(
             "resnet-16k", "resnet-16k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 16 kHz"
