@@ -46,9 +46,7 @@ BUNDLED: dict[str, BundledModel] = {
             "resnet-11k.pt",
             "small ResNet trained on steep low-passes of four families at 11025 Hz",
         ),
-        BundledModel(
-            "resnet-8k", "resnet-8k.pt", "small ResNet trained on steep low-passes of four families at 8 kHz"
-        ),
+        BundledModel("resnet-8k", "resnet-8k.pt", "small ResNet trained on steep low-passes of four families at 8 kHz"),
         BundledModel(
             "resnet-13k", "resnet-13k.pt", "small ResNet trained on steep low-passes of four families at 13 kHz"
         ),
