@@ -11,7 +11,7 @@ from ..audio_io import output_format, same_file
 from ..checkpoint import load_model
 from ..containers import needs_decoding, readable
 from ..errors import AudioenhError
-from ..evaluation.crossover import nothing_to_restore
+from ..evaluation.crossover import Restoration, nothing_to_restore
 from ..evaluation.inference import select_device
 from ..evaluation.selection import Candidate, choose_restoration
 from ..evaluation.streaming import check_input, enhance_file
@@ -223,7 +223,7 @@ def enhance(
             _report(src, dst, summary, label)
 
 
-def choose_model(loaded: list[tuple], path: Path, edge_hz: float | None) -> tuple[int, object]:
+def choose_model(loaded: list[tuple], path: Path, edge_hz: float | None) -> tuple[int, Restoration]:
     """Which of the ``loaded`` ``(model, checkpoint)`` pairs (a bank) enhances the file at ``path``,
     and safe mode's plan with it (:func:`~audioenh.evaluation.selection.choose_restoration` on the
     excerpts band-edge detection reads)."""
