@@ -218,7 +218,9 @@ def enhance(
             )
         if not quiet:
             label = model_label(sources[chosen])
-            if len(sources) > 1:
+            if len(sources) > 1 and mode == "safe" and plan.skip:  # the input came back as it was
+                label = f"bundled bank {model_ref or DEFAULT!s}, no model used"
+            elif len(sources) > 1:
                 label += f" (picked from {model_ref or DEFAULT!s})"
             _report(src, dst, summary, label)
 
