@@ -9,6 +9,7 @@ import torch
 from ..architectures import count_macs, count_parameters
 from ..errors import AudioenhError
 from ..plugins import architectures
+from ..pretrained import bank as bundled_bank
 from .options import echo_json, json_option
 
 
@@ -70,15 +71,6 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
     click.echo(f"parameters     {params:,}")
     click.echo(f"MACs           {macs / 1e9:.1f} G for {batch} x {channels} x {samples} samples")
     click.echo(f"MACs / second  {per_second / 1e9:.1f} G per second of 44.1 kHz audio")
-
-
-def bundled_bank(reference: str):
-    """The bundled bank ``reference`` names (``None``: it names a single model or a path)."""
-    from pathlib import Path
-
-    from ..pretrained import bank
-
-    return None if Path(reference).exists() else bank(reference)
 
 
 def describe_model(reference: str) -> dict:

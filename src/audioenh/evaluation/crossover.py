@@ -144,10 +144,8 @@ def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[Traini
     noise = np.random.default_rng(0).standard_normal((2, int(PROBE_SECONDS * sample_rate))) * 0.1
     freqs, noise_db = long_term_spectrum(noise.mean(axis=0), sample_rate)
 
-    def measure(sampler: DegradationSampler, text: str) -> tuple[np.ndarray, float]:
-        degraded = sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
-        _, level = long_term_spectrum(degraded, sample_rate)
-        return level - noise_db, band_edge(degraded, sample_rate)
+    def degrade(sampler: DegradationSampler, text: str) -> np.ndarray:
+        return sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
 
     out = []
     for resolved in resolve_degradations(list(specs), sample_rate):
@@ -157,9 +155,12 @@ def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[Traini
             rng = np.random.default_rng(0)
             concrete = list(dict.fromkeys([*sampler.extremes(), *(sampler.draw(rng) for _ in range(RANGE_DRAWS))]))
         for text in concrete:
-            response, edge = measure(sampler, text)
-            edges = [edge, *(measure(sampler, v)[1] for v in _edge_variants(text, sampler.specs))]
-            out.append(TrainingResponse(text, freqs, response, edge, (min(edges), max(edges))))
+            degraded = degrade(sampler, text)
+            _, level = long_term_spectrum(degraded, sample_rate)
+            edge = band_edge(degraded, sample_rate)
+            # the variants' edges only: their spectra are not needed
+            edges = [edge, *(band_edge(degrade(sampler, v), sample_rate) for v in _edge_variants(text, sampler.specs))]
+            out.append(TrainingResponse(text, freqs, level - noise_db, edge, (min(edges), max(edges))))
     return tuple(out)
 
 

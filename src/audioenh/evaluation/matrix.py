@@ -197,8 +197,7 @@ def score_matrix(
                 candidates = tuple(member.candidate for member in m.members)
                 if candidates not in plans:
                     plans[candidates] = choose_restoration(degraded, sample_rate, sample_rate, candidates, edge)
-            for m in models:
-                chosen, plan = plans[tuple(member.candidate for member in m.members)]
+                chosen, plan = plans[candidates]
                 network = m.members[chosen]
                 trusts[m.name].setdefault(cell.text, []).append(plan.gain)
                 if m.alternatives:

@@ -94,44 +94,56 @@ def bundled(name: str) -> BundledModel:
     return model
 
 
-def bank(name: str) -> BundledBank | None:
-    """The bundled bank called ``name`` (``None``: not a bank's name)."""
-    return BANKS.get(name)
+def bank(reference: str | os.PathLike | None) -> BundledBank | None:
+    """The bundled bank ``reference`` names: ``None`` → the default (:data:`DEFAULT`); a bank's name,
+    unless a file or folder of that name exists (a path wins); otherwise ``None``."""
+    if reference is None:
+        return BANKS[DEFAULT]
+    text = os.fspath(reference)
+    return None if Path(text).exists() else BANKS.get(text)
 
 
 def resolve_models(reference: str | os.PathLike | None) -> list[Path | Traversable]:
     """What ``--model`` names, as the models to choose from per input: ``None`` → the default
     (:data:`DEFAULT`); a bundled bank → its models, its fallback first; a bundled model's name, a
     checkpoint file or a run folder → that one (a path that exists wins over a bundled name)."""
-    text = DEFAULT if reference is None else os.fspath(reference)
-    if text in BANKS and (reference is None or not Path(text).exists()):
-        return [bundled(member).resource for member in BANKS[text].members]
-    return [resolve_model(text)]
+    group = bank(reference)
+    if group is not None:
+        return [bundled(member).resource for member in group.members]
+    return [resolve_model(reference)]
 
 
 def resolve_model(reference: str | os.PathLike | None) -> Path | Traversable:
     """One model: ``None`` → the default bank's fallback model; a bundled model's name; else a
     checkpoint file or run folder (a path that exists wins over a bundled name). A bank's name
     fails in one line naming its models: commands that score one model need one."""
+    group = bank(reference)
     if reference is None:
-        return bundled(BANKS[DEFAULT].members[0]).resource
+        return bundled(group.members[0]).resource
     text = os.fspath(reference)
-    if not Path(text).exists():
-        if text in BUNDLED:
-            return bundled(text).resource
-        if text in BANKS:
-            raise CheckpointError(
-                f"{text!r} is a bank of bundled models ({', '.join(BANKS[text].members)}) that picks one per "
-                "input; this command takes one model: name one of them"
-            )
+    if group is not None:
+        raise CheckpointError(
+            f"{text!r} is a bank of bundled models ({', '.join(group.members)}) that picks one per "
+            "input; this command takes one model: name one of them"
+        )
+    if text in BUNDLED and not Path(text).exists():
+        return bundled(text).resource
     return resolve_checkpoint(text)
+
+
+def bundled_name(source: Path | Traversable) -> str | None:
+    """The name of the bundled model whose packaged file ``source`` is (``None``: not a bundled one)."""
+    for model in BUNDLED.values():
+        if source == model.resource:  # a Path where the package lies on disk
+            return model.name
+    return None
 
 
 def model_name(source: Path | Traversable) -> str:
     """A short name for a model: the bundled name, a run folder's name or a checkpoint file's stem."""
-    for model in BUNDLED.values():
-        if source == model.resource:
-            return model.name
+    name = bundled_name(source)
+    if name is not None:
+        return name
     if isinstance(source, Path) and source.is_dir():
         return source.name
     if isinstance(source, Path) and source.parent.name == "checkpoints":  # a run's RUN/checkpoints/last.pt
@@ -142,9 +154,9 @@ def model_name(source: Path | Traversable) -> str:
 
 def model_label(source: Path | Traversable) -> str:
     """How messages name a model: ``bundled model NAME`` or the path."""
-    for model in BUNDLED.values():
-        if source == model.resource:  # a Path where the package lies on disk
-            return f"bundled model {model.name}"
+    name = bundled_name(source)
+    if name is not None:
+        return f"bundled model {name}"
     return str(source) if isinstance(source, Path) else source.name
 
 
