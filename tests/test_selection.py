@@ -45,6 +45,16 @@ def test_the_model_trained_on_the_inputs_band_limit_is_chosen(song, spec, expect
         assert other.gain == 0.0
 
 
+def test_a_plan_says_whether_its_match_was_trained_at_a_fixed_band_edge(song):
+    limited = degrade(song, "butter:order=8,cutoff=11025")
+    fixed = plan_restoration(limited, SR, SR, ["butter:order=8,cutoff=11025"])
+    ranged = plan_restoration(limited, SR, SR, ["butter:order=6..8,cutoff=9000..13000"])  # cut-offs drawn
+    orders = plan_restoration(limited, SR, SR, ["butter:order=6..8,cutoff=11025"])  # a fixed cut-off
+    assert fixed.gain == ranged.gain == orders.gain == 1.0
+    assert (fixed.fixed_match, ranged.fixed_match, orders.fixed_match) == (True, False, True)
+    assert ranged.info()["fixed_match"] is False
+
+
 def test_with_no_model_trusted_the_first_is_the_fallback(song):
     full = np.asarray(song, dtype=np.float32)
     chosen, plan = choose_restoration(full, SR, SR, [AT_16K, AT_11K])
@@ -54,13 +64,14 @@ def test_with_no_model_trusted_the_first_is_the_fallback(song):
     assert chosen == 0 and plan.gain == 0.0
 
 
-def test_preference_is_trust_then_mismatch_then_order():
-    def plan(gain, mismatch):
-        return Restoration(12000.0, np.ones(3), gain, (11000.0, 11000.0), mismatch)
+def test_preference_is_trust_then_a_fixed_match_then_mismatch_then_order():
+    def plan(gain, mismatch, fixed=True):
+        return Restoration(12000.0, np.ones(3), gain, (11000.0, 11000.0), mismatch, fixed_match=fixed)
 
     plans = [plan(0.5, 3.6), plan(1.0, 2.9), plan(1.0, 1.2), plan(1.0, 1.2), plan(1.0, float("inf"))]
+    plans.append(plan(1.0, 0.5, fixed=False))  # the best mismatch, but moved from a range of cut-offs
     ranked = sorted(range(len(plans)), key=lambda i: preference(plans[i], i), reverse=True)
-    assert ranked == [2, 3, 1, 4, 0]
+    assert ranked == [2, 3, 1, 4, 5, 0]
     with pytest.raises(ValueError, match="no models"):
         choose_restoration(np.zeros((2, SR)), SR, SR, [])
 

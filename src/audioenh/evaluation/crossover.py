@@ -248,8 +248,9 @@ def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | 
 @dataclass(frozen=True)
 class Restoration:
     """What safe mode does with one input: its band edge (Hz), the crossover taps (``None``: nothing to
-    restore), how far the network is trusted (0-1), the range of its training edges (Hz), and the best
-    match of the input's band limit to a training one (RMS dB, and that degradation)."""
+    restore), how far the network is trusted (0-1), the range of its training edges (Hz), the best
+    match of the input's band limit to a training one (RMS dB, and that degradation), and whether that
+    degradation was trained at a fixed band edge (``False``: drawn from a range of cut-offs or rates)."""
 
     edge_hz: float
     taps: np.ndarray | None
@@ -258,6 +259,7 @@ class Restoration:
     mismatch_db: float | None = None
     matched: str | None = None
     validated_gain_db: float | None = None
+    fixed_match: bool = False
 
     @property
     def skip(self) -> bool:
@@ -274,6 +276,7 @@ class Restoration:
             "mismatch_db": mismatch,
             "matched": self.matched,
             "validated_gain_db": self.validated_gain_db,
+            "fixed_match": self.fixed_match,
         }
 
 
@@ -320,7 +323,8 @@ def plan_restoration(
         if start >= edge - MAX_BELOW_EDGE_HZ:
             taps = restoration_filter(edge, model_rate, pass_from_hz=start)
     spec = matched.spec if matched is not None else None
-    return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db)
+    fixed = matched is not None and not matched.movable
+    return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db, fixed)
 
 
 def enhance_array_safely(

@@ -3,8 +3,10 @@
 Each model in a bank was trained on band limits of its own (say 8, 11 and 16 kHz low-passes); safe
 mode (:mod:`audioenh.evaluation.crossover`) trusts a model only where the input's band limit looks
 like one of its training degradations. :func:`choose_restoration` plans the input with every model
-and keeps the plan with the highest trust, then the smallest mismatch (RMS dB), then the earliest
-model: the first model is the bank's fallback, used (and named in messages) when none is trusted.
+and keeps the plan with the highest trust, then one matched to a degradation trained at a fixed band
+edge over one drawn from a range of cut-offs (a specialist trained at this band limit before a
+generalist), then the smallest mismatch (RMS dB), then the earliest model: the first model is the
+bank's fallback, used (and named in messages) when none is trusted.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ class Candidate:
         return cls(tuple(training_degradations(checkpoint)), validated_gain_db(checkpoint))
 
 
-def preference(plan: Restoration, index: int) -> tuple[float, float, int]:
-    """Sort key of a model's plan (larger is better): trust, then a smaller mismatch, then an earlier model."""
+def preference(plan: Restoration, index: int) -> tuple[float, bool, float, int]:
+    """Sort key of a model's plan (larger is better): trust, then a match trained at a fixed band edge,
+    then a smaller mismatch, then an earlier model."""
     mismatch = plan.mismatch_db if plan.mismatch_db is not None and np.isfinite(plan.mismatch_db) else np.inf
-    return (plan.gain, -mismatch, -index)
+    return (plan.gain, plan.fixed_match, -mismatch, -index)
 
 
 def choose_restoration(

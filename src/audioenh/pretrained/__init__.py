@@ -53,6 +53,11 @@ BUNDLED: dict[str, BundledModel] = {
         BundledModel(
             "resnet-16k", "resnet-16k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 16 kHz"
         ),
+        BundledModel(
+            "resnet-gentle",
+            "resnet-gentle.pt",
+            "small ResNet trained on gentle low-passes (Butterworth 4-6, Chebyshev I 4-5) at 8-16 kHz",
+        ),
     )
 }
 
@@ -73,7 +78,7 @@ BANKS: dict[str, BundledBank] = {
     for b in (
         BundledBank(
             "auto",
-            ("resnet-11k", "resnet-8k", "resnet-13k", "resnet-16k"),
+            ("resnet-11k", "resnet-8k", "resnet-13k", "resnet-16k", "resnet-gentle"),
             "per input, the bundled model whose training band limits match the input's best",
         ),
     )
