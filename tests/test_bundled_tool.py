@@ -1,0 +1,59 @@
+"""tools/train_bundled_model.py: every bundled model has its recipe, and the shipped checkpoints were
+written by it with that recipe (their cards say so); training time adds up over resumed processes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from audioenh import pretrained
+from audioenh.checkpoint import load_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tool():
+    spec = importlib.util.spec_from_file_location("train_bundled_model", ROOT / "tools" / "train_bundled_model.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train_bundled_model"] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop("train_bundled_model", None)
+
+
+def test_every_bundled_model_has_a_recipe(tool):
+    assert set(tool.RECIPES) == set(pretrained.BUNDLED)
+
+
+def options(args: list[str]) -> list[tuple[str, str]]:
+    """``--option value`` pairs, sorted: the same training whatever the order they were written in."""
+    assert len(args) % 2 == 0 and all(a.startswith("--") for a in args[::2]), args
+    return sorted(zip(args[::2], args[1::2]))
+
+
+@pytest.mark.parametrize("name", list(pretrained.BUNDLED))
+def test_the_shipped_model_was_trained_by_its_recipe(tool, name):
+    card = load_checkpoint(pretrained.bundled(name).resource)["card"]
+    recipe = tool.RECIPES[name]
+    assert card["command"].startswith("python tools/train_bundled_model.py")
+    shown = shlex.split(card["command"].split("(runs: ", 1)[1].rstrip(")"))
+    assert shown[:2] == ["audioenh", "train"]
+    expected = [*tool.COMMON_ARGS, *recipe.args, "--iterations", str(recipe.iterations), "--output", "RUN"]
+    assert options(shown[2:]) == options(expected)
+    assert card["summary"] == recipe.summary
+
+
+def test_training_seconds_add_up_over_resumed_processes(tool, tmp_path):
+    assert tool.training_seconds(tmp_path) is None
+    records = [{"iteration": 10, "seconds": 100.0}, {"iteration": 20, "seconds": 200.5}]
+    records += [{"iteration": 30, "seconds": 50.0}, {"iteration": 40, "seconds": 150.0}]  # resumed
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert tool.training_seconds(tmp_path) == pytest.approx(350.5)
