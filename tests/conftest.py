@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
+import sys
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("AUDIOENH_NO_PLUGINS", "1")
 # Tests never write into the user's cache (corpora, resampled and degraded songs go here); VGGish
@@ -62,3 +66,20 @@ def float_wav(tmp_path):
     path = tmp_path / "in_float.wav"
     sf.write(path, music_like(seed=1).T * 0.8, SR, subtype="FLOAT")
     return path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def tool_module(name: str):
+    """``tools/NAME.py`` imported as module ``NAME`` (registered while in use: dataclasses look their
+    module up), for tests of the repository's scripts."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(name, None)

@@ -3,30 +3,21 @@ written by it with that recipe (their cards say so); training time adds up over 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shlex
-import sys
-from pathlib import Path
 
 import pytest
 
 from audioenh import pretrained
 from audioenh.checkpoint import load_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import tool_module
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("train_bundled_model", ROOT / "tools" / "train_bundled_model.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["train_bundled_model"] = module  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
+    with tool_module("train_bundled_model") as module:
         yield module
-    finally:
-        sys.modules.pop("train_bundled_model", None)
 
 
 def test_every_bundled_model_has_a_recipe(tool):

@@ -3,30 +3,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import struct
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import tool_module
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("build_real_set", ROOT / "tools" / "build_real_set.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_real_set"] = module  # dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
+    with tool_module("build_real_set") as module:
         yield module
-    finally:
-        sys.modules.pop("build_real_set", None)
 
 
 def parse_smf(data: bytes) -> list[tuple[int, bytes]]:
