@@ -118,16 +118,13 @@ RECIPES = {
 def training_seconds(run: Path) -> float | None:
     """Seconds of training behind ``run``'s last record, over every process that trained it (each
     record's ``seconds`` counts from its own process's start); ``None`` without records."""
-    import json
+    from audioenh.training.loop import read_records
 
-    path = run / "metrics.jsonl"
-    if not path.exists():
+    timed = [r["seconds"] for r in read_records(run) if r.get("seconds") is not None]
+    if not timed:
         return None
     total, last = 0.0, 0.0
-    for line in path.read_text().splitlines():
-        seconds = json.loads(line).get("seconds")
-        if seconds is None:
-            continue
+    for seconds in timed:
         if seconds < last:  # a resumed process started counting again
             total += last
         last = seconds
@@ -139,13 +136,14 @@ def train(name: str, run: Path, output: Path, iterations: int) -> None:
     checkpoint with its card to ``output``."""
     recipe = RECIPES[name]
     train_args = [*COMMON_ARGS, *recipe.args, "--iterations", str(iterations)]
-    command = [sys.executable, "-m", "audioenh", "train", *train_args, "--output", str(run)]
-    started = time.time()
     if (run / "checkpoints" / "last.pt").exists():
         # a finished run is left as it is; an interrupted (or shorter) one goes on with the settings
         # its config.json fixes (resuming refuses them on the command line)
-        command = [sys.executable, "-m", "audioenh", "train", "--output", str(run), "--resume"]
-        command += ["--iterations", str(iterations)]
+        given = ["--resume", "--iterations", str(iterations)]
+    else:
+        given = train_args
+    command = [sys.executable, "-m", "audioenh", "train", *given, "--output", str(run)]
+    started = time.time()
     print("$", shlex.join(command), flush=True)
     subprocess.run(command, check=True)
     wall = time.time() - started
