@@ -19,10 +19,19 @@ def test_every_run_of_every_preset_builds(name):
 
 
 def test_run_iterations_specific_key_wins():
+    from dataclasses import replace
+
+    preset = replace(PRESETS["quick"], iterations=100, run_iterations={"ResNet DA": 400, "DA": 300, "ResNet": 200})
+    assert preset.iterations_for("ResNet", "DA") == 400
+    assert preset.iterations_for("U-Net", "DA") == 300
+    assert preset.iterations_for("ResNet", "BN") == 200
+    assert preset.iterations_for("U-Net", "BN") == 100
+
+
+def test_quick_gives_every_variant_of_an_architecture_the_same_budget():
     quick = PRESETS["quick"]
-    assert quick.iterations_for("ResNet", "baseline") == 1000
-    assert quick.iterations_for("ResNet", "DA") == 1000
-    assert quick.iterations_for("ResNet", "BN") == quick.iterations == 500
-    assert quick.iterations_for("U-Net", "DA") == 500
+    for arch in quick.archs:
+        assert {quick.iterations_for(arch, variant) for variant in VARIANTS} == {1000}
+    quick = PRESETS["quick"]
     assert quick.arch_spec("ResNet", "DO") == "resnet:width=16,blocks=6,kernel=7,dropout=0.5"
     assert PRESETS["paper"].arch_spec("U-Net", "BN") == "unet:batchnorm=true"

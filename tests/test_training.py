@@ -13,7 +13,7 @@ from audioenh.cli import cli
 from audioenh.plugins import architectures
 from audioenh.training.config import TrainConfig
 from audioenh.training.loop import read_records, train
-from audioenh.training.schedule import PlateauHalving
+from audioenh.training.schedule import PlateauHalving, decay_factor
 
 from .conftest import SR, music_like
 
@@ -59,6 +59,37 @@ def test_plateau_halving():
     restored = PlateauHalving(9.0)
     restored.load_state_dict(schedule.state_dict())
     assert restored.state_dict() == schedule.state_dict()
+
+
+def test_cosine_decay_over_the_last_iterations():
+    factors = [decay_factor(step, 100, 40) for step in range(100)]
+    assert factors[:61] == [1.0] * 61  # constant until step 60, the first of the last 40
+    assert factors[80] == pytest.approx(0.5)  # half way down
+    assert factors[70] == pytest.approx(0.5 * (1 + np.cos(np.pi / 4)))
+    assert 0 < factors[99] < 0.01 and all(a > b for a, b in zip(factors[60:], factors[61:]))
+    assert decay_factor(99, 100, 0) == 1.0 and decay_factor(5, 100, 200) < 1.0
+
+
+def test_lr_decay_reaches_the_records_and_survives_a_resume(corpus, tmp_path):
+    """A run decaying over its last 20 of 40 iterations records the decayed lr; stopped at 25 and
+    resumed, it follows the same curve as the run that never stopped."""
+    full = tmp_path / "full"
+    train(tiny_config(corpus, lr_decay=20), full, progress=False)
+    lrs = [r["lr"] for r in read_records(full)]
+    assert lrs[:2] == [3e-3, 3e-3]  # records at 10 and 20 report the lr of steps 9 and 19
+    assert lrs[2] == pytest.approx(3e-3 * decay_factor(29, 40, 20)) and lrs[3] < 1e-4
+    interrupted = tmp_path / "interrupted"
+    train(tiny_config(corpus, lr_decay=20), interrupted, progress=False, stop_after=25)
+    train(None, interrupted, resume=True, progress=False)
+    np.testing.assert_allclose(
+        [r["loss"] for r in read_records(interrupted)], [r["loss"] for r in read_records(full)], rtol=1e-6
+    )
+    constant = tmp_path / "constant"  # a constant run resumed with a longer decaying end: the same curve
+    train(tiny_config(corpus, iterations=20), constant, progress=False)
+    train(None, constant, resume=True, overrides={"iterations": 40, "lr_decay": 20}, progress=False)
+    np.testing.assert_allclose(
+        [r["loss"] for r in read_records(constant)], [r["loss"] for r in read_records(full)], rtol=1e-6
+    )
 
 
 def test_training_loss_falls_and_run_dir_is_complete(corpus, tmp_path):

@@ -7,8 +7,10 @@ everywhere else (figures and commands in docs/performance.md):
   2-core AMD EPYC with AVX-512 BF16 the quick preset's U-Nets trained 1.2x faster with the same
   test ΔSNR (within 0.05 dB), and inference ran 1.6x faster, changing ΔSNR by 0.002 dB.
 - ResNet: ``fp32``. bf16 is faster (training 2x, inference 1.1-1.7x on that CPU) but ruins the
-  result: the quick preset's ResNet baseline gains +1.28 dB instead of +4.57 dB when trained in
-  bf16, and an fp32-trained one scored in bf16 falls from +4.57 dB to -3.53 dB.
+  result: the quick preset's ResNet baseline gained +1.28 dB instead of +4.57 dB when trained in
+  bf16, and an fp32-trained one scored in bf16 fell from +4.57 dB to -3.53 dB. Keeping its head,
+  residual stream and tail in float32 (what the ResNet does under autocast now) narrows the gap
+  but does not close it (validation +2.24 dB against +4.48 dB in fp32).
 - CUDA: ``fp32`` (TF32 where PyTorch allows it): the U-Net's long 1-D convolutions run 6x slower in
   bf16 on an H200 (cuDNN picks legacy kernels), and the ResNet loses its accuracy as above.
 - Architectures of plugins: ``fp32`` until measured; ask for ``bf16`` explicitly to try it.

@@ -5,7 +5,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import dropout_rate, init_normal, odd_kernel, positive_int, preset_resolver, resolve_preset, same_conv
+from .layers import (
+    Dropout,
+    dropout_rate,
+    full_precision,
+    init_normal,
+    odd_kernel,
+    positive_int,
+    preset_resolver,
+    resolve_preset,
+    same_conv,
+)
 
 PRESETS = {
     # 55,074,306 parameters: 512 channels, 15 blocks, kernel 7.
@@ -26,14 +36,14 @@ class ResidualBlock(nn.Module):
             if batchnorm:
                 layers.append(nn.BatchNorm1d(width))
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(Dropout(dropout))
             if i == 0:
                 layers.append(nn.ReLU())
         self.body = nn.Sequential(*layers)
         self.scale = scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.scale * self.body(x)
+        return x + self.scale * self.body(x).to(x.dtype)
 
 
 class ResNet(nn.Module):
@@ -74,7 +84,16 @@ class ResNet(nn.Module):
         return (self.kernel - 1) // 2 * (1 + 2 * len(self.blocks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.tail(self.blocks(self.head(x)))
+        # Under bf16/fp16 autocast only the blocks' convolutions run in low precision: the head, the
+        # residual stream (each block's output is added to a float32 stream) and the tail stay in
+        # float32. The stream carries the whole band at full level while the blocks add corrections
+        # 20-40 dB below it; rounded to bf16 (8 significant bits) it buried them (docs/performance.md).
+        # Without autocast this is plain float32 throughout.
+        with full_precision(x.device.type):
+            stream = self.head(x)
+        stream = self.blocks(stream)
+        with full_precision(x.device.type):
+            return x + self.tail(stream)
 
 
 def resnet(

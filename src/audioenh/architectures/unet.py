@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import (
+    Dropout,
     SubPixel1d,
     dropout_rate,
     init_normal,
@@ -63,7 +64,7 @@ class UNet(nn.Module):
         kernels = [k if k % 2 else k + 1 for k in kernels]
 
         def dropout_layer():
-            return [nn.Dropout(dropout)] if dropout > 0 else []
+            return [Dropout(dropout)] if dropout > 0 else []
 
         self.down = nn.ModuleList()
         in_ch = audio_channels

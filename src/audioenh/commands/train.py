@@ -81,6 +81,14 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
     help="Stop once the learning rate falls below this.",
 )
 @click.option(
+    "--lr-decay",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Decay the learning rate to 0 along a cosine over the last N iterations (0: no decay).",
+)
+@click.option(
     "--record-every",
     type=click.IntRange(min=1),
     default=2500,
@@ -127,6 +135,7 @@ def train(
     lr,
     patience,
     min_lr,
+    lr_decay,
     record_every,
     val_offset,
     val_seconds,
@@ -143,7 +152,7 @@ def train(
 
     Every record writes one JSON line to RUN/metrics.jsonl (mean training loss, lr, validation
     SNR of input and output for the seen filter(s) and each unseen filter) and replaces
-    RUN/checkpoints/last.pt atomically. With --resume, only --iterations, --min-lr, --block,
+    RUN/checkpoints/last.pt atomically. With --resume, only --iterations, --min-lr, --lr-decay, --block,
     --device and --workers may change; everything else comes from RUN/config.json.
     """
     ctx = click.get_current_context()
@@ -181,6 +190,7 @@ def train(
             lr=lr,
             patience=patience,
             min_lr=min_lr,
+            lr_decay=lr_decay,
             record_every=record_every,
             val_offset=val_offset,
             val_seconds=val_seconds,

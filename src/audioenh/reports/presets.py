@@ -39,8 +39,8 @@ class Preset:
     min_lr: float | None = None
     patience: int = 5
     infer_chunk: int = 32768
-    #: iterations where they differ from ``iterations``, keyed by "ARCH VARIANT" (e.g. "ResNet DA") or
-    #: by variant alone ("BN"); the more specific key wins
+    #: iterations where they differ from ``iterations``, keyed by "ARCH VARIANT" (e.g. "ResNet DA"), by
+    #: variant alone ("BN") or by architecture alone ("ResNet"); the more specific key wins
     run_iterations: dict[str, int] = field(default_factory=dict)
     #: training songs scored for Table III (sample overfitting); None: the whole train split
     overfit_train_songs: int | None = None
@@ -55,7 +55,10 @@ class Preset:
 
     def iterations_for(self, arch: str, variant: str) -> int:
         """Training iterations of one run of the grid."""
-        return self.run_iterations.get(f"{arch} {variant}", self.run_iterations.get(variant, self.iterations))
+        for key in (f"{arch} {variant}", variant, arch):
+            if key in self.run_iterations:
+                return self.run_iterations[key]
+        return self.iterations
 
     def arch_spec(self, arch: str, variant: str) -> str:
         base = self.archs[arch]
@@ -99,10 +102,9 @@ PRESETS: dict[str, Preset] = {
             "ResNet": "resnet:width=16,blocks=6,kernel=7",
         },
         data="builtin",
-        # The finding needs the ResNet baseline and DA; the other six runs get half the budget so
-        # that the grid, tests and figures fit in 10 minutes on 2 CPU cores (docs/results.md).
-        iterations=500,
-        run_iterations={"ResNet baseline": 1000, "ResNet DA": 1000, "ResNet recipe": 1000},
+        # The same budget for every run (no variant tuned), sized so that the grid, tests, matrix and
+        # figures fit in 10 minutes on 2 CPU cores without AMX (docs/results.md).
+        iterations=1000,
         overfit_train_songs=4,
         batch_size=16,
         chunk=2048,

@@ -55,6 +55,9 @@ class TrainConfig:
     record_every: int = _setting(2500, help="iterations between records (loss, lr, validation, checkpoint)")
     patience: int = _setting(5, help="records without a lower training loss before the lr is halved")
     min_lr: float | None = _setting(None, resume=True, help="stop once the lr falls below this")
+    lr_decay: int = _setting(
+        0, resume=True, legacy=0, help="last iterations over which the lr decays to 0 along a cosine (0: none)"
+    )
     seed: int = _setting(0)
     device: str = _setting("auto", resume=True)
     workers: int = _setting(factory=default_workers, resume=True)

@@ -25,7 +25,7 @@ from ..plugins import architectures
 from . import distributed
 from .config import TrainConfig
 from .run import Run
-from .schedule import PlateauHalving
+from .schedule import PlateauHalving, decay_factor
 from .step import train_step
 from .validation import Validator
 
@@ -196,8 +196,9 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
         ):
             degraded = degraded.to(device, non_blocking=True)
             target = target.to(device, non_blocking=True)
+            step_lr = schedule.lr * decay_factor(it, config.iterations, config.lr_decay)
             for group in optimizer.param_groups:
-                group["lr"] = schedule.lr
+                group["lr"] = step_lr
             loss = train_step(trained, optimizer, degraded, target, config.precision, device, scaler)
             value = float(loss.detach())
             if not math.isfinite(value):
@@ -208,7 +209,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
             bar.update(1)
             finished = iteration >= config.iterations
             if iteration % config.record_every == 0 or finished:
-                lr_used = schedule.lr
+                lr_used = step_lr
                 mean_loss = distributed.mean(loss_sum / loss_count, place, device)  # the same on every process
                 new_lr = schedule.step(mean_loss)
                 loss_sum, loss_count = 0.0, 0

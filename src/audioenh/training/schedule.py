@@ -1,4 +1,5 @@
-"""The paper's learning-rate schedule: halve the lr after ``patience`` records without improvement."""
+"""Learning-rate schedules: the paper's (halve the lr after ``patience`` records without
+improvement) and an optional cosine decay over a run's last iterations."""
 
 from __future__ import annotations
 
@@ -47,3 +48,17 @@ class PlateauHalving:
         self.factor = float(state["factor"])
         self.best = float(state["best"])
         self.bad_records = int(state["bad_records"])
+
+
+def decay_factor(step: int, iterations: int, decay: int) -> float:
+    """The factor (0-1) on the learning rate of 0-based ``step`` of a run of ``iterations``: 1 until
+    the last ``decay`` iterations, then a cosine from 1 down towards 0 (``decay`` 0: always 1).
+
+    A function of the step alone, so a resumed run follows the same schedule as one that never
+    stopped, and a run resumed with more ``iterations`` still decays over its new end."""
+    if decay <= 0:
+        return 1.0
+    start = iterations - decay
+    if step < start:
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * min(step - start, decay) / decay))
