@@ -227,6 +227,22 @@ def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
     assert summary["mismatch_db"] < 3.0 and summary["matched"] == "cheby1:order=6,cutoff=11025.0,rp=0.05"
 
 
+def test_raw_mode_reports_the_same_keys_with_nothing_planned(song, tmp_path):
+    """enhance's summary has one shape in both modes: raw mode plans nothing (trust, match, training
+    edges and, unless --edge gives it, the edge are None)."""
+    model = random_model()
+    x = plugins.degradations().create("cheby1:6")(song, SR).astype(np.float32)
+    src = tmp_path / "in.wav"
+    sf.write(src, x.T, SR, subtype="FLOAT")
+    ckpt = {**checkpoint(model), "degradations": ["cheby1:6"]}
+    safe = enhance_file(model, ckpt, src, tmp_path / "s.wav", subtype="FLOAT", progress=False)
+    raw = enhance_file(model, ckpt, src, tmp_path / "r.wav", subtype="FLOAT", progress=False, mode="raw")
+    assert set(raw) == set(safe) and raw["mode"] == "raw"
+    planned = set(safe) & {"trust", "trained_edges_hz", "mismatch_db", "matched", "fixed_match"}
+    assert len(planned) == 5 and all(raw[key] is None for key in planned)
+    assert raw["edge_hz"] is None and 11000 < safe["edge_hz"] < 13500
+
+
 def test_test_command_scores_either_mode(song, tmp_path):
     """``audioenh test --mode safe``: a model trained near 12 kHz is not used on 16-kHz bands (ΔSNR 0
     exactly) while raw mode changes the songs; every result says its mode."""

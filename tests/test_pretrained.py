@@ -294,6 +294,7 @@ def test_model_name_is_short(tmp_path):
     ("spec", "expected"),
     [
         ("cheby1:order=8,cutoff=16000", "resnet-16k"),
+        ("cheby2:order=8,cutoff=16000", "resnet-16k-cheby2"),
         ("ellip:order=12,cutoff=8000", "resnet-8k"),
         ("cheby2:order=8,cutoff=11025", "resnet-11k"),
         ("butter:order=8,cutoff=13000", "resnet-13k"),

@@ -266,6 +266,11 @@ class Restoration:
         """True when the network is not run at all: nothing to restore, or not trusted here."""
         return self.taps is None or self.gain <= 0
 
+    @staticmethod
+    def unplanned_info(edge_hz: float | None) -> dict:
+        """:meth:`info`'s keys for an input safe mode did not plan (raw mode): all ``None`` but the edge."""
+        return dict.fromkeys(Restoration(0.0, None, 0.0, None).info(), None) | {"edge_hz": edge_hz}
+
     def info(self) -> dict:
         trained = None if self.trained is None else [float(v) for v in self.trained]
         mismatch = None if self.mismatch_db is None or not np.isfinite(self.mismatch_db) else self.mismatch_db

@@ -436,14 +436,7 @@ def enhance_file(
         "clipped_samples": clipped,
         "mode": mode,
         "tags": tags,
-        **(
-            plan.info()
-            if plan is not None
-            else dict.fromkeys(
-                ("trust", "trained_edges_hz", "mismatch_db", "matched", "validated_gain_db", "fixed_match"), None
-            )
-            | {"edge_hz": edge_hz}
-        ),
+        **(plan.info() if plan is not None else Restoration.unplanned_info(edge_hz)),
         "restored_hz": None if plan is None or plan.skip else [plan.edge_hz, model_rate / 2],
     }
 

@@ -54,6 +54,11 @@ BUNDLED: dict[str, BundledModel] = {
             "resnet-16k", "resnet-16k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 16 kHz"
         ),
         BundledModel(
+            "resnet-16k-cheby2",
+            "resnet-16k-cheby2.pt",
+            "small ResNet trained on Chebyshev II low-passes (orders 4-12) at 16 kHz",
+        ),
+        BundledModel(
             "resnet-gentle",
             "resnet-gentle.pt",
             "small ResNet trained on gentle low-passes (Butterworth 4-6, Chebyshev I 4-5) at 8-16 kHz",
@@ -78,7 +83,7 @@ BANKS: dict[str, BundledBank] = {
     for b in (
         BundledBank(
             "auto",
-            ("resnet-11k", "resnet-8k", "resnet-13k", "resnet-16k", "resnet-gentle"),
+            ("resnet-11k", "resnet-8k", "resnet-13k", "resnet-16k", "resnet-16k-cheby2", "resnet-gentle"),
             "per input, the bundled model whose training band limits match the input's best",
         ),
     )
