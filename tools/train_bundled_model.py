@@ -95,6 +95,14 @@ RECIPES = {
         )
         for hz in (11025, 8000, 13000)
     },
+    # between 11025 and 13 kHz: at 12 kHz the 11-kHz specialist took steep Butterworth inputs for its
+    # Chebyshev I 6 and lost up to 0.99 dB on real recordings (docs/model.md, Known limits)
+    "resnet-12k": Recipe(
+        [*steep(12000), "--lr-decay", "10000"],
+        "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on steep low-passes of four "
+        "families at 12 kHz (Chebyshev I and II, elliptic, Butterworth); restores the band above the "
+        "input's band edge",
+    ),
     # at 16 kHz the steep recipe lost 0.08-0.19 dB on real recordings on two of its own shapes
     # (Chebyshev I 12, elliptic 4) in safe mode; the two-family specialist loses on none
     "resnet-16k": Recipe(

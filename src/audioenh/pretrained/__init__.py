@@ -48,6 +48,9 @@ BUNDLED: dict[str, BundledModel] = {
         ),
         BundledModel("resnet-8k", "resnet-8k.pt", "small ResNet trained on steep low-passes of four families at 8 kHz"),
         BundledModel(
+            "resnet-12k", "resnet-12k.pt", "small ResNet trained on steep low-passes of four families at 12 kHz"
+        ),
+        BundledModel(
             "resnet-13k", "resnet-13k.pt", "small ResNet trained on steep low-passes of four families at 13 kHz"
         ),
         BundledModel(
@@ -83,7 +86,15 @@ BANKS: dict[str, BundledBank] = {
     for b in (
         BundledBank(
             "auto",
-            ("resnet-11k", "resnet-8k", "resnet-13k", "resnet-16k", "resnet-16k-cheby2", "resnet-gentle"),
+            (
+                "resnet-11k",
+                "resnet-8k",
+                "resnet-12k",
+                "resnet-13k",
+                "resnet-16k",
+                "resnet-16k-cheby2",
+                "resnet-gentle",
+            ),
             "per input, the bundled model whose training band limits match the input's best",
         ),
     )
