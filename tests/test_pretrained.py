@@ -299,6 +299,7 @@ def test_model_name_is_short(tmp_path):
         ("cheby2:order=8,cutoff=11025", "resnet-11k"),
         ("butter:order=8,cutoff=13000", "resnet-13k"),
         ("ellip:order=8,cutoff=12000", "resnet-12k"),
+        ("cheby2:order=8,cutoff=14500", "resnet-14k"),
         # gentle slopes, which no steep specialist is trusted on, at any cut-off
         ("butter:order=4,cutoff=11025", "resnet-gentle"),
         ("cheby1:order=4,cutoff=13000", "resnet-gentle"),

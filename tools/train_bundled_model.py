@@ -110,6 +110,13 @@ RECIPES = {
         "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on Chebyshev I and elliptic "
         "low-passes at 16 kHz (the band of many MP3s); restores the band above the input's band edge",
     ),
+    # between 13 and 16 kHz: at 14.5 kHz resnet-gentle took a steep Butterworth 12 (-0.10 dB)
+    "resnet-14k": Recipe(
+        [*steep(14500), "--lr-decay", "10000"],
+        "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on steep low-passes of four "
+        "families at 14.5 kHz (Chebyshev I and II, elliptic, Butterworth); restores the band above the "
+        "input's band edge",
+    ),
     # resnet-16k leaves Chebyshev II at 16 kHz alone (trust 0); with Chebyshev II in the 16-kHz steep
     # recipe the model lost on real recordings elsewhere, so it has a model of its own
     "resnet-16k-cheby2": Recipe(

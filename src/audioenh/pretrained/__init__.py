@@ -54,6 +54,9 @@ BUNDLED: dict[str, BundledModel] = {
             "resnet-13k", "resnet-13k.pt", "small ResNet trained on steep low-passes of four families at 13 kHz"
         ),
         BundledModel(
+            "resnet-14k", "resnet-14k.pt", "small ResNet trained on steep low-passes of four families at 14.5 kHz"
+        ),
+        BundledModel(
             "resnet-16k", "resnet-16k.pt", "small ResNet trained on Chebyshev I and elliptic low-passes at 16 kHz"
         ),
         BundledModel(
@@ -91,6 +94,7 @@ BANKS: dict[str, BundledBank] = {
                 "resnet-8k",
                 "resnet-12k",
                 "resnet-13k",
+                "resnet-14k",
                 "resnet-16k",
                 "resnet-16k-cheby2",
                 "resnet-gentle",
