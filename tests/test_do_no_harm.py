@@ -207,12 +207,18 @@ def test_a_model_that_made_its_own_validation_worse_is_not_used(song, tmp_path):
     np.testing.assert_array_equal(sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T, x)
 
 
+def write_degraded(song, spec: str, path):
+    """``song`` degraded by ``spec``, written to ``path`` as float WAV; returns the degraded samples."""
+    x = plugins.degradations().create(spec)(song, SR).astype(np.float32)
+    sf.write(path, x.T, SR, subtype="FLOAT")
+    return x
+
+
 def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
     """Trained on cheby1:6 (an edge near 12 kHz), given a 16-kHz band: the input comes back as it is."""
     model = random_model()
-    x = plugins.degradations().create("ellip:order=12,cutoff=16000")(song, SR).astype(np.float32)
     src = tmp_path / "in.wav"
-    sf.write(src, x.T, SR, subtype="FLOAT")
+    x = write_degraded(song, "ellip:order=12,cutoff=16000", src)
     ckpt = {**checkpoint(model), "degradations": ["cheby1:6"]}
     summary = enhance_file(model, ckpt, src, tmp_path / "o.wav", subtype="FLOAT", progress=False)
     out = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
@@ -220,8 +226,7 @@ def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
     lo, hi = summary["trained_edges_hz"]
     assert 11000 < lo <= hi < 13000 and summary["matched"] is None
     np.testing.assert_array_equal(out, x)
-    near = plugins.degradations().create("cheby1:6")(song, SR).astype(np.float32)
-    sf.write(src, near.T, SR, subtype="FLOAT")
+    write_degraded(song, "cheby1:6", src)
     summary = enhance_file(model, ckpt, src, tmp_path / "o.wav", subtype="FLOAT", progress=False)
     assert summary["trust"] == 1.0 and summary["restored_hz"] is not None  # its own filter: used
     assert summary["mismatch_db"] < 3.0 and summary["matched"] == "cheby1:order=6,cutoff=11025.0,rp=0.05"
@@ -231,9 +236,8 @@ def test_raw_mode_reports_the_same_keys_with_nothing_planned(song, tmp_path):
     """enhance's summary has one shape in both modes: raw mode plans nothing (trust, match, training
     edges and, unless --edge gives it, the edge are None)."""
     model = random_model()
-    x = plugins.degradations().create("cheby1:6")(song, SR).astype(np.float32)
     src = tmp_path / "in.wav"
-    sf.write(src, x.T, SR, subtype="FLOAT")
+    write_degraded(song, "cheby1:6", src)
     ckpt = {**checkpoint(model), "degradations": ["cheby1:6"]}
     safe = enhance_file(model, ckpt, src, tmp_path / "s.wav", subtype="FLOAT", progress=False)
     raw = enhance_file(model, ckpt, src, tmp_path / "r.wav", subtype="FLOAT", progress=False, mode="raw")

@@ -39,6 +39,12 @@ COMMON_ARGS = [
 ]  # fmt: skip
 
 
+#: the newer specialists end with the lr decaying to 0 over their last 10,000 steps (`train --lr-decay`):
+#: a Chebyshev II model's validation swung between +1.8 and +2.8 dB from record to record at a constant
+#: lr and held +2.98 dB over the last three records with the decay (docs/recipes.md)
+LATE_DECAY = ["--lr-decay", "10000"]
+
+
 def specialist(cutoff_hz: int) -> list[str]:
     """The specialist recipe: Chebyshev I orders 6, 8, 12 and elliptic 6, 12 at one cut-off (Hz),
     Butterworth 8 held out (docs/recipes.md: the 16-kHz specialist)."""
@@ -98,7 +104,7 @@ RECIPES = {
     # between 11025 and 13 kHz: at 12 kHz the 11-kHz specialist took steep Butterworth inputs for its
     # Chebyshev I 6 and lost up to 0.99 dB on real recordings (docs/model.md, Known limits)
     "resnet-12k": Recipe(
-        [*steep(12000), "--lr-decay", "10000"],
+        [*steep(12000), *LATE_DECAY],
         "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on steep low-passes of four "
         "families at 12 kHz (Chebyshev I and II, elliptic, Butterworth); restores the band above the "
         "input's band edge",
@@ -112,7 +118,7 @@ RECIPES = {
     ),
     # between 13 and 16 kHz: at 14.5 kHz resnet-gentle took a steep Butterworth 12 (-0.10 dB)
     "resnet-14k": Recipe(
-        [*steep(14500), "--lr-decay", "10000"],
+        [*steep(14500), *LATE_DECAY],
         "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on steep low-passes of four "
         "families at 14.5 kHz (Chebyshev I and II, elliptic, Butterworth); restores the band above the "
         "input's band edge",
@@ -127,12 +133,11 @@ RECIPES = {
             "cheby2:order=6,cutoff=16000,rs=30",
             "--record-every",
             "2000",
-            "--lr-decay",
-            "10000",
+            *LATE_DECAY,
         ],
         "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on Chebyshev II low-passes "
         "(orders 4-12, 20 dB stopband) at 16 kHz; restores the band above the input's band edge",
-    ),  # fmt: skip
+    ),
     # the bank's steep models are trusted on none of the gentle slopes (Butterworth and Chebyshev I
     # order 4, Bessel); this one is, at any cut-off from 8 to 16 kHz
     "resnet-gentle": Recipe(
