@@ -21,7 +21,15 @@ def config(**overrides):
 
 
 def test_resume_rules_are_declared_once_on_the_config():
-    assert set(resumable_settings()) == {"iterations", "min_lr", "lr_decay", "device", "workers", "infer_chunk"}
+    assert set(resumable_settings()) == {
+        "iterations",
+        "min_lr",
+        "lr_decay",
+        "bn_batches",
+        "device",
+        "workers",
+        "infer_chunk",
+    }
     assert {"arch", "degradations", "lr", "seed", "chunk", "batch_size"} <= set(fixed_settings())
     assert not set(resumable_settings()) & set(fixed_settings())
 

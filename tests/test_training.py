@@ -1,6 +1,7 @@
 """Training, resume and testing on a tiny corpus with a tiny model."""
 
 import json
+from itertools import islice
 
 import numpy as np
 import pytest
@@ -10,7 +11,10 @@ from click.testing import CliRunner
 
 from audioenh.checkpoint import load_checkpoint, load_model, save_checkpoint
 from audioenh.cli import cli
+from audioenh.data.chunks import TrainingChunks, batches
+from audioenh.data.corpus import resolve_corpus
 from audioenh.plugins import architectures
+from audioenh.training.batchnorm import recompute_batchnorm_statistics
 from audioenh.training.config import TrainConfig
 from audioenh.training.loop import read_records, train
 from audioenh.training.schedule import PlateauHalving, decay_factor
@@ -90,6 +94,61 @@ def test_lr_decay_reaches_the_records_and_survives_a_resume(corpus, tmp_path):
     np.testing.assert_allclose(
         [r["loss"] for r in read_records(constant)], [r["loss"] for r in read_records(full)], rtol=1e-6
     )
+
+
+def test_batchnorm_statistics_are_the_mean_of_the_batch_statistics():
+    """Hand computation: each layer's running mean is the mean over batches of the per-batch channel
+    means, its variance the mean of the unbiased per-batch variances; dropout off; nothing else moves."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv1d(2, 3, 5), torch.nn.BatchNorm1d(3), torch.nn.Dropout(0.5))
+    model.train()
+    inputs = [torch.randn(4, 2, 64) * (i + 1) + i for i in range(3)]
+    weights = [p.clone() for p in model.parameters()]
+    rng = torch.get_rng_state()
+    assert recompute_batchnorm_statistics(model, inputs, "fp32", torch.device("cpu")) == 3
+    with torch.no_grad():
+        conv = [model[0](x) for x in inputs]
+    mean = torch.stack([c.mean(dim=(0, 2)) for c in conv]).mean(0)
+    var = torch.stack([c.transpose(0, 1).reshape(3, -1).var(dim=1, unbiased=True) for c in conv]).mean(0)
+    torch.testing.assert_close(model[1].running_mean, mean, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(model[1].running_var, var, rtol=1e-5, atol=1e-6)
+    assert model.training and model[1].training and model[1].momentum == 0.1
+    assert torch.equal(torch.get_rng_state(), rng)  # no dropout mask was drawn
+    assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters()))
+    assert recompute_batchnorm_statistics(torch.nn.Conv1d(2, 3, 5), inputs, "fp32", torch.device("cpu")) == 0
+
+
+def test_batchnorm_recompute_changes_no_training_and_survives_a_resume(corpus, tmp_path):
+    """With --bn-batches the loss curve and weights are those of a run without it; only the BN
+    statistics differ, and they are the recompute over the last batches before the final record,
+    equal after a resume."""
+    arch = architectures().canonical("resnet:preset=tiny,width=16,batchnorm=true")
+    plain, precise, resumed = tmp_path / "plain", tmp_path / "precise", tmp_path / "resumed"
+    train(tiny_config(corpus, arch=arch, bn_batches=0), plain, progress=False)
+    train(tiny_config(corpus, arch=arch, bn_batches=5), precise, progress=False)
+    train(tiny_config(corpus, arch=arch, bn_batches=5), resumed, progress=False, stop_after=25)
+    train(None, resumed, resume=True, progress=False)
+    np.testing.assert_allclose(
+        [r["loss"] for r in read_records(precise)], [r["loss"] for r in read_records(plain)], rtol=1e-6
+    )
+    a, b, c = (load_checkpoint(run)["model"] for run in (plain, precise, resumed))
+    stats = [k for k in a if k.endswith(("running_mean", "running_var"))]
+    assert stats and all(torch.equal(a[k], b[k]) for k in a if k not in stats and "num_batches" not in k)
+    assert all(not torch.allclose(a[k], b[k]) for k in stats)
+    assert all(torch.equal(b[k], c[k]) for k in b)
+    config = tiny_config(corpus, arch=arch).resolve()
+    dataset = TrainingChunks(
+        resolve_corpus([str(corpus)], progress=False).train,
+        config.resolved_degradations,
+        chunk=config.chunk,
+        seed=config.seed,
+        range_group=config.range_group,
+    )
+    last = [d for it, d, _ in islice(batches(dataset, config.batch_size, start_iteration=35), 5)]
+    model, _ = load_model(precise)
+    recompute_batchnorm_statistics(model, last, "fp32", torch.device("cpu"))
+    for k in stats:
+        torch.testing.assert_close(model.state_dict()[k], b[k], rtol=1e-5, atol=1e-7)
 
 
 def test_training_loss_falls_and_run_dir_is_complete(corpus, tmp_path):

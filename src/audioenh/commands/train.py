@@ -89,6 +89,15 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
     help="Decay the learning rate to 0 along a cosine over the last N iterations (0: no decay).",
 )
 @click.option(
+    "--bn-batches",
+    type=click.IntRange(min=0),
+    default=25,
+    show_default=True,
+    metavar="N",
+    help="Models with BatchNorm: at each record, recompute its statistics from the last N training "
+    "batches with the current weights (0: keep the running averages).",
+)
+@click.option(
     "--record-every",
     type=click.IntRange(min=1),
     default=2500,
@@ -136,6 +145,7 @@ def train(
     patience,
     min_lr,
     lr_decay,
+    bn_batches,
     record_every,
     val_offset,
     val_seconds,
@@ -152,8 +162,9 @@ def train(
 
     Every record writes one JSON line to RUN/metrics.jsonl (mean training loss, lr, validation
     SNR of input and output for the seen filter(s) and each unseen filter) and replaces
-    RUN/checkpoints/last.pt atomically. With --resume, only --iterations, --min-lr, --lr-decay, --block,
-    --device and --workers may change; everything else comes from RUN/config.json.
+    RUN/checkpoints/last.pt atomically. With --resume, only --iterations, --min-lr, --lr-decay,
+    --bn-batches, --block, --device and --workers may change; everything else comes from
+    RUN/config.json.
     """
     ctx = click.get_current_context()
 
@@ -191,6 +202,7 @@ def train(
             patience=patience,
             min_lr=min_lr,
             lr_decay=lr_decay,
+            bn_batches=bn_batches,
             record_every=record_every,
             val_offset=val_offset,
             val_seconds=val_seconds,

@@ -58,6 +58,12 @@ class TrainConfig:
     lr_decay: int = _setting(
         0, resume=True, legacy=0, help="last iterations over which the lr decays to 0 along a cosine (0: none)"
     )
+    bn_batches: int = _setting(
+        25,
+        resume=True,
+        legacy=0,
+        help="BatchNorm statistics recomputed at each record from the last N training batches (0: running averages)",
+    )
     seed: int = _setting(0)
     device: str = _setting("auto", resume=True)
     workers: int = _setting(factory=default_workers, resume=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ..errors import AudioenhError
 from ..evaluation.inference import select_device
 from ..plugins import architectures
 from . import distributed
+from .batchnorm import batchnorm_layers, recompute_batchnorm_statistics
 from .config import TrainConfig
 from .run import Run
 from .schedule import PlateauHalving, decay_factor
@@ -175,6 +177,8 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     )
     trained = distributed.wrap(model, place, device)
     trained.train()
+    # the last training batches since the previous record, for the BatchNorm statistics (batchnorm.py)
+    recent = deque(maxlen=min(config.bn_batches, config.record_every)) if batchnorm_layers(model) else None
     loss_sum, loss_count = 0.0, 0
     started = time.monotonic()
     bar = tqdm(
@@ -196,6 +200,8 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
         ):
             degraded = degraded.to(device, non_blocking=True)
             target = target.to(device, non_blocking=True)
+            if recent is not None and recent.maxlen and place.is_main:
+                recent.append(degraded)
             step_lr = schedule.lr * decay_factor(it, config.iterations, config.lr_decay)
             for group in optimizer.param_groups:
                 group["lr"] = step_lr
@@ -218,6 +224,9 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                     if finished or (config.min_lr is not None and new_lr < config.min_lr):
                         break
                     continue
+                if recent:
+                    recompute_batchnorm_statistics(model, recent, config.precision, device)
+                    recent.clear()
                 validation = validator.evaluate(model, device)
                 trained.train()
                 last = {
