@@ -137,7 +137,21 @@ def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[Traini
     """The responses of training degradations ``specs`` (chains; ranges: extremes and
     :data:`RANGE_DRAWS` draws), measured on :data:`PROBE_SECONDS` of white noise. A draw's
     ``edge_range_hz`` spans the edges of its own shape with its cut-off (or rate) at either end of
-    the training range: a steep draw is not moved to an edge only a gentle shape of that range reaches."""
+    the training range: a steep draw is not moved to an edge only a gentle shape of that range reaches.
+    Kept on disk between processes (:mod:`audioenh.evaluation.response_cache`)."""
+    from . import response_cache
+
+    path = response_cache.entry_path(specs, sample_rate, {"probe_s": PROBE_SECONDS, "draws": RANGE_DRAWS})
+    cached = response_cache.load(path, TrainingResponse)
+    if cached is not None:
+        return cached
+    responses = measure_training_responses(specs, sample_rate)
+    response_cache.store(path, responses)
+    return responses
+
+
+def measure_training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[TrainingResponse, ...]:
+    """:func:`training_responses`, measured now."""
     from ..analysis.bandwidth import band_edge, long_term_spectrum
     from ..degradations.chain import DegradationSampler, resolve_degradations
 

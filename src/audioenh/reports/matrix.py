@@ -8,15 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..evaluation.matrix import EDGE_LSD, matrix_summary  # noqa: E402
-from ..fileio import write_json, write_text  # noqa: E402
-from .markup import html_page, html_table, inline, md_table  # noqa: E402
+from ..evaluation.matrix import EDGE_LSD, matrix_summary
+from ..fileio import write_json, write_text
+from .markup import html_page, html_table, inline, md_table
 
 DPI = 110
 #: what each heatmap shows: metric -> (file name, colour-bar label, sign that means better)
@@ -41,6 +37,11 @@ def heatmap(path: Path, matrix: Mapping[str, Any], metric: str = "snr") -> Path:
     models, cells, modes = list(matrix["models"]), list(matrix["cells"]), list(matrix["modes"])
     width = max(8.0, 2.2 + 0.42 * len(cells))
     height = 1.2 + len(modes) * (0.9 + 0.36 * len(models)) + 1.6
+    import matplotlib  # here, not at import: every command line loads this module through `matrix`
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(len(modes), 1, figsize=(width, height), squeeze=False, constrained_layout=True)
     values = {mode: _values(matrix, mode, metric) for mode in modes}
     finite = np.concatenate([np.abs(v[np.isfinite(v)]) for v in values.values()] or [np.zeros(1)])
