@@ -7,6 +7,9 @@ import sys
 
 import pytest
 
+from audioenh.degradations.chain import resolve_degradations
+from audioenh.reports import presets
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -85,7 +88,9 @@ def test_json_schema(smoke_report):
     assert list(matrix["models"]) == [
         f"{a} {v}" for a in ("U-Net", "ResNet") for v in ("baseline", "DA", "BN", "DO", "recipe")
     ]
-    assert len(matrix["models"]["ResNet recipe"]["trained"]) == len(report["recipe_members"]) >= 6
+    recipe = resolve_degradations([presets.RECIPE])
+    assert report["recipe_members"] == [c.text for c in recipe] and len(recipe) >= 3
+    assert matrix["models"]["ResNet recipe"]["trained"] == [c.canonical for c in recipe]
     for mode in ("raw", "safe"):
         for cells in matrix["results"][mode].values():
             assert set(cells) == set(matrix["cells"])

@@ -92,9 +92,19 @@ RECIPE_11K: tuple[str, ...] = tuple(
     spec.replace("cutoff=8000..16000", "cutoff=10000..12000") for spec in RECIPE_LOWPASS
 )
 
+#: ``recipe-orders-11k``: the IIR families of the paper's DA (Chebyshev I, elliptic, Bessel), each at
+#: every order from 4 to 12 and cut-offs from 10 to 12 kHz, with their default ripple and stop band.
+#: Drawing the ripple too (``recipe-11k``) made the passband itself uncertain by up to 2 dB (zero-phase
+#: filtering doubles it), which the network cannot undo and which dominated the loss; FIR and
+#: brick-wall members leave nothing above the edge to learn from (docs/recipes.md).
+RECIPE_ORDERS_11K: tuple[str, ...] = tuple(
+    f"{family}:order=4..12,cutoff=10000..12000" for family in ("cheby1", "ellip", "bessel")
+)
+
 RECIPES = {
     "recipe-lowpass": RECIPE_LOWPASS,
     "recipe-mixed": RECIPE_MIXED,
     "recipe-keep": RECIPE_KEEP,
     "recipe-11k": RECIPE_11K,
+    "recipe-orders-11k": RECIPE_ORDERS_11K,
 }
