@@ -89,6 +89,24 @@ def test_chunks_equal_whole_file_filtering(long_song, spec, whole_songs):
         assert torch.max(torch.abs(degraded - torch.from_numpy(whole[:, info.offset : info.offset + CHUNK]))) < 1e-6
 
 
+def test_ranges_and_random_degradations_cut_their_context_from_the_cached_clean_song(songs, monkeypatch):
+    """Chunks of specs that cannot be cached whole take their context from the decoded clean song:
+    the same samples as reading the file, so the same chunks; with no cache budget, from the file."""
+    specs = ["cheby1:order=4..8,cutoff=9000..12000", "noise:snr=30"]
+    ds = TrainingChunks(songs[:2], specs, chunk=2048, seed=1, range_group=4)
+    assert ds.whole_song_specs == {} and ds.clean_cached
+    cached = [ds.arrays(i) for i in range(12)]
+    assert {ds.describe(i).degradation.split(":")[0] for i in range(12)} == {"cheby1", "noise"}
+    ds.clean_cached = False
+    for i, (degraded, target) in enumerate(cached):
+        from_file = ds.arrays(i)
+        np.testing.assert_array_equal(degraded, from_file[0])
+        np.testing.assert_array_equal(target, from_file[1])
+    monkeypatch.setenv("AUDIOENH_DEGRADED_CACHE_GB", "0")
+    assert not TrainingChunks(songs[:2], specs, chunk=2048).clean_cached
+    assert not TrainingChunks(songs[:2], specs, chunk=2048, cache_whole_songs=False).clean_cached
+
+
 def test_whole_song_cache_is_made_once_and_only_for_fixed_degradations(songs, monkeypatch):
     from audioenh.data.degraded import degraded_path
 

@@ -92,6 +92,11 @@ class TrainingChunks(Dataset):
         for sampler in self.samplers:
             sampler.check()
         self.whole_song_specs = self._whole_song_specs(cache_whole_songs)
+        # the clean songs, decoded once into the same cache: chunks of the other specs cut their
+        # context from it instead of decoding it from the file, chunk by chunk (the same samples)
+        self.clean_cached = cache_whole_songs is not False and (
+            bool(self.whole_song_specs) or cache_budget_bytes() >= sum(song_bytes(s) for s in self.songs)
+        )
 
     def _whole_song_specs(self, wanted: bool | None) -> dict[int, str]:
         """``{spec index: canonical spec}`` of the degradations whose chunks are cut from cached whole
@@ -163,8 +168,9 @@ class TrainingChunks(Dataset):
         """The chunk of ``songs[song]`` starting at ``offset`` (44.1 kHz samples), degraded by ``specs[degradation]``.
 
         ``concrete`` is the drawn chain text for specs with ranges. Fixed degradations are cut from
-        the cached whole degraded song; others read the chain's context more on each side (clipped
-        to the song), degrade, and crop back.
+        the cached whole degraded song; others take the chain's context more on each side (clipped
+        to the song) from the cached clean song (or the file, when nothing is cached), degrade, and
+        crop back.
         """
         d = int(degradation)
         chain = self.samplers[d].build(concrete) if concrete is not None else self.degradation(d)
@@ -180,7 +186,11 @@ class TrainingChunks(Dataset):
             context = chain.context
             start = max(0, offset - context)
             stop = min(total, offset + self.chunk + context)
-            span = self.songs[int(song)].read(start, stop)
+            if self.clean_cached:
+                clean = degraded_song(self.songs[int(song)], CLEAN, _unchanged)
+                span = np.ascontiguousarray(clean[start:stop].T, dtype=np.float32)
+            else:
+                span = self.songs[int(song)].read(start, stop)
             degraded = chain(span, self.sample_rate, rng if rng is not None else np.random.default_rng(0))
             lo = offset - start
             target = span[:, lo : lo + self.chunk]
