@@ -1,6 +1,7 @@
 """The run folder, resolved specs and self-describing checkpoints."""
 
 import json
+import os
 import zipfile
 
 import pytest
@@ -10,7 +11,13 @@ from audioenh import plugins
 from audioenh.checkpoint import FORMAT, load_checkpoint, load_model, make_checkpoint, save_checkpoint
 from audioenh.degradations.chain import resolve_degradations
 from audioenh.errors import AudioenhError, CheckpointError, SpecError
-from audioenh.training.config import TrainConfig, differing_settings, fixed_settings, resumable_settings
+from audioenh.training.config import (
+    TrainConfig,
+    default_workers,
+    differing_settings,
+    fixed_settings,
+    resumable_settings,
+)
 from audioenh.training.run import Run
 
 
@@ -223,3 +230,10 @@ def test_unloadable_files_are_explained_without_internal_text(tmp_path):
             str(info.value)
             == f"cannot load checkpoint {str(tmp_path / name)!r}: not a valid audioenh checkpoint: {reason}"
         )
+
+
+@pytest.mark.parametrize("cores, workers", [(None, 0), (1, 0), (2, 0), (3, 2), (5, 4), (64, 4)])
+def test_default_workers_follow_the_core_count(monkeypatch, cores, workers):
+    """On 2 cores the examples are made in the training process (a worker took CPU from the network)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert default_workers() == workers

@@ -14,8 +14,11 @@ from ..errors import AudioenhError
 
 
 def default_workers() -> int:
-    """DataLoader worker processes: one less than the CPU count, at most 4 (0 on a single core)."""
-    return max(0, min(4, (os.cpu_count() or 1) - 1))
+    """DataLoader worker processes: one less than the CPU count, at most 4; none (examples made in
+    the training process) on 2 cores or fewer, where a worker process slows training by taking CPU
+    from the network (measured: docs/performance.md)."""
+    cores = os.cpu_count() or 1
+    return 0 if cores <= 2 else min(4, cores - 1)
 
 
 #: consecutive training examples that share each range's draw (:class:`~audioenh.data.chunks.TrainingChunks`)
