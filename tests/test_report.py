@@ -89,7 +89,7 @@ def test_json_schema(smoke_report):
         f"{a} {v}" for a in ("U-Net", "ResNet") for v in ("baseline", "DA", "BN", "DO", "recipe")
     ]
     recipe = resolve_degradations([presets.RECIPE])
-    assert report["recipe_members"] == [c.text for c in recipe] and len(recipe) >= 3
+    assert report["recipe_members"] == [c.text for c in recipe] and len(recipe) >= 2
     assert matrix["models"]["ResNet recipe"]["trained"] == [c.canonical for c in recipe]
     for mode in ("raw", "safe"):
         for cells in matrix["results"][mode].values():

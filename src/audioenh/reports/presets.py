@@ -9,7 +9,7 @@ SEEN = "cheby1:6"
 UNSEEN = "butter:6"
 MULTI = "paper-multi"
 #: audioenh's best training recipe (docs/recipes.md: chosen on the validation split), the grid's fifth variant
-RECIPE = "recipe-orders-11k"
+RECIPE = "recipe-cheby1-ellip-11k"
 
 #: The grid's variants: name -> (architecture options appended to the spec, training degradation)
 VARIANTS: dict[str, tuple[str, str]] = {
