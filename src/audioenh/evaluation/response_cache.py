@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..cache import cache_subdir
+from ..fileio import atomic_path
 
 FORMAT = "audioenh-responses-1"
 
@@ -77,22 +76,15 @@ def store(path: Path, responses: Sequence[Any]) -> None:
     if not responses:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                np.savez(
-                    out,
-                    format=np.array(FORMAT),
-                    freqs=responses[0].freqs,
-                    specs=np.array([r.spec for r in responses]),
-                    responses=np.stack([r.response_db for r in responses]),
-                    edges=np.array([r.edge_hz for r in responses], dtype=np.float64),
-                    edge_ranges=np.array([r.edge_range_hz for r in responses], dtype=np.float64),
-                )
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        with atomic_path(path, fsync=False) as temporary, open(temporary, "wb") as out:
+            np.savez(
+                out,
+                format=np.array(FORMAT),
+                freqs=responses[0].freqs,
+                specs=np.array([r.spec for r in responses]),
+                responses=np.stack([r.response_db for r in responses]),
+                edges=np.array([r.edge_hz for r in responses], dtype=np.float64),
+                edge_ranges=np.array([r.edge_range_hz for r in responses], dtype=np.float64),
+            )
     except OSError:
         pass

@@ -177,8 +177,10 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     )
     trained = distributed.wrap(model, place, device)
     trained.train()
-    # the last training batches since the previous record, for the BatchNorm statistics (batchnorm.py)
-    recent = deque(maxlen=min(config.bn_batches, config.record_every)) if batchnorm_layers(model) else None
+    # the last training batches since the previous record, for the BatchNorm statistics (batchnorm.py;
+    # process 0 validates and saves)
+    keep = min(config.bn_batches, config.record_every) if place.is_main and batchnorm_layers(model) else 0
+    recent = deque(maxlen=keep) if keep else None
     loss_sum, loss_count = 0.0, 0
     started = time.monotonic()
     bar = tqdm(
@@ -200,7 +202,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
         ):
             degraded = degraded.to(device, non_blocking=True)
             target = target.to(device, non_blocking=True)
-            if recent is not None and recent.maxlen and place.is_main:
+            if recent is not None:
                 recent.append(degraded)
             step_lr = schedule.lr * decay_factor(it, config.iterations, config.lr_decay)
             for group in optimizer.param_groups:
