@@ -308,3 +308,65 @@ def test_a_run_checkpoint_without_validation_takes_it_from_the_runs_records(tmp_
     assert validated_gain_db(load_checkpoint(run)) == pytest.approx(-0.1)
     save_checkpoint(tmp_path / "bare.pt", {**checkpoint(model), "iteration": 500})
     assert validated_gain_db(load_checkpoint(tmp_path / "bare.pt")) is None
+
+
+def level_limit_case(kind):
+    """Long-term spectra (dB) around a band edge at 12 kHz: the music level at -60 dB, a matched response
+    falling from 0 dB at 11 kHz to -80 dB at 14 kHz, the input the music through it, and the network's
+    contribution for three kinds of input."""
+    freqs = np.linspace(0, SR / 2, 4097)
+    response = np.interp(freqs, [0, 11000, 14000, SR / 2], [0, 0, -80, -80])
+    music = np.full_like(freqs, -60.0)
+    inputs = music + response
+    if kind == "noise floor":  # a codec's noise (or dither) at -110 dB: the network amplifies it by -response
+        inputs = np.maximum(inputs, -110.0)
+        contribution = inputs - response
+    elif kind == "overshoot":  # the network restores 12 dB more than the music has
+        contribution = music + 12.0
+    else:  # the network restores the music exactly
+        contribution = music.copy()
+    return freqs, inputs, contribution, response
+
+
+def test_the_level_limit_leaves_an_exact_restoration_alone():
+    from audioenh.evaluation.crossover import contribution_gains, limiter_taps
+
+    freqs, inputs, contribution, response = level_limit_case("exact")
+    gains = contribution_gains(freqs, inputs, contribution, 12000.0, response)
+    assert gains.min() > 0.99 and limiter_taps(freqs, np.ones_like(freqs), SR) is None
+
+
+def test_the_level_limit_holds_an_overshoot_to_the_music_where_the_filter_attenuated():
+    from audioenh.evaluation.crossover import LIMIT_MARGIN_DB, contribution_gains
+
+    freqs, inputs, contribution, response = level_limit_case("overshoot")
+    gains = contribution_gains(freqs, inputs, contribution, 12000.0, response)
+    attenuated = (response < -15) & (freqs < 20000)
+    np.testing.assert_allclose(gains[attenuated], 10 ** ((LIMIT_MARGIN_DB - 12.0) / 20), rtol=0.02)
+    assert gains[freqs < 11000 - 200].min() > 0.99  # intact: not limited
+    # where the filter did not attenuate, nothing is held back however loud the network is there
+    flat = contribution_gains(freqs, inputs, contribution, 12000.0, np.zeros_like(freqs))
+    assert flat.min() > 0.99
+
+
+def test_the_level_limit_drops_an_amplified_noise_floor():
+    from audioenh.evaluation.crossover import NOISE_EXCESS_DB, NOISE_FADE_DB, contribution_gains
+
+    freqs, inputs, contribution, response = level_limit_case("noise floor")
+    gains = contribution_gains(freqs, inputs, contribution, 12000.0, response)
+    # the input lies above what the filter leaves of the music by -50 - response dB
+    noisy = (-50 - response > NOISE_EXCESS_DB + NOISE_FADE_DB + 3) & (freqs < 20000)
+    assert noisy.sum() > 100 and gains[noisy].max() < 0.01
+    assert gains[freqs < 11000 - 200].min() > 0.99
+
+
+def test_the_limiter_taps_have_the_gains():
+    from audioenh.evaluation.crossover import limiter_taps
+
+    freqs = np.linspace(0, SR / 2, 4097)
+    gains = np.interp(freqs, [0, 12000, 13000, SR / 2], [1, 1, 0.25, 0.25])
+    taps = limiter_taps(freqs, gains, SR)
+    assert len(taps) % 2 == 1 and np.allclose(taps, taps[::-1])  # zero phase
+    response = np.abs(np.fft.rfft(taps, 2 * (len(freqs) - 1)))
+    away = (np.abs(freqs - 12000) > 300) & (np.abs(freqs - 13000) > 300)  # the corners are rounded (255 taps)
+    np.testing.assert_allclose(response[away], gains[away], atol=0.02)

@@ -263,8 +263,10 @@ def describe_restoration(
     trained: tuple[float, float] | None,
     mismatch_db: float | None = None,
     validated_gain_db: float | None = None,
+    limit_db: float | None = None,
 ) -> str:
-    """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line."""
+    """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line; ``limit_db``:
+    the level limit's largest cut (dB), named from 1 dB on."""
     if nothing_to_restore(edge, 2 * nyquist):
         return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
     head = f"band ends at {_khz(edge)}"
@@ -284,6 +286,8 @@ def describe_restoration(
     if gain <= 0:
         return f"{head}, but {scope}: the input is kept as it is"
     share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
+    if limit_db is not None and limit_db >= 1:
+        share += f" (held to the music's level, up to {min(limit_db, 99):.0f} dB down where it added noise or too much)"
     return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
 
 
@@ -331,6 +335,7 @@ def _report(src: Path, dst: Path, summary: dict, model: str) -> None:
             tuple(trained) if trained else None,
             summary.get("mismatch_db"),
             summary.get("validated_gain_db"),
+            summary.get("limit_db"),
         )
         click.echo(f"{src}: {line}", err=True)
     if summary["clipped_samples"]:

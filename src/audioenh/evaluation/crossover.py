@@ -1,6 +1,6 @@
 """Do no harm: the network may only add what the input lacks, and only where it was trained to.
 
-In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(input) - input)``:
+In ``enhance``'s default (``safe``) mode the output is ``input + g * L(H(network(input) - input))``:
 
 - ``H`` is a linear-phase (zero-phase, symmetric FIR) high-pass around the input's band edge. The
   band edge (:mod:`audioenh.analysis.bandwidth`) is the centre of the band's final drop, so the
@@ -23,6 +23,15 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * H(network(i
   training responses (Bessel, attenuating over more than :data:`GENTLE_SPAN_HZ` below their edge)
   are not compared at all: their slope cannot be told from the music's own.
 
+- ``L`` is the level limit (:meth:`Restoration.limited`, a zero-phase FIR measured from the network's
+  answer to the input or an excerpt of it): where the matched training response attenuates, the
+  network amplifies whatever the input holds there by as much, a codec's
+  noise as well as the music. There its contribution is held to the music's own level (a line
+  fitted to the top 3 kHz of the band where the input is intact, followed to the edge, level beyond)
+  and dropped where the input holds more than :data:`NOISE_EXCESS_DB` (20 dB for a response moved
+  from a range) above what that filter would have left of the music (noise). An Opus round
+  trip of a Butterworth 8 input kept the filter's shape, was trusted, and lost 6 dB without it.
+
 When the band edge is at (or within the transition of) the Nyquist frequency there is nothing to
 restore, and the input is returned unchanged.
 """
@@ -30,16 +39,16 @@ restore, and the input is returned unchanged.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-10"
+SAFE_MODE_RULE = "shape-match-10+level-limit-1"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -63,6 +72,24 @@ MAX_BELOW_EDGE_HZ = 1500.0
 #: decline, so inputs low-passed at other cut-offs or by other families match it within 3 dB (the
 #: bundled model lost up to 3 dB on 13-kHz Bessel and 16-kHz Butterworth inputs matched to its Bessels)
 GENTLE_SPAN_HZ = 5000.0
+
+# The level limit (:meth:`Restoration.limited`): where the matched training response attenuates, the
+# network amplifies whatever the input holds there by as much, a codec's noise or dither as well as the
+# music (an Opus-coded Butterworth 8 input came back 6 dB worse). There its contribution is held to the
+# music's own level and dropped where the input holds more than the matched filter would have left of
+# that level (noise). Chosen on the validation split (docs/enhance.md, the level limit).
+LIMIT_FROM_DB = 0.0  # the limit applies where the matched response attenuates by more than this (dB) ...
+LIMIT_FADE_DB = 6.0  # ... fully from this much more attenuation on (dB)
+LIMIT_MARGIN_DB = 0.0  # the contribution may exceed the music's level by this (dB)
+LIMIT_FIT_SPAN_HZ = 3000.0  # the music's level: a line fitted over this much of the intact band (Hz)
+NOISE_EXCESS_DB = 10.0  # input this far above what the matched filter leaves of the music: noise (dB) ...
+#: ... this far for a response moved from a range of cut-offs, whose depth far below the edge is no guide
+#: to the input's (a gentle generalist's: at 10 dB its test dropped restored music, Butterworth 4 -0.8 dB)
+MOVED_NOISE_EXCESS_DB = 20.0
+NOISE_FADE_DB = 6.0  # ... the contribution fading out over this much more (dB)
+LIMIT_BELOW_EDGE_HZ = 1000.0  # the limit applies from this far below the band edge (Hz)
+LIMIT_SMOOTH_HZ = 220.0  # the gains are smoothed over this width (Hz)
+LIMITER_TAPS = 255  # length of the symmetric FIR that applies the gains (samples)
 
 
 def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
@@ -259,6 +286,53 @@ def keep_below_edge(inputs: np.ndarray, outputs: np.ndarray, taps: np.ndarray | 
     return (inputs + correction).astype(np.float32)
 
 
+def contribution_gains(
+    freqs: np.ndarray,
+    input_db: np.ndarray,
+    contribution_db: np.ndarray,
+    edge_hz: float,
+    response_db: np.ndarray,
+    drop_noise: bool = True,
+) -> np.ndarray:
+    """The level limit's gain (0-1) on the network's contribution at each of ``freqs`` (Hz), from the
+    long-term spectra (dB) of the input and of the contribution, the band edge (Hz) and the matched
+    training response (dB, moved to the edge; zeros when none). 1 below ``edge_hz -``
+    :data:`LIMIT_BELOW_EDGE_HZ` and wherever the response does not attenuate (by :data:`LIMIT_FROM_DB`);
+    ``drop_noise``: the noise test at :data:`NOISE_EXCESS_DB` (else :data:`MOVED_NOISE_EXCESS_DB`)."""
+    gains = np.ones_like(freqs, dtype=np.float64)
+    # the music's level: a line fitted to the top LIMIT_FIT_SPAN_HZ of the band where the input is still
+    # intact, followed to the edge (falling or level) and level from there on
+    intact = (freqs >= 1000.0) & (freqs <= edge_hz - LIMIT_BELOW_EDGE_HZ) & (response_db > -INTACT_DB)
+    if not intact.any():
+        return gains
+    fit = intact & (freqs >= freqs[intact].max() - LIMIT_FIT_SPAN_HZ)
+    if fit.sum() < 8:
+        return gains
+    slope, intercept = np.polyfit(freqs[fit], (input_db - response_db)[fit], 1)
+    trend = np.polyval([min(slope, 0.0), intercept], np.minimum(freqs, edge_hz))
+    held = np.minimum(1.0, 10 ** ((trend + LIMIT_MARGIN_DB - contribution_db) / 20))
+    excess = input_db - (trend + response_db)  # more than the filter leaves of the music: noise
+    threshold = NOISE_EXCESS_DB if drop_noise else MOVED_NOISE_EXCESS_DB
+    held *= np.clip((threshold + NOISE_FADE_DB - excess) / NOISE_FADE_DB, 0.0, 1.0)
+    attenuated = np.clip((-response_db - LIMIT_FROM_DB) / LIMIT_FADE_DB, 0.0, 1.0)
+    gains = 1.0 - attenuated * (1.0 - held)
+    gains[freqs < edge_hz - LIMIT_BELOW_EDGE_HZ] = 1.0
+    width = max(1, int(round(LIMIT_SMOOTH_HZ / (freqs[1] - freqs[0]))))
+    gains = ndimage.uniform_filter1d(gains, width, mode="nearest")
+    gains[freqs < edge_hz - LIMIT_BELOW_EDGE_HZ] = 1.0
+    return np.clip(gains, 0.0, 1.0)
+
+
+def limiter_taps(freqs: np.ndarray, gains: np.ndarray, sample_rate: int) -> np.ndarray | None:
+    """The symmetric FIR (:data:`LIMITER_TAPS`) with magnitude ``gains`` at ``freqs`` (Hz); ``None`` when
+    every gain is (within 0.1 %) 1."""
+    if np.all(gains >= 0.999):
+        return None
+    grid = np.concatenate([freqs, [sample_rate / 2]]) if freqs[-1] < sample_rate / 2 else freqs
+    values = np.concatenate([gains, [gains[-1]]]) if len(grid) > len(freqs) else gains
+    return signal.firwin2(LIMITER_TAPS, grid, values, fs=sample_rate)
+
+
 @dataclass(frozen=True)
 class Restoration:
     """What safe mode does with one input: its band edge (Hz), the crossover taps (``None``: nothing to
@@ -274,6 +348,10 @@ class Restoration:
     matched: str | None = None
     validated_gain_db: float | None = None
     fixed_match: bool = False
+    #: the matched training response (for :meth:`limited`)
+    response: TrainingResponse | None = field(default=None, compare=False, repr=False)
+    #: the level limit's largest cut (dB; ``None``: not applied yet, 0: nothing cut)
+    limit_db: float | None = None
 
     @property
     def skip(self) -> bool:
@@ -296,7 +374,45 @@ class Restoration:
             "matched": self.matched,
             "validated_gain_db": self.validated_gain_db,
             "fixed_match": self.fixed_match,
+            "limit_db": self.limit_db,
         }
+
+    def limited(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
+        """This plan with the level limit folded into its crossover (module constants from
+        :data:`LIMIT_FROM_DB`): ``outputs`` is the network's answer to ``inputs`` (channels, samples, at the
+        model's rate ``sample_rate``; an excerpt will do). A plan that skips the network is returned as
+        it is."""
+        if self.skip or self.limit_db is not None:
+            return self
+        from ..analysis.bandwidth import long_term_spectrum
+
+        inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
+        contribution = keep_below_edge(np.zeros_like(inputs), np.atleast_2d(outputs) - inputs, self.taps, self.gain)
+        freqs, input_db = long_term_spectrum(inputs.mean(axis=0), sample_rate)
+        _, contribution_db = long_term_spectrum(contribution.mean(axis=0), sample_rate)
+        response_db = np.zeros_like(freqs)
+        if self.response is not None:
+            shift = response_shift_hz(self.edge_hz, self.response)
+            response_db = np.interp(freqs - shift, self.response.freqs, self.response.response_db)
+        # a response moved from a range of cut-offs (a gentle generalist's) is no guide to how deep the
+        # filter went: its noise test dropped restored music (a Butterworth 4 input lost 0.8 dB)
+        drop_noise = self.response is not None and not self.response.movable
+        gains = contribution_gains(freqs, input_db, contribution_db, self.edge_hz, response_db, drop_noise)
+        limiter = limiter_taps(freqs, gains, sample_rate)
+        if limiter is None:
+            return replace(self, limit_db=0.0)
+        cut = float(-20 * np.log10(max(float(gains.min()), 1e-5)))
+        return replace(self, taps=np.convolve(self.taps, limiter), limit_db=cut)
+
+
+def at_model_rate(audio: np.ndarray, audio_rate: int, model_rate: int) -> np.ndarray:
+    """(channels, samples) ``audio`` resampled (soxr) from ``audio_rate`` to ``model_rate`` Hz, float64."""
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float64))
+    if audio_rate == model_rate:
+        return audio
+    import soxr
+
+    return soxr.resample(audio.T, audio_rate, model_rate).T
 
 
 def plan_restoration(
@@ -317,9 +433,7 @@ def plan_restoration(
 
     edge = float(edge_hz) if edge_hz is not None else recording_edge(audio, audio_rate)
     if audio_rate != model_rate and edge < model_rate / 2:  # analysed as the network will see it
-        import soxr
-
-        audio = soxr.resample(np.atleast_2d(np.asarray(audio, dtype=np.float64)).T, audio_rate, model_rate).T
+        audio = at_model_rate(audio, audio_rate, model_rate)
         if edge_hz is None:
             edge = recording_edge(audio, model_rate)
     taps = restoration_filter(edge, model_rate)
@@ -343,7 +457,7 @@ def plan_restoration(
             taps = restoration_filter(edge, model_rate, pass_from_hz=start)
     spec = matched.spec if matched is not None else None
     fixed = matched is not None and not matched.movable
-    return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db, fixed)
+    return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db, fixed, matched)
 
 
 def enhance_array_safely(
@@ -371,4 +485,5 @@ def enhance_array_safely(
         return np.asarray(audio, dtype=np.float32).copy(), plan.info()
     reach = (context if context is not None else receptive_field(model)) + len(plan.taps) // 2
     out = enhance_array(model, audio, chunk=chunk or DEFAULT_CHUNK, context=reach, device=device, precision=precision)
+    plan = plan.limited(audio, out, sample_rate)
     return keep_below_edge(np.asarray(audio, dtype=np.float32), out, plan.taps, plan.gain), plan.info()

@@ -212,10 +212,11 @@ def score_matrix(
                         device=device,
                         precision=network.precision,
                     )
-                outputs = {
-                    "raw": raw,
-                    "safe": degraded.copy() if plan.skip else keep_below_edge(degraded, raw, plan.taps, plan.gain),
-                }
+                safe = degraded.copy()
+                if not plan.skip:
+                    limited = plan.limited(degraded, raw, sample_rate)
+                    safe = keep_below_edge(degraded, raw, limited.taps, limited.gain)
+                outputs = {"raw": raw, "safe": safe}
                 for mode in modes:
                     per_song[mode][m.name].setdefault(cell.text, []).append(song_scores(outputs[mode]))
             if oracle:

@@ -38,7 +38,7 @@ from ..audio_io import FLOAT_SUBTYPES, AudioInfo, copy_tags, output_format, prob
 from ..checkpoint import training_degradations, validated_gain_db
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
-from .crossover import Restoration, keep_below_edge, plan_restoration
+from .crossover import Restoration, at_model_rate, keep_below_edge, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 
 READ_FRAMES = 65536  # input frames read per step
@@ -193,6 +193,23 @@ class _ModelRunner:
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision)
 
+    def whole(self, audio: np.ndarray) -> np.ndarray:
+        """The network's output for a whole (channels, samples) array (an analysis excerpt), its
+        channels mapped like the blocks'."""
+        from ..architectures.receptive import receptive_field
+        from .inference import enhance_array
+
+        model_channels, channels, context = self.model_channels, audio.shape[0], receptive_field(self.model)
+
+        def run(x: np.ndarray) -> np.ndarray:
+            return enhance_array(self.model, x, context=context, device=self.device, precision=self.precision)
+
+        if channels == model_channels:
+            return run(audio)
+        if channels == 1:
+            return run(np.repeat(audio, model_channels, axis=0)).mean(axis=0, keepdims=True)
+        return np.concatenate([run(audio[c : c + 1]) for c in range(channels)])
+
     def __call__(self, blocks: np.ndarray) -> np.ndarray:  # (batch, channels, samples)
         if self.skip_model:
             return np.asarray(blocks, dtype=np.float32)
@@ -315,18 +332,23 @@ def enhance_file(
     out_rate = output_rate(in_rate, model_rate, rate)
     if mode != "safe":
         plan = None
-    elif plan is None:
+    elif plan is None or (not plan.skip and plan.limit_db is None):
         from ..analysis.bandwidth import file_excerpts
 
         excerpt, excerpt_rate = file_excerpts(in_p)
-        plan = plan_restoration(
-            excerpt,
-            excerpt_rate,
-            model_rate,
-            training_degradations(checkpoint),
-            edge_hz,
-            validated_gain_db(checkpoint),
-        )
+        if plan is None:
+            plan = plan_restoration(
+                excerpt,
+                excerpt_rate,
+                model_rate,
+                training_degradations(checkpoint),
+                edge_hz,
+                validated_gain_db(checkpoint),
+            )
+        if not plan.skip:  # the level limit, from the network's answer to the excerpts
+            analysed = at_model_rate(excerpt, excerpt_rate, model_rate).astype(np.float32)
+            mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision)
+            plan = plan.limited(analysed, mapped.whole(analysed), model_rate)
     taps = plan.taps if plan is not None else None
     if context is None and taps is not None:
         from ..architectures.receptive import receptive_field
