@@ -370,3 +370,17 @@ def test_the_limiter_taps_have_the_gains():
     response = np.abs(np.fft.rfft(taps, 2 * (len(freqs) - 1)))
     away = (np.abs(freqs - 12000) > 300) & (np.abs(freqs - 13000) > 300)  # the corners are rounded (255 taps)
     np.testing.assert_allclose(response[away], gains[away], atol=0.02)
+
+
+def test_the_limit_is_measured_on_at_most_twenty_seconds_spread_over_the_excerpts():
+    from audioenh.evaluation.crossover import limit_excerpt
+
+    rate = 1000
+    audio = np.arange(60 * rate, dtype=np.float64)[None].repeat(2, axis=0)  # 60 s: the sample index
+    part = limit_excerpt(audio, rate, seconds=20.0)
+    assert part.shape == (2, 20 * rate - 2)  # three parts of 6.666 s
+    pieces = np.split(part[0], 3)
+    assert [int(p[0]) for p in pieces] == [6667, 26667, 46667]  # centred in each third
+    assert all(np.all(np.diff(p) == 1) for p in pieces)
+    short = audio[:, : 5 * rate]
+    assert np.array_equal(limit_excerpt(short, rate), short)  # shorter: all of it

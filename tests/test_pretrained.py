@@ -79,7 +79,7 @@ def test_enhance_without_a_model_uses_the_bundled_one_and_says_what_it_restores(
     sf.write(src, limited.T, SR, subtype="FLOAT")
     result = CliRunner().invoke(cli, ["enhance", str(src), "-o", str(tmp_path / "out.wav"), "--float"])
     assert result.exit_code == 0, result.output
-    assert "with bundled model resnet-11k (picked from auto)" in result.output
+    assert "with bundled model resnet-11k-cheby1 (picked from auto)" in result.output
     assert "band ends at 1" in result.output and "restoring" in result.output
     out, rate = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)
     assert rate == SR and out.shape == limited.T.shape
@@ -296,7 +296,10 @@ def test_model_name_is_short(tmp_path):
         ("cheby1:order=8,cutoff=16000", "resnet-16k"),
         ("cheby2:order=8,cutoff=16000", "resnet-16k-cheby2"),
         ("ellip:order=12,cutoff=8000", "resnet-8k"),
-        ("cheby2:order=8,cutoff=11025", "resnet-11k"),
+        ("cheby2:order=8,cutoff=11025", "resnet-11k-cheby2"),
+        ("ellip:order=4,cutoff=11025", "resnet-11k-cheby2"),
+        ("cheby1:order=8,cutoff=11025", "resnet-11k-cheby1"),
+        ("butter:order=12,cutoff=11025", "resnet-11k-cheby1"),
         ("butter:order=8,cutoff=13000", "resnet-13k"),
         ("ellip:order=8,cutoff=12000", "resnet-12k"),
         ("cheby2:order=8,cutoff=14500", "resnet-14k"),

@@ -99,8 +99,30 @@ RECIPES = {
             f"families at {hz / 1000:g} kHz (Chebyshev I and II, elliptic, Butterworth); restores the band "
             "above the input's band edge",
         )
-        for hz in (11025, 8000, 13000)
+        for hz in (8000, 13000)
     },
+    # at 11025 Hz two models of two families each in place of the four-family steep one: the bank's
+    # 11025-Hz matrix mean +1.75 -> +1.87 dB on the built-in test split, +1.05 -> +1.23 dB on real
+    # recordings (docs/recipes.md: a two-family 11025-Hz pair)
+    "resnet-11k-cheby1": Recipe(
+        [
+            *("--degrade", "cheby1:order=6..12,cutoff=11025", "--degrade", "butter:order=8..12,cutoff=11025"),
+            *("--unseen", "cheby1:order=8,cutoff=11025", "--record-every", "2000"),
+            *LATE_DECAY,
+        ],
+        "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on Chebyshev I (orders 6-12) "
+        "and steep Butterworth (8-12) low-passes at 11025 Hz; restores the band above the input's band edge",
+    ),
+    "resnet-11k-cheby2": Recipe(
+        [
+            *("--degrade", "cheby2:order=4..12,cutoff=11025", "--degrade", "ellip:order=4..12,cutoff=11025"),
+            *("--unseen", "cheby1:order=8,cutoff=11025", "--record-every", "2000"),
+            *LATE_DECAY,
+        ],
+        "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on Chebyshev II and elliptic "
+        "low-passes (orders 4-12, stop bands at 20 dB) at 11025 Hz; restores the band above the input's "
+        "band edge",
+    ),
     # between 11025 and 13 kHz: at 12 kHz the 11-kHz specialist took steep Butterworth inputs for its
     # Chebyshev I 6 and lost up to 0.99 dB on real recordings (docs/model.md, Known limits)
     "resnet-12k": Recipe(

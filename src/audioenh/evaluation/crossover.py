@@ -48,7 +48,7 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-10+level-limit-1"
+SAFE_MODE_RULE = "shape-match-10+level-limit-2"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -82,13 +82,14 @@ LIMIT_FROM_DB = 0.0  # the limit applies where the matched response attenuates b
 LIMIT_FADE_DB = 6.0  # ... fully from this much more attenuation on (dB)
 LIMIT_MARGIN_DB = 0.0  # the contribution may exceed the music's level by this (dB)
 LIMIT_FIT_SPAN_HZ = 3000.0  # the music's level: a line fitted over this much of the intact band (Hz)
-NOISE_EXCESS_DB = 10.0  # input this far above what the matched filter leaves of the music: noise (dB) ...
+NOISE_EXCESS_DB = 6.0  # input this far above what the matched filter leaves of the music: noise (dB) ...
 #: ... this far for a response moved from a range of cut-offs, whose depth far below the edge is no guide
 #: to the input's (a gentle generalist's: at 10 dB its test dropped restored music, Butterworth 4 -0.8 dB)
 MOVED_NOISE_EXCESS_DB = 20.0
 NOISE_FADE_DB = 6.0  # ... the contribution fading out over this much more (dB)
 LIMIT_BELOW_EDGE_HZ = 1000.0  # the limit applies from this far below the band edge (Hz)
 LIMIT_SMOOTH_HZ = 220.0  # the gains are smoothed over this width (Hz)
+LIMIT_SECONDS = 20.0  # enhance measures the limit on this much of a file's analysis excerpts (s)
 LIMITER_TAPS = 255  # length of the symmetric FIR that applies the gains (samples)
 
 
@@ -403,6 +404,18 @@ class Restoration:
             return replace(self, limit_db=0.0)
         cut = float(-20 * np.log10(max(float(gains.min()), 1e-5)))
         return replace(self, taps=np.convolve(self.taps, limiter), limit_db=cut)
+
+
+def limit_excerpt(audio: np.ndarray, sample_rate: int, seconds: float = LIMIT_SECONDS, pieces: int = 3) -> np.ndarray:
+    """What the level limit measures of (channels, samples) analysis excerpts: all of them up to
+    ``seconds``, else ``pieces`` evenly spaced parts of ``seconds / pieces`` each, joined."""
+    audio = np.atleast_2d(audio)
+    length = int(seconds * sample_rate)
+    if audio.shape[-1] <= length:
+        return audio
+    part = length // pieces
+    starts = [int((k + 0.5) * audio.shape[-1] / pieces - part / 2) for k in range(pieces)]
+    return np.concatenate([audio[:, s : s + part] for s in starts], axis=-1)
 
 
 def at_model_rate(audio: np.ndarray, audio_rate: int, model_rate: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Measuring a model's training degradations on white noise
 (:func:`~audioenh.evaluation.crossover.training_responses`) takes about 0.4 s per model (3 s for
-the bundled bank of eight), on every ``enhance`` call. The result is a pure function of the specs,
+the bundled bank of nine), on every ``enhance`` call. The result is a pure function of the specs,
 the sample rate and the code, so it is stored under ``$AUDIOENH_CACHE/responses/`` (see
 :mod:`audioenh.cache`), keyed by a hash of the specs, the sample rate, the source of the installed
 audioenh package, the installed plugin distributions and the numpy and scipy versions: any code

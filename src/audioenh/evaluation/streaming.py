@@ -38,7 +38,7 @@ from ..audio_io import FLOAT_SUBTYPES, AudioInfo, copy_tags, output_format, prob
 from ..checkpoint import training_degradations, validated_gain_db
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
-from .crossover import Restoration, at_model_rate, keep_below_edge, plan_restoration
+from .crossover import Restoration, at_model_rate, keep_below_edge, limit_excerpt, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 
 READ_FRAMES = 65536  # input frames read per step
@@ -345,8 +345,8 @@ def enhance_file(
                 edge_hz,
                 validated_gain_db(checkpoint),
             )
-        if not plan.skip:  # the level limit, from the network's answer to the excerpts
-            analysed = at_model_rate(excerpt, excerpt_rate, model_rate).astype(np.float32)
+        if not plan.skip:  # the level limit, from the network's answer to (part of) the excerpts
+            analysed = at_model_rate(limit_excerpt(excerpt, excerpt_rate), excerpt_rate, model_rate).astype(np.float32)
             mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision)
             plan = plan.limited(analysed, mapped.whole(analysed), model_rate)
     taps = plan.taps if plan is not None else None

@@ -42,9 +42,14 @@ BUNDLED: dict[str, BundledModel] = {
             "small ResNet (16 channels, 6 blocks) trained on the paper's eight filters (paper-multi) at 11025 Hz",
         ),
         BundledModel(
-            "resnet-11k",
-            "resnet-11k.pt",
-            "small ResNet trained on steep low-passes of four families at 11025 Hz",
+            "resnet-11k-cheby1",
+            "resnet-11k-cheby1.pt",
+            "small ResNet trained on Chebyshev I (orders 6-12) and steep Butterworth low-passes at 11025 Hz",
+        ),
+        BundledModel(
+            "resnet-11k-cheby2",
+            "resnet-11k-cheby2.pt",
+            "small ResNet trained on Chebyshev II and elliptic low-passes (orders 4-12) at 11025 Hz",
         ),
         BundledModel("resnet-8k", "resnet-8k.pt", "small ResNet trained on steep low-passes of four families at 8 kHz"),
         BundledModel(
@@ -90,7 +95,8 @@ BANKS: dict[str, BundledBank] = {
         BundledBank(
             "auto",
             (
-                "resnet-11k",
+                "resnet-11k-cheby1",
+                "resnet-11k-cheby2",
                 "resnet-8k",
                 "resnet-12k",
                 "resnet-13k",
