@@ -399,3 +399,19 @@ def test_the_level_limit_allows_for_how_far_the_music_strays_above_its_line():
     attenuated = (response < -15) & (freqs < 20000)
     raised = 20 * np.log10(bumpy[attenuated] / smooth[attenuated])
     assert 3.6 < raised.min() and raised.max() < 4.0  # 4 cos's 90th percentile: 3.80 dB
+
+
+@pytest.mark.parametrize(
+    ("limit_db", "said"),
+    [
+        (None, ""),
+        (0.4, ""),
+        (7.6, " (held to the music's level: up to 8 dB down where it restored too much)"),
+        (100.0, " (held to the music's level; dropped where it would amplify noise)"),
+    ],
+)
+def test_enhance_says_how_far_the_level_limit_cut(limit_db, said):
+    from audioenh.commands.enhance import describe_restoration
+
+    line = describe_restoration(12100.0, SR / 2, 1.0, (11000.0, 12600.0), 1.2, 2.0, limit_db)
+    assert line == f"band ends at 12.10 kHz: restoring 12.10–22.05 kHz{said}"

@@ -256,6 +256,9 @@ def _khz(hz: float) -> str:
     return f"{hz / 1000:.2f} kHz"
 
 
+LIMIT_DROPPED_DB = 40.0  # a level-limit cut this deep (dB) is reported as dropping the contribution
+
+
 def describe_restoration(
     edge: float,
     nyquist: float,
@@ -286,8 +289,10 @@ def describe_restoration(
     if gain <= 0:
         return f"{head}, but {scope}: the input is kept as it is"
     share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
-    if limit_db is not None and limit_db >= 1:
-        share += f" (held to the music's level, up to {min(limit_db, 99):.0f} dB down where it added noise or too much)"
+    if limit_db is not None and limit_db >= LIMIT_DROPPED_DB:
+        share += " (held to the music's level; dropped where it would amplify noise)"
+    elif limit_db is not None and limit_db >= 1:
+        share += f" (held to the music's level: up to {limit_db:.0f} dB down where it restored too much)"
     return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
 
 
