@@ -106,7 +106,7 @@ def matrix(
     (``DA=runs/resnet-da``); a bundled bank (auto) is one row that uses, per song and cell, the
     model enhance would pick. Every song is
     degraded once per cell and enhanced once per model; safe mode's score comes from the same network
-    output through enhance's crossover and trust, so it equals ``enhance --mode safe``. Prints the
+    output through enhance's crossover, trust and level limit, so it equals ``enhance --mode safe``. Prints the
     summary (worst and mean ΔSNR, cells that lose more than 0.05 dB) and, with -o, writes the tables
     and heatmaps.
     """
