@@ -121,6 +121,22 @@ def test_codec_cells_join_audioenhs_matrix_and_recipe_sets(registered):
     assert len(resolve_degradations(["matrix"])) == 73 + 12  # every member builds
 
 
+def test_codec_chains_is_a_set_of_the_plugin_every_low_pass_through_every_codec(registered):
+    """register.set: ``codec-chains`` (safe mode's level limit is measured on it) belongs to the plugin,
+    and is ten low-passes each followed by each of three codecs, all of which build."""
+    from audioenh.degradations.chain import resolve_degradations
+    from audioenh.spec import parse_chain
+
+    registry = plugins.degradations()
+    chains = registry.sets()["codec-chains"]
+    assert registry.set_plugin("codec-chains") == "codecs" and chains == plugin.CODEC_CHAINS
+    assert len(chains) == 30 and len(set(chains)) == 30
+    heads = {parse_chain(c)[0].name for c in chains}
+    tails = [parse_chain(c)[-1].name for c in chains]
+    assert heads == {"cheby1", "butter", "cheby2", "ellip"} and tails.count("opus") == 10
+    assert len(resolve_degradations(["codec-chains"])) == 30
+
+
 def test_unsupported_settings_fail_with_a_sentence():
     with pytest.raises(ValueError, match="mp3 at 16000 Hz takes bitrates 8, 16, .*, 160 kbit/s, not 320"):
         MP3(320)(np.zeros((2, 100)), 16000)
