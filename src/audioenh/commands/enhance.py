@@ -196,7 +196,7 @@ def enhance(
         output.mkdir(parents=True, exist_ok=True)
     for src, dst in pairs:
         with readable(src) as source:  # AAC/M4A and the like: decoded by PyAV into a temporary WAV
-            chosen, plan = choose_model(loaded, source, edge_hz) if len(loaded) > 1 else (0, None)
+            chosen, plan, excerpt = choose_model(loaded, source, edge_hz) if len(loaded) > 1 else (0, None, None)
             model, ckpt = loaded[chosen]
             summary = enhance_file(
                 model,
@@ -213,6 +213,7 @@ def enhance(
                 mode=mode,
                 edge_hz=edge_hz,
                 plan=plan if mode == "safe" else None,
+                excerpt=excerpt,
                 progress=not quiet,
                 verbose=not quiet,
             )
@@ -225,16 +226,19 @@ def enhance(
             _report(src, dst, summary, label)
 
 
-def choose_model(loaded: list[tuple], path: Path, edge_hz: float | None) -> tuple[int, Restoration]:
+def choose_model(
+    loaded: list[tuple], path: Path, edge_hz: float | None
+) -> tuple[int, Restoration, tuple[np.ndarray, int]]:
     """Which of the ``loaded`` ``(model, checkpoint)`` pairs (a bank) enhances the file at ``path``,
-    and safe mode's plan with it (:func:`~audioenh.evaluation.selection.choose_restoration` on the
-    excerpts band-edge detection reads)."""
+    safe mode's plan with it (:func:`~audioenh.evaluation.selection.choose_restoration` on the
+    excerpts band-edge detection reads), and those excerpts with their rate (for the level limit)."""
     from ..analysis.bandwidth import file_excerpts
 
     check_input(path)
     excerpt, rate = file_excerpts(path)
     model_rate = int(loaded[0][1]["sample_rate"])
-    return choose_restoration(excerpt, rate, model_rate, [Candidate.of(ckpt) for _, ckpt in loaded], edge_hz)
+    chosen, plan = choose_restoration(excerpt, rate, model_rate, [Candidate.of(ckpt) for _, ckpt in loaded], edge_hz)
+    return chosen, plan, (excerpt, rate)
 
 
 def split_model_argument(

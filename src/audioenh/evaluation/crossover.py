@@ -406,8 +406,7 @@ class Restoration:
             response_db = np.interp(freqs - shift, self.response.freqs, self.response.response_db)
         # a response moved from a range of cut-offs (a gentle generalist's) is no guide to how deep the
         # filter went: its noise test dropped restored music (a Butterworth 4 input lost 0.8 dB)
-        drop_noise = self.response is not None and not self.response.movable
-        gains = contribution_gains(freqs, input_db, contribution_db, self.edge_hz, response_db, drop_noise)
+        gains = contribution_gains(freqs, input_db, contribution_db, self.edge_hz, response_db, self.fixed_match)
         limiter = limiter_taps(freqs, gains, sample_rate)
         if limiter is None:
             return replace(self, limit_db=0.0)

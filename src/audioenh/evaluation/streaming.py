@@ -199,16 +199,15 @@ class _ModelRunner:
         from ..architectures.receptive import receptive_field
         from .inference import enhance_array
 
-        model_channels, channels, context = self.model_channels, audio.shape[0], receptive_field(self.model)
+        context = receptive_field(self.model)
 
-        def run(x: np.ndarray) -> np.ndarray:
+        def one(x: np.ndarray) -> np.ndarray:
             return enhance_array(self.model, x, context=context, device=self.device, precision=self.precision)
 
-        if channels == model_channels:
-            return run(audio)
-        if channels == 1:
-            return run(np.repeat(audio, model_channels, axis=0)).mean(axis=0, keepdims=True)
-        return np.concatenate([run(audio[c : c + 1]) for c in range(channels)])
+        def run(items: np.ndarray) -> np.ndarray:  # (items, channels, samples), each enhanced whole
+            return np.stack([one(x) for x in items])
+
+        return self._network(audio[None], run)[0]
 
     def __call__(self, blocks: np.ndarray) -> np.ndarray:  # (batch, channels, samples)
         if self.skip_model:
@@ -220,13 +219,16 @@ class _ModelRunner:
             return keep_below_edge(np.zeros_like(blocks), out - blocks, self.restore, self.gain)
         return keep_below_edge(blocks, out, self.restore, self.gain)
 
-    def _network(self, blocks: np.ndarray) -> np.ndarray:
+    def _network(self, blocks: np.ndarray, run: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+        """``run`` (default: the blocks' batched forward) on ``blocks`` with the file's channels mapped
+        onto the model's."""
+        run = run or self._run
         if self.channels == self.model_channels:
-            return self._run(blocks)
+            return run(blocks)
         if self.channels == 1:
-            return self._run(np.repeat(blocks, self.model_channels, axis=1)).mean(axis=1, keepdims=True)
+            return run(np.repeat(blocks, self.model_channels, axis=1)).mean(axis=1, keepdims=True)
         b, c, n = blocks.shape  # mono model, stereo file: one channel per batch item
-        return self._run(blocks.reshape(b * c, 1, n)).reshape(b, c, n)
+        return run(blocks.reshape(b * c, 1, n)).reshape(b, c, n)
 
 
 def _rate_note(in_rate: int, model_rate: int, out_rate: int, skip: bool, additive: bool) -> str | None:
@@ -262,6 +264,7 @@ def enhance_file(
     mode: str = "safe",
     edge_hz: float | None = None,
     plan: Restoration | None = None,
+    excerpt: tuple[np.ndarray, int] | None = None,
     progress: bool = True,
     verbose: bool = True,
     read_frames: int = READ_FRAMES,
@@ -286,7 +289,9 @@ def enhance_file(
     (:mod:`~audioenh.evaluation.crossover`), and a full-band input comes back unchanged.
     ``mode="raw"`` is the network's output as it is (what the paper measures). ``plan``: safe mode's
     decision when already made for this input and model (a bank's choice,
-    :mod:`~audioenh.evaluation.selection`); else it is made here.
+    :mod:`~audioenh.evaluation.selection`); else it is made here. ``excerpt``: the file's analysis
+    excerpts and their rate when already read (:func:`~audioenh.analysis.bandwidth.file_excerpts`),
+    which safe mode plans and measures its level limit on; else they are read here.
 
     ``progress`` shows a tqdm bar on stderr for files longer than a few seconds; ``verbose`` notes
     resampling (and the output's rate when it is not the input's) on stderr. ``read_frames`` is the
@@ -335,7 +340,7 @@ def enhance_file(
     elif plan is None or (not plan.skip and plan.limit_db is None):
         from ..analysis.bandwidth import file_excerpts
 
-        excerpt, excerpt_rate = file_excerpts(in_p)
+        excerpt, excerpt_rate = excerpt if excerpt is not None else file_excerpts(in_p)
         if plan is None:
             plan = plan_restoration(
                 excerpt,
