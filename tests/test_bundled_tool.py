@@ -48,3 +48,18 @@ def test_training_seconds_add_up_over_resumed_processes(tool, tmp_path):
     records += [{"iteration": 30, "seconds": 50.0}, {"iteration": 40, "seconds": 150.0}]  # resumed
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     assert tool.training_seconds(tmp_path) == pytest.approx(350.5)
+
+
+def test_the_tool_removes_only_the_degraded_songs_it_cached(tool, tmp_path, monkeypatch, capsys):
+    """A four-family recipe caches about 2.7 GB of whole-song degradations; ten models' worth would
+    fill a disk, so each model's training leaves the cache as it found it."""
+    monkeypatch.setenv("AUDIOENH_CACHE", str(tmp_path))
+    folder = tmp_path / "degraded"
+    folder.mkdir()
+    (folder / "old.npy").write_bytes(b"x" * 10)
+    before = tool.degraded_cache_files()
+    for name in ("a.npy", "b.npy"):
+        (folder / name).write_bytes(b"y" * 1000)
+    tool.remove_new_cache_files(before)
+    assert sorted(p.name for p in folder.iterdir()) == ["old.npy"]
+    assert "removed 2 cached degraded songs" in capsys.readouterr().out

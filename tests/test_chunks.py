@@ -225,3 +225,41 @@ def test_batches_resume_and_workers(songs):
             _, d0, t0 = run[i]
             assert torch.equal(degraded, d0) and torch.equal(target, t0)
     assert [i for i, _, _ in resumed] == [3, 4, 5]
+
+
+def test_integer_ranges_are_cut_from_whole_songs_degraded_by_each_draw(long_song, songs, monkeypatch):
+    """A spec whose ranges are all integers has finitely many draws: each degrades the whole song once
+    (cached under the drawn chain's canonical spec), so its chunks are exactly what a test of that
+    filter sees; a real-valued range is a continuum and stays chunk by chunk with context."""
+    from audioenh.data.degraded import degraded_path
+    from audioenh.degradations.chain import DegradationSampler
+
+    assert DegradationSampler("cheby1:order=6..12,cutoff=11025").draw_count() == 7
+    assert DegradationSampler("ellip:order=4..6,rs=20..22+butter:order=8..9").draw_count() == 3 * 3 * 2
+    assert DegradationSampler("cheby1:order=6..12,cutoff=9000..13000").draw_count() == 7 * 4001  # whole Hz
+    assert DegradationSampler("cheby1:order=6..12,rp=0.05..1").draw_count() is None  # a continuum
+    assert DegradationSampler("cheby1:6").draw_count() == 1
+    specs = ["cheby1:order=4..12,cutoff=9000", "ellip:order=10..12", "cheby1:order=4..8,cutoff=9000..12000"]
+    ds = TrainingChunks([long_song], specs, chunk=CHUNK, seed=5, range_group=2)
+    assert ds.whole_song_draws == {0: 9, 1: 3} and ds.whole_song_specs == {}  # 15,005 cut-offs: too many
+    seen = set()
+    for i in range(40):
+        _, offset, d, concrete, _ = ds._draw(i)
+        degraded, target = ds.arrays(i)
+        np.testing.assert_array_equal(target, long_song.read()[:, offset : offset + CHUNK])
+        whole = degradations().create(concrete)(long_song.read(), SR)[:, offset : offset + CHUNK]
+        if d in ds.whole_song_draws:
+            np.testing.assert_array_equal(degraded, whole.astype(np.float32))  # exactly the whole-song samples
+            assert degraded_path(long_song, ds._draw_spec(d, concrete)).is_file()
+            seen.add(concrete)
+        else:
+            assert np.max(np.abs(degraded - whole)) < 1e-6
+    assert len(seen) >= 4  # several draws, each its own cached song
+    again = TrainingChunks([long_song], specs, chunk=CHUNK, seed=5, range_group=2, cache_whole_songs=False)
+    assert again.whole_song_draws == {}
+    for i in range(6):  # the same chunks to float rounding when degraded with context
+        assert np.max(np.abs(again.arrays(i)[0] - ds.arrays(i)[0])) < 1e-6
+    per_spec_gb = sum(s.frames_at_rate * 8 for s in songs[:2]) / 1e9
+    monkeypatch.setenv("AUDIOENH_DEGRADED_CACHE_GB", str(per_spec_gb * 10.5))  # clean, cheby1:6 and 8 draws
+    budgeted = TrainingChunks(songs[:2], ["cheby1:6", *specs], chunk=2048)
+    assert list(budgeted.whole_song_specs) == [0] and budgeted.whole_song_draws == {2: 3}  # 9 draws do not fit

@@ -189,10 +189,32 @@ def training_seconds(run: Path) -> float | None:
     return total + last
 
 
+def degraded_cache_files() -> set[Path]:
+    """The whole-song degradations cached for training (docs/data.md)."""
+    from audioenh.cache import cache_subdir
+
+    folder = cache_subdir("degraded")
+    return set(folder.glob("*.npy")) if folder.is_dir() else set()
+
+
+def remove_new_cache_files(before: set[Path]) -> None:
+    """Delete the whole-song degradations cached since ``before``: a four-family recipe caches every
+    drawn filter's degradation of every training song (about 2.7 GB), and ten models' worth would
+    fill a disk; other runs remake what they need."""
+    new = degraded_cache_files() - before
+    freed = 0
+    for path in new:
+        freed += path.stat().st_size
+        path.unlink(missing_ok=True)
+    if new:
+        print(f"removed {len(new)} cached degraded songs ({freed / 1e9:.1f} GB)", flush=True)
+
+
 def train(name: str, run: Path, output: Path, iterations: int) -> None:
     """Train bundled model ``name`` in ``run`` (resumed when interrupted) and write its inference
     checkpoint with its card to ``output``."""
     recipe = RECIPES[name]
+    cached_before = degraded_cache_files()
     train_args = [*COMMON_ARGS, *recipe.args, "--iterations", str(iterations)]
     if (run / "checkpoints" / "last.pt").exists():
         # a finished run is left as it is; an interrupted (or shorter) one goes on with the settings
@@ -203,7 +225,10 @@ def train(name: str, run: Path, output: Path, iterations: int) -> None:
     command = [sys.executable, "-m", "audioenh", "train", *given, "--output", str(run)]
     started = time.time()
     print("$", shlex.join(command), flush=True)
-    subprocess.run(command, check=True)
+    try:
+        subprocess.run(command, check=True)
+    finally:
+        remove_new_cache_files(cached_before)
     wall = time.time() - started
     trained = training_seconds(run)  # a resumed run's earlier processes too
     wall = max(wall, trained) if trained is not None else wall

@@ -4,8 +4,12 @@ The reference code of Sulun & Davies filtered every 8192-sample training chunk o
 so filtfilt's start-up transients and edge padding shaped the training inputs, while test
 songs were filtered whole: training and test inputs differed. Here a chunk of a fixed
 degradation (no ranges, nothing random) is cut from the whole song degraded once and cached
-(:mod:`audioenh.data.degraded`): exactly the samples a test sees. Other chunks (ranges, random
-degradations, or a cache over its disk budget) are read with
+(:mod:`audioenh.data.degraded`): exactly the samples a test sees. So is a chunk of a spec whose
+ranges are all integers with few values (``cheby1:order=6..12,cutoff=11025``: seven filters;
+:data:`MAX_CACHED_DRAWS`): each drawn filter
+degrades the whole song once, cached under the drawn chain's canonical spec, while all of the
+spec's draws fit the disk budget. Other chunks (real-valued ranges, random degradations, or a
+cache over its disk budget) are read with
 :meth:`~audioenh.degradations.Degradation.context_samples` of real signal on each side (clipped
 at the song's ends, where whole-song filtering sees the same edge), degraded, and cropped back,
 so they equal the same samples of the whole-song degradation to float rounding.
@@ -33,6 +37,11 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from ..degradations.chain import ConcreteChain, DegradationSampler, resolve_degradations
 from .corpus import SAMPLE_RATE, Song
 from .degraded import cache_budget_bytes, degraded_song, song_bytes
+
+#: the most draws of one spec whose whole-song degradations are cached (a family's orders, e.g. 4..12:
+#: nine): each draw degrades every song whole on first use, which pays only if chunks reuse it often;
+#: a range of cut-offs in whole Hz (thousands of draws) stays chunk by chunk
+MAX_CACHED_DRAWS = 64
 
 
 @dataclass(frozen=True)
@@ -92,10 +101,14 @@ class TrainingChunks(Dataset):
         for sampler in self.samplers:
             sampler.check()
         self.whole_song_specs = self._whole_song_specs(cache_whole_songs)
+        self.whole_song_draws = self._whole_song_draws(cache_whole_songs)
+        self._canonical: dict[tuple[int, str], str] = {}
         # the clean songs, decoded once into the same cache: chunks of the other specs cut their
         # context from it instead of decoding it from the file, chunk by chunk (the same samples)
         self.clean_cached = cache_whole_songs is not False and (
-            bool(self.whole_song_specs) or cache_budget_bytes() >= sum(song_bytes(s) for s in self.songs)
+            bool(self.whole_song_specs)
+            or bool(self.whole_song_draws)
+            or cache_budget_bytes() >= sum(song_bytes(s) for s in self.songs)
         )
 
     def _whole_song_specs(self, wanted: bool | None) -> dict[int, str]:
@@ -107,13 +120,52 @@ class TrainingChunks(Dataset):
         fixed = {
             i: resolve_degradations([spec], self.sample_rate)[0].canonical
             for i, (spec, sampler) in enumerate(zip(self.specs, self.samplers))
-            if not sampler.random and not any(getattr(m, "random", False) for m in self.degradation(i).members)
+            if not sampler.random and self._cacheable(i)
         }
         if wanted is None:
             per_spec = sum(song_bytes(s) for s in self.songs)
             fits = max(0, cache_budget_bytes() // max(per_spec, 1) - 1)  # one copy for the clean targets
             fixed = dict(list(fixed.items())[:fits])
         return fixed
+
+    def _cacheable(self, i: int) -> bool:
+        """Whether spec ``i``'s output is a function of its (drawn) parameters alone: no random member."""
+        return not self.samplers[i].random and not any(getattr(m, "random", False) for m in self.degradation(i).members)
+
+    def _whole_song_draws(self, wanted: bool | None) -> dict[int, int]:
+        """``{spec index: number of distinct draws}`` of the specs with integer ranges only (at most
+        :data:`MAX_CACHED_DRAWS` draws) whose every draw is degraded whole once and cached, as the
+        fixed specs are: all of a spec's draws while
+        they fit :func:`cache_budget_bytes` after the fixed specs (``wanted=None``); all (``True``);
+        none (``False``)."""
+        if wanted is False:
+            return {}
+        draws = {}
+        for i, sampler in enumerate(self.samplers):
+            count = sampler.draw_count()
+            if (
+                sampler.random
+                and count is not None
+                and count <= MAX_CACHED_DRAWS
+                and not any(getattr(m, "random", False) for m in self.degradation(i).members)
+            ):
+                draws[i] = count
+        if wanted is None:
+            per_spec = max(sum(song_bytes(s) for s in self.songs), 1)
+            room = cache_budget_bytes() // per_spec - 1 - len(self.whole_song_specs)
+            kept = {}
+            for i, count in draws.items():
+                if count <= room:
+                    kept[i], room = count, room - count
+            draws = kept
+        return draws
+
+    def _draw_spec(self, i: int, concrete: str) -> str:
+        """The canonical spec of spec ``i``'s drawn chain ``concrete`` (its cache key)."""
+        key = (i, concrete)
+        if key not in self._canonical:
+            self._canonical[key] = resolve_degradations([concrete], self.sample_rate, allow_sets=False)[0].canonical
+        return self._canonical[key]
 
     def degradation(self, i: int) -> ConcreteChain:
         """The degradation chain of spec ``i`` (specs with ranges: drawn with a fixed generator)."""
@@ -167,18 +219,19 @@ class TrainingChunks(Dataset):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The chunk of ``songs[song]`` starting at ``offset`` (44.1 kHz samples), degraded by ``specs[degradation]``.
 
-        ``concrete`` is the drawn chain text for specs with ranges. Fixed degradations are cut from
-        the cached whole degraded song; others take the chain's context more on each side (clipped
-        to the song) from the cached clean song (or the file, when nothing is cached), degrade, and
-        crop back.
+        ``concrete`` is the drawn chain text for specs with ranges. Fixed degradations and the draws of
+        integer ranges are cut from the cached whole degraded song; others take the chain's context
+        more on each side (clipped to the song) from the cached clean song (or the file, when nothing
+        is cached), degrade, and crop back.
         """
         d = int(degradation)
         chain = self.samplers[d].build(concrete) if concrete is not None else self.degradation(d)
         total = self._lengths[int(song)]
         offset = min(max(int(offset), 0), max(total - self.chunk, 0))
-        if d in self.whole_song_specs:
+        if d in self.whole_song_specs or d in self.whole_song_draws:
             source = self.songs[int(song)]
-            whole = degraded_song(source, self.whole_song_specs[d], chain)
+            spec = self.whole_song_specs[d] if d in self.whole_song_specs else self._draw_spec(d, chain.text)
+            whole = degraded_song(source, spec, chain)
             clean = degraded_song(source, CLEAN, _unchanged)  # decoded once: no per-chunk file decoding
             target = np.asarray(clean[offset : offset + self.chunk]).T
             degraded = np.asarray(whole[offset : offset + self.chunk]).T

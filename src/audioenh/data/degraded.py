@@ -60,7 +60,7 @@ def degraded_path(song: Song, spec: str) -> Path:
     return _cache_root(song.cache_dir) / "degraded" / f"{stem}-{digest}.npy"
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=512)  # e.g. 16 songs x 30 drawn filters
 def _open(path: str) -> np.ndarray:
     return np.load(path, mmap_mode="r")
 

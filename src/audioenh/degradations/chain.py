@@ -82,6 +82,18 @@ class DegradationSampler:
         itself when it has no ranges)."""
         return [format_chain(specs) for specs in self._range_ends()]
 
+    def draw_count(self) -> int | None:
+        """How many distinct chains :meth:`draw` can return: the product of the integer ranges'
+        sizes (1 without ranges); ``None`` when a range is real-valued (a continuum)."""
+        count = 1
+        for spec in self.specs:
+            for value in (*spec.args, *spec.kwargs.values()):
+                if isinstance(value, Range):
+                    if not value.integer:
+                        return None
+                    count *= value.high - value.low + 1
+        return count
+
     def check(self, sample_rate: int | None = None) -> None:
         """Build the chain (both ends of every range) at ``sample_rate`` and compute its context, so that
         problems that depend on the rate (a cutoff above Nyquist) fail now, as one :class:`SpecError` line."""
