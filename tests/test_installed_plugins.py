@@ -208,13 +208,19 @@ def test_the_bundled_bank_does_not_amplify_a_codecs_noise(autoload, tmp_path, mo
     coded = np.asarray(coded, dtype=np.float32)
     sf.write(tmp_path / "in.wav", coded.T, SR, subtype="FLOAT")
 
+    said = {}
+
     def gain_db(out_name):
         result = run("enhance", tmp_path / "in.wav", "-o", tmp_path / out_name, "--float")
         assert result.exit_code == 0, result.output
         assert "picked from auto" in result.output  # a model was trusted and used
+        said[out_name] = result.output.splitlines()[0]
         out = sf.read(tmp_path / out_name, dtype="float32", always_2d=True)[0].T
         return 10 * np.log10(np.sum((song - coded) ** 2) / np.sum((song - out) ** 2))
 
     assert gain_db("limited.wav") > -0.05
+    assert "held to the music's level" in said["limited.wav"]
+    analyzed = run("enhance", tmp_path / "in.wav", "--analyze")  # says what enhance would do, limit included
+    assert analyzed.exit_code == 0 and analyzed.output.startswith(said["limited.wav"] + " [bundled model")
     monkeypatch.setattr(crossover, "LIMIT_FROM_DB", np.inf)  # the limit never applies
     assert gain_db("unlimited.wav") < -0.5

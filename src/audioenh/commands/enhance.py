@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+import torch
 
 from ..audio_io import output_format, same_file
 from ..checkpoint import load_model
@@ -14,7 +15,7 @@ from ..errors import AudioenhError
 from ..evaluation.crossover import Restoration, nothing_to_restore
 from ..evaluation.inference import select_device
 from ..evaluation.selection import Candidate, choose_restoration
-from ..evaluation.streaming import check_input, enhance_file
+from ..evaluation.streaming import check_input, enhance_file, limit_restoration
 from ..precision import resolve_precision
 from ..pretrained import DEFAULT, Traversable, looks_like_checkpoint, model_label, resolve_models
 from .options import (
@@ -175,7 +176,7 @@ def enhance(
     if keep_rate and at_model_rate:
         raise AudioenhError("--keep-rate and --model-rate exclude each other; give one of them")
     if analyze:
-        _analyze(sources, inputs, edge_hz, mode)
+        _analyze(sources, inputs, edge_hz, mode, select_device(device), precision)
         return
     if output is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
@@ -300,13 +301,21 @@ def describe_restoration(
     return f"{head}: restoring {edge / 1000:.2f}–{_khz(nyquist)}{share}"
 
 
-def _analyze(sources: list[Path | Traversable], inputs: tuple[Path, ...], edge_hz: float | None, mode: str) -> None:
+def _analyze(
+    sources: list[Path | Traversable],
+    inputs: tuple[Path, ...],
+    edge_hz: float | None,
+    mode: str,
+    device: torch.device,
+    precision: str,
+) -> None:
     """``--analyze``: the band edge of each input and what safe mode would restore (with which of a
-    bank's models); nothing written."""
+    bank's models, and how far the level limit would hold it down: the chosen network runs on 20 s
+    of the excerpts); nothing written."""
     from ..analysis.bandwidth import band_edges, file_excerpts
-    from ..checkpoint import load_checkpoint
 
-    checkpoints = [load_checkpoint(source) for source in sources]
+    loaded = [load_model(source, device) for source in sources]
+    checkpoints = [ckpt for _, ckpt in loaded]
     model_rate = int(checkpoints[0]["sample_rate"])
     candidates = [Candidate.of(ckpt) for ckpt in checkpoints]
     for src in inputs:
@@ -318,9 +327,19 @@ def _analyze(sources: list[Path | Traversable], inputs: tuple[Path, ...], edge_h
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
         chosen, plan = choose_restoration(excerpt, rate, model_rate, candidates, edge)
         if mode == "safe":
+            model, ckpt = loaded[chosen]
+            plan = limit_restoration(
+                plan, model, ckpt, excerpt, rate, device, resolve_precision(precision, device, ckpt["arch"])
+            )
             info = plan.info()
             what = describe_restoration(
-                edge, model_rate / 2, plan.gain, plan.trained, info["mismatch_db"], info["validated_gain_db"]
+                edge,
+                model_rate / 2,
+                plan.gain,
+                plan.trained,
+                info["mismatch_db"],
+                info["validated_gain_db"],
+                plan.limit_db,
             )
         else:
             what = "raw mode: the network's output as is"

@@ -167,6 +167,28 @@ class _Pending:
             yield self._take(c.shape[0]) + c
 
 
+def limit_restoration(
+    plan: Restoration,
+    model: torch.nn.Module,
+    checkpoint: dict,
+    excerpt: np.ndarray,
+    excerpt_rate: int,
+    device: torch.device | str | None = None,
+    precision: str = "fp32",
+) -> Restoration:
+    """``plan`` with safe mode's level limit (:meth:`Restoration.limited`), measured from the network's
+    answer to :func:`limit_excerpt` of the analysis ``excerpt`` (channels, samples at ``excerpt_rate``
+    Hz); a plan that keeps the input, or is limited already, comes back as it is."""
+    if plan.skip or plan.limit_db is not None:
+        return plan
+    model_rate = int(checkpoint["sample_rate"])
+    model_channels = int(checkpoint.get("audio_channels", getattr(model, "audio_channels", 2)) or 2)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    analysed = at_model_rate(limit_excerpt(excerpt, excerpt_rate), excerpt_rate, model_rate).astype(np.float32)
+    mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision)
+    return plan.limited(analysed, mapped.whole(analysed), model_rate)
+
+
 class _ModelRunner:
     """The block function given to :func:`overlap_save`: maps the file's channels onto the model's
     (same count, mono duplicated with the outputs averaged, or a mono model applied to each channel)."""
@@ -350,10 +372,7 @@ def enhance_file(
                 edge_hz,
                 validated_gain_db(checkpoint),
             )
-        if not plan.skip:  # the level limit, from the network's answer to (part of) the excerpts
-            analysed = at_model_rate(limit_excerpt(excerpt, excerpt_rate), excerpt_rate, model_rate).astype(np.float32)
-            mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision)
-            plan = plan.limited(analysed, mapped.whole(analysed), model_rate)
+        plan = limit_restoration(plan, model, checkpoint, excerpt, excerpt_rate, device, precision)
     taps = plan.taps if plan is not None else None
     if context is None and taps is not None:
         from ..architectures.receptive import receptive_field
