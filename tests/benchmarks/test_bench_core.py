@@ -51,15 +51,16 @@ def train_songs(tmp_path_factory):
 
 
 @pytest.mark.parametrize("whole_songs", [False, True], ids=["per-chunk-context", "cached-whole-songs"])
-@pytest.mark.parametrize("spec", ["cheby1:6", "paper-multi"])
+@pytest.mark.parametrize("spec", ["cheby1:6", "paper-multi", "ellip:order=4..12,cutoff=8000"])
 def test_training_batch_16x2048(benchmark, train_songs, spec, whole_songs):
-    """One quick-preset batch (16 chunks of 2048 samples), made in this process."""
+    """One quick-preset batch (16 chunks of 2048 samples), made in this process; an integer range
+    (nine elliptic filters, drawn per group of 8 as `train` does) is cached one song per draw."""
     from audioenh.data.chunks import TrainingChunks
     from audioenh.degradations.chain import resolve_degradations
 
     specs = [d.canonical for d in resolve_degradations([spec])]
-    ds = TrainingChunks(train_songs, specs, chunk=2048, seed=0, cache_whole_songs=whole_songs)
-    for i in range(64):  # fill the cache
+    ds = TrainingChunks(train_songs, specs, chunk=2048, seed=0, cache_whole_songs=whole_songs, range_group=8)
+    for i in range(512):  # fill the cache (every draw of the range on every song)
         ds.arrays(i)
     counter = iter(range(10**9))
 
