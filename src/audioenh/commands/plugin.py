@@ -7,6 +7,7 @@ from ..hookspecs import hookimpl
 def register_commands(cli):
     from .bandwidth import bandwidth
     from .benchmark import benchmark
+    from .cache import cache
     from .data import data
     from .degrade import degrade
     from .enhance import enhance
@@ -33,5 +34,6 @@ def register_commands(cli):
         benchmark,
         bandwidth,
         matrix,
+        cache,
     ):
         cli.add_command(command)
