@@ -56,3 +56,16 @@ def test_clear_needs_a_known_name_or_all(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["cache", "clear", "models"])
     assert result.exit_code == 2 and "'models' is not one of" in result.output
     assert (tmp_path / "degraded" / "a.npy").is_file()  # nothing removed
+
+
+def test_a_file_that_cannot_be_deleted_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOENH_CACHE", str(tmp_path))
+    fill(tmp_path)
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("audioenh.commands.cache.shutil.rmtree", refuse)
+    result = CliRunner().invoke(cli, ["cache", "clear", "degraded"])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: cannot delete {tmp_path / 'degraded'}: Permission denied"

@@ -250,7 +250,7 @@ def test_integer_ranges_are_cut_from_whole_songs_degraded_by_each_draw(long_song
         whole = degradations().create(concrete)(long_song.read(), SR)[:, offset : offset + CHUNK]
         if d in ds.whole_song_draws:
             np.testing.assert_array_equal(degraded, whole.astype(np.float32))  # exactly the whole-song samples
-            assert degraded_path(long_song, ds._draw_spec(d, concrete)).is_file()
+            assert degraded_path(long_song, ds._draw_spec(concrete)).is_file()
             seen.add(concrete)
         else:
             assert np.max(np.abs(degraded - whole)) < 1e-6

@@ -47,6 +47,12 @@ def size_of(path: Path) -> tuple[int, int]:
     return files, total
 
 
+def part_size(part: Part, root: Path) -> tuple[int, int]:
+    """``(files, bytes)`` of everything in ``root`` that belongs to ``part``."""
+    sizes = [size_of(entry) for entry in entries(part, root)]
+    return sum(n for n, _ in sizes), sum(b for _, b in sizes)
+
+
 def _gb(n: int) -> str:
     return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
 
@@ -64,10 +70,7 @@ def info():
     click.echo(f"cache folder: {root}{'' if root.is_dir() else ' (does not exist yet)'}")
     grand = 0
     for part in PARTS:
-        files = total = 0
-        for entry in entries(part, root):
-            n, b = size_of(entry)
-            files, total = files + n, total + b
+        files, total = part_size(part, root)
         grand += total
         click.echo(f"  {part.name:<10} {files:>6} files {_gb(total):>10}  {part.what}")
     click.echo(f"  {'total':<10} {'':>12} {_gb(grand):>10}")
@@ -84,12 +87,13 @@ def clear(names: tuple[str, ...], everything: bool):
     chosen = [p for p in PARTS if p.name in names or (everything and p.remade)]
     root = default_cache_dir()
     for part in chosen:
-        files = total = 0
+        files, total = part_size(part, root)
         for entry in entries(part, root):
-            n, b = size_of(entry)
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-            files, total = files + n, total + b
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            except OSError as exc:
+                raise click.ClickException(f"cannot delete {entry}: {exc.strerror or exc}") from None
         click.echo(f"cleared {part.name}: {files} files, {_gb(total)}")

@@ -102,7 +102,7 @@ class TrainingChunks(Dataset):
             sampler.check()
         self.whole_song_specs = self._whole_song_specs(cache_whole_songs)
         self.whole_song_draws = self._whole_song_draws(cache_whole_songs)
-        self._canonical: dict[tuple[int, str], str] = {}
+        self._canonical: dict[str, str] = {}  # drawn chain text -> canonical spec
         # the clean songs, decoded once into the same cache: chunks of the other specs cut their
         # context from it instead of decoding it from the file, chunk by chunk (the same samples)
         self.clean_cached = cache_whole_songs is not False and (
@@ -120,7 +120,7 @@ class TrainingChunks(Dataset):
         fixed = {
             i: resolve_degradations([spec], self.sample_rate)[0].canonical
             for i, (spec, sampler) in enumerate(zip(self.specs, self.samplers))
-            if not sampler.random and self._cacheable(i)
+            if not sampler.random and self._deterministic(i)
         }
         if wanted is None:
             per_spec = sum(song_bytes(s) for s in self.songs)
@@ -128,9 +128,9 @@ class TrainingChunks(Dataset):
             fixed = dict(list(fixed.items())[:fits])
         return fixed
 
-    def _cacheable(self, i: int) -> bool:
+    def _deterministic(self, i: int) -> bool:
         """Whether spec ``i``'s output is a function of its (drawn) parameters alone: no random member."""
-        return not self.samplers[i].random and not any(getattr(m, "random", False) for m in self.degradation(i).members)
+        return not any(getattr(m, "random", False) for m in self.degradation(i).members)
 
     def _whole_song_draws(self, wanted: bool | None) -> dict[int, int]:
         """``{spec index: number of distinct draws}`` of the specs with integer ranges only (at most
@@ -143,12 +143,7 @@ class TrainingChunks(Dataset):
         draws = {}
         for i, sampler in enumerate(self.samplers):
             count = sampler.draw_count()
-            if (
-                sampler.random
-                and count is not None
-                and count <= MAX_CACHED_DRAWS
-                and not any(getattr(m, "random", False) for m in self.degradation(i).members)
-            ):
+            if sampler.random and count is not None and count <= MAX_CACHED_DRAWS and self._deterministic(i):
                 draws[i] = count
         if wanted is None:
             per_spec = max(sum(song_bytes(s) for s in self.songs), 1)
@@ -160,12 +155,12 @@ class TrainingChunks(Dataset):
             draws = kept
         return draws
 
-    def _draw_spec(self, i: int, concrete: str) -> str:
-        """The canonical spec of spec ``i``'s drawn chain ``concrete`` (its cache key)."""
-        key = (i, concrete)
-        if key not in self._canonical:
-            self._canonical[key] = resolve_degradations([concrete], self.sample_rate, allow_sets=False)[0].canonical
-        return self._canonical[key]
+    def _draw_spec(self, concrete: str) -> str:
+        """The canonical spec of a drawn chain ``concrete`` (its cache key)."""
+        if concrete not in self._canonical:
+            resolved = resolve_degradations([concrete], self.sample_rate, allow_sets=False)[0]
+            self._canonical[concrete] = resolved.canonical
+        return self._canonical[concrete]
 
     def degradation(self, i: int) -> ConcreteChain:
         """The degradation chain of spec ``i`` (specs with ranges: drawn with a fixed generator)."""
@@ -230,7 +225,7 @@ class TrainingChunks(Dataset):
         offset = min(max(int(offset), 0), max(total - self.chunk, 0))
         if d in self.whole_song_specs or d in self.whole_song_draws:
             source = self.songs[int(song)]
-            spec = self.whole_song_specs[d] if d in self.whole_song_specs else self._draw_spec(d, chain.text)
+            spec = self.whole_song_specs[d] if d in self.whole_song_specs else self._draw_spec(chain.text)
             whole = degraded_song(source, spec, chain)
             clean = degraded_song(source, CLEAN, _unchanged)  # decoded once: no per-chunk file decoding
             target = np.asarray(clean[offset : offset + self.chunk]).T

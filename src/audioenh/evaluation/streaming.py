@@ -167,6 +167,11 @@ class _Pending:
             yield self._take(c.shape[0]) + c
 
 
+def audio_channels(model: torch.nn.Module, checkpoint: dict) -> int:
+    """Channels the model takes (the checkpoint's record, else the model's attribute, else stereo)."""
+    return int(checkpoint.get("audio_channels", getattr(model, "audio_channels", 2)) or 2)
+
+
 def limit_restoration(
     plan: Restoration,
     model: torch.nn.Module,
@@ -182,7 +187,7 @@ def limit_restoration(
     if plan.skip or plan.limit_db is not None:
         return plan
     model_rate = int(checkpoint["sample_rate"])
-    model_channels = int(checkpoint.get("audio_channels", getattr(model, "audio_channels", 2)) or 2)
+    model_channels = audio_channels(model, checkpoint)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     analysed = at_model_rate(limit_excerpt(excerpt, excerpt_rate), excerpt_rate, model_rate).astype(np.float32)
     mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision)
@@ -336,7 +341,7 @@ def enhance_file(
         raise AudioFileError(f"cannot write {str(out_p)!r}: it is a directory")
 
     model_rate = int(checkpoint["sample_rate"])
-    model_channels = int(checkpoint.get("audio_channels", getattr(model, "audio_channels", 2)) or 2)
+    model_channels = audio_channels(model, checkpoint)
     if model_rate <= 0:
         raise CheckpointError(f"checkpoint sample_rate {model_rate} is not a valid rate")
     channels = info.channels
