@@ -21,6 +21,7 @@ def fill(root):
 
 def test_info_gives_each_part_its_files_and_size(tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIOENH_CACHE", str(tmp_path))
+    monkeypatch.setenv("AUDIOENH_DEGRADED_CACHE_GB", "2.5")
     fill(tmp_path)
     result = CliRunner().invoke(cli, ["cache", "info"])
     assert result.exit_code == 0, result.output
@@ -30,6 +31,7 @@ def test_info_gives_each_part_its_files_and_size(tmp_path, monkeypatch):
     assert lines["corpus"][1:4] == ["1", "files", "0.5"]
     assert lines["weights"][1] == "1" and lines["responses"][1] == "0"
     assert lines["total"][1:3] == ["4.7", "MB"]
+    assert result.output.splitlines()[2].endswith("; kept within 2.50 GB ($AUDIOENH_DEGRADED_CACHE_GB)")
 
 
 def test_clear_removes_only_what_is_named_and_all_keeps_the_weights(tmp_path, monkeypatch):

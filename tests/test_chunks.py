@@ -263,3 +263,53 @@ def test_integer_ranges_are_cut_from_whole_songs_degraded_by_each_draw(long_song
     monkeypatch.setenv("AUDIOENH_DEGRADED_CACHE_GB", str(per_spec_gb * 10.5))  # clean, cheby1:6 and 8 draws
     budgeted = TrainingChunks(songs[:2], ["cheby1:6", *specs], chunk=2048)
     assert list(budgeted.whole_song_specs) == [0] and budgeted.whole_song_draws == {2: 3}  # 9 draws do not fit
+
+
+def test_make_room_deletes_least_recently_used_songs_not_in_use(tmp_path):
+    import os
+
+    from audioenh.data import degraded
+
+    sizes = {"a": 400, "b": 300, "c": 200, "busy": 500}
+    for age, (name, size) in enumerate(sizes.items()):
+        path = tmp_path / f"{name}.npy"
+        path.write_bytes(b"\0" * size)
+        os.utime(path, ns=(10**18 + age * 10**9, 10**18 + age * 10**9))  # a oldest, busy newest
+    (tmp_path / "note.txt").write_bytes(b"\0" * 10_000)  # not a cached song: neither counted nor deleted
+    os.utime(tmp_path / "busy.npy", ns=(1, 1))  # the oldest of all, but this process has it open
+    degraded._in_use.add(str(tmp_path / "busy.npy"))
+    try:
+        # 1400 bytes + 250 incoming against 1000: 650 to free -> a (400) and b (300), oldest first
+        assert degraded.make_room(tmp_path, 250, budget=1000) == 700
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.npy", "c.npy", "note.txt"]
+        assert degraded.make_room(tmp_path, 0, budget=1000) == 0  # fits: nothing deleted
+        assert degraded.make_room(tmp_path, 10**6, budget=1000) == 200  # only what is not in use
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.npy", "note.txt"]
+    finally:
+        degraded._in_use.discard(str(tmp_path / "busy.npy"))
+
+
+def test_a_new_run_evicts_an_earlier_runs_songs_beyond_the_budget(tmp_path, monkeypatch):
+    from audioenh.data import degraded
+
+    pair = [song_file(tmp_path / f"s{i}.flac", 0.6, seed=i, subtype="PCM_24") for i in range(2)]  # own cache
+    per_spec = sum(degraded.song_bytes(s) for s in pair)
+    monkeypatch.setenv("AUDIOENH_DEGRADED_CACHE_GB", str(per_spec * 2.5 / 1e9))  # clean copies + one filter
+    folder = pair[0].cache_dir / degraded.FOLDER
+    first = TrainingChunks(pair, ["butter:order=5"], chunk=2048, seed=3)
+    for song in range(2):
+        first.chunk_at(song, 0, 0)
+    assert first.whole_song_specs and len(list(folder.glob("*.npy"))) == 4  # clean and filtered, each song
+    old = {degraded.degraded_path(s, first.whole_song_specs[0]) for s in pair}
+    assert all(p.is_file() for p in old)
+    # a new process: nothing open; another filter's songs take the room of the first one's
+    monkeypatch.setattr(degraded, "_in_use", set())
+    degraded._open.cache_clear()
+    second = TrainingChunks(pair, ["cheby2:order=5"], chunk=2048, seed=3)
+    expected = second.chunk_at(0, 50, 0)[0]
+    expected = second.chunk_at(1, 50, 0)[0]
+    assert not any(p.is_file() for p in old)
+    assert sum(p.stat().st_size for p in folder.glob("*.npy")) <= per_spec * 2.5
+    fresh = TrainingChunks(pair, ["cheby2:order=5"], chunk=2048, seed=3, cache_whole_songs=False)
+    np.testing.assert_allclose(fresh.chunk_at(1, 50, 0)[0], expected, atol=1e-6)  # still the exact samples
+    assert len(list(folder.glob("*.npy"))) == 4  # the clean songs (remade when evicted) and the new filter

@@ -192,8 +192,9 @@ def training_seconds(run: Path) -> float | None:
 def degraded_cache_files() -> set[Path]:
     """The whole-song degradations cached for training (docs/data.md)."""
     from audioenh.cache import cache_subdir
+    from audioenh.data.degraded import FOLDER
 
-    folder = cache_subdir("degraded")
+    folder = cache_subdir(FOLDER)
     return set(folder.glob("*.npy")) if folder.is_dir() else set()
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from ..cache import default_cache_dir
+from ..data.degraded import BUDGET_ENV, cache_budget_bytes
+from ..data.degraded import FOLDER as DEGRADED
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Part:
 
 PARTS = (
     Part("corpus", ("builtin-*",), "built-in corpora, generated from their seed (about a minute each)"),
-    Part("degraded", ("degraded",), "whole songs degraded once for training (docs/data.md)"),
+    Part("degraded", (DEGRADED,), "whole songs degraded once for training (docs/data.md)"),
     Part("resampled", ("resampled",), "songs decoded or resampled to 44.1 kHz once"),
     Part("responses", ("responses",), "safe mode's training responses (docs/enhance.md)"),
     Part("weights", ("vggish.pth",), "downloaded VGGish weights (audioenh weights fetch vggish)", remade=False),
@@ -72,7 +74,10 @@ def info():
     for part in PARTS:
         files, total = part_size(part, root)
         grand += total
-        click.echo(f"  {part.name:<10} {files:>6} files {_gb(total):>10}  {part.what}")
+        what = part.what
+        if part.patterns == (DEGRADED,):
+            what += f"; kept within {_gb(cache_budget_bytes())} (${BUDGET_ENV})"
+        click.echo(f"  {part.name:<10} {files:>6} files {_gb(total):>10}  {what}")
     click.echo(f"  {'total':<10} {'':>12} {_gb(grand):>10}")
 
 
