@@ -204,3 +204,33 @@ def test_the_oracle_row_is_the_original_above_the_band_edge(corpus, tmp_path):
     assert expected > 5.0 > result["results"]["safe"]["random"]["cheby1:6"]["delta"]["snr"]
     with pytest.raises(ValueError, match="distinct"):
         score_matrix([replace(row, name=ORACLE)], songs, cells, device=torch.device("cpu"), oracle=True)
+
+
+def test_the_safe_mode_bound_tool_scores_as_the_matrix_does(corpus, monkeypatch, capsys):
+    """tools/safe_mode_bound.py: raw and safe equal the matrix's; the bound is the matrix's safe score with
+    every song fully trusted and no level limit (the most any trust rule could keep)."""
+    from audioenh.checkpoint import load_model, training_degradations, validated_gain_db
+    from audioenh.evaluation import crossover
+    from audioenh.evaluation.matrix import _DEGRADED
+    from audioenh.pretrained import resolve_model
+    from tests.conftest import tool_module
+
+    cell, name = "cheby1:order=8", "resnet-11k-cheby1"
+    with tool_module("safe_mode_bound") as tool:
+        [(label, raw, safe, bound)] = tool.main([f"B={name}", "-d", cell, "--data", str(corpus), "--seconds", "2"])
+    assert label == "B" and "bound/raw" in capsys.readouterr().out
+    model, ck = load_model(resolve_model(name))
+    row = MatrixModel(name, model, training_degradations(ck), validated_gain_db=validated_gain_db(ck))
+    songs = resolve_corpus([str(corpus)]).test
+
+    def scored():
+        _DEGRADED.clear()
+        result = score_matrix([row], songs, [cell], device=torch.device("cpu"), seconds=2.0)["results"]
+        return result["raw"][name][cell]["delta"]["snr"], result["safe"][name][cell]["delta"]["snr"]
+
+    expected_raw, expected_safe = scored()
+    assert raw == pytest.approx(expected_raw, abs=1e-6) and safe == pytest.approx(expected_safe, abs=1e-6)
+    monkeypatch.setattr(crossover, "trust_from_mismatch", lambda mismatch: 1.0)
+    monkeypatch.setattr(crossover.Restoration, "limited", lambda self, inputs, outputs, rate: self)
+    assert bound == pytest.approx(scored()[1], abs=1e-6)
+    assert abs(bound - safe) > 1e-3 and abs(bound - raw) > 1e-3  # three different outputs
