@@ -22,7 +22,6 @@ import numpy as np
 
 def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]:
     """Print the table; return ``(name, raw, safe, bound)`` mean ΔSNRs (dB) per model."""
-    import torch
 
     from audioenh.analysis.bandwidth import recording_edge
     from audioenh.architectures.receptive import receptive_field
@@ -44,7 +43,6 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
     parser.add_argument("--seconds", type=float, default=4.0, help="centred excerpt of each song (s)")
     args = parser.parse_args(argv)
 
-    torch.set_grad_enabled(False)
     rate = 44100
     snr = metrics().create("snr")
     songs = resolve_corpus([args.data], progress=False).split(args.split)
