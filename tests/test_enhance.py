@@ -269,7 +269,7 @@ def test_failing_writes_leave_no_temporary_file(tmp_path, monkeypatch, umask_022
     for p in (dst, other):
         p.write_bytes(b"old output")
 
-    def broken(model, blocks, device, precision="fp32"):
+    def broken(model, blocks, device, precision="fp32", input_gain=1.0):
         raise RuntimeError("the model broke")
 
     monkeypatch.setattr(streaming, "enhance_blocks", broken)
@@ -372,7 +372,7 @@ def test_interrupt_leaves_nothing(tmp_path, monkeypatch):
     sf.write(src, signal(20000), SR, subtype="FLOAT")
     calls = []
 
-    def interrupted(model, blocks, device, precision="fp32"):
+    def interrupted(model, blocks, device, precision="fp32", input_gain=1.0):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt

@@ -197,8 +197,8 @@ def test_metric_contract(autoload, name):
 def test_the_bundled_bank_does_not_amplify_a_codecs_noise(autoload, tmp_path, monkeypatch, spec):
     """A lossy round trip of a low-passed input keeps the filter's shape, so the 11025-Hz model is
     trusted, but the codec's noise lies above what the filter left of the music where it attenuated by
-    40-80 dB: amplified by as much, it cost the bundled bank 5.8 dB (Opus) and 1.1 dB (MP3). The level
-    limit keeps the output no worse."""
+    40-80 dB: amplified by as much, it cost the bundled bank 5.8 dB (Opus) and 1.1 dB (MP3; 0.45 dB with
+    the models run at -16 dBFS). The level limit keeps the output no worse."""
     from audioenh.data.builtin import generate_song
     from audioenh.degradations.chain import DegradationSampler
     from audioenh.evaluation import crossover
@@ -223,4 +223,4 @@ def test_the_bundled_bank_does_not_amplify_a_codecs_noise(autoload, tmp_path, mo
     analyzed = run("enhance", tmp_path / "in.wav", "--analyze")  # says what enhance would do, limit included
     assert analyzed.exit_code == 0 and analyzed.output.startswith(said["limited.wav"] + " [bundled model")
     monkeypatch.setattr(crossover, "LIMIT_FROM_DB", np.inf)  # the limit never applies
-    assert gain_db("unlimited.wav") < -0.5
+    assert gain_db("unlimited.wav") < -0.3

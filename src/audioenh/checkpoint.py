@@ -13,6 +13,8 @@ Keys (built by :func:`make_checkpoint`, the one place that knows them):
 - ``sample_rate`` (Hz), ``audio_channels``
 - ``degradations``, ``unseen``: training and unseen degradation chains as given;
   ``resolved_degradations``: the training chains in canonical form
+- ``input_level_db`` (optional): the RMS level (dBFS) the network's input is scaled to
+  (:mod:`audioenh.evaluation.level`; the bundled models); absent: the input's own level
 - ``versions``: ``{"audioenh": version, "plugins": [plugin (package version), ...]}`` of the
   code that wrote it, for information only (loading needs just the architecture's plugin)
 - ``model``: the state dict; for training runs also ``optimizer``, ``schedule``, ``iteration``,
@@ -198,7 +200,10 @@ def architecture_of(checkpoint: dict[str, Any]) -> str:
 
 
 def build_model(checkpoint: dict[str, Any]) -> torch.nn.Module:
-    """Rebuild the checkpoint's model from its architecture spec and load its weights (eval mode)."""
+    """Rebuild the checkpoint's model from its architecture spec and load its weights (eval mode); the
+    level its input is scaled to, where the checkpoint names one, is its attribute ``input_level_db``
+    (:mod:`audioenh.evaluation.level`)."""
+    from .evaluation.level import LEVEL_KEY, input_level_db
     from .plugins import architectures
 
     spec = architecture_of(checkpoint)
@@ -208,6 +213,7 @@ def build_model(checkpoint: dict[str, Any]) -> torch.nn.Module:
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise CheckpointError(f"checkpoint weights do not fit architecture {checkpoint['arch']!r}: {first}") from None
+    setattr(model, LEVEL_KEY, input_level_db(checkpoint))
     return model.eval()
 
 

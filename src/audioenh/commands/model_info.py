@@ -74,9 +74,11 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
 
 
 def describe_model(reference: str) -> dict:
-    """What a trained model is, from its checkpoint: name, architecture, rate (Hz), training
-    degradations and budget, validation gain (dB) and, for bundled models, their card."""
+    """What a trained model is, from its checkpoint: name, architecture, rate (Hz), the level (dBFS) its
+    input is scaled to where it names one, training degradations and budget, validation gain (dB) and,
+    for bundled models, their card."""
     from ..checkpoint import load_checkpoint, training_degradations, validated_gain_db
+    from ..evaluation.level import input_level_db
     from ..pretrained import model_label, resolve_model
 
     source = resolve_model(reference)
@@ -88,6 +90,7 @@ def describe_model(reference: str) -> dict:
         "architecture": str(checkpoint.get("architecture") or checkpoint["arch"]),
         "audio_channels": int(checkpoint.get("audio_channels", 2)),
         "sample_rate": int(checkpoint["sample_rate"]),
+        "input_level_db": input_level_db(checkpoint),
         "degradations": list(checkpoint.get("degradations") or []),
         "resolved_degradations": training_degradations(checkpoint),
         "iterations": checkpoint.get("iteration"),
@@ -106,6 +109,8 @@ def _echo_model(about: dict) -> None:
     if card.get("summary"):
         click.echo(f"summary        {card['summary']}")
     click.echo(f"sample rate    {about['sample_rate']} Hz, {about['audio_channels']} channels")
+    if about.get("input_level_db") is not None:
+        click.echo(f"input level    {about['input_level_db']:g} dBFS RMS (each input is scaled to it and back)")
     click.echo(f"trained on     {', '.join(about['degradations']) or 'unknown degradations'}")
     budget = [f"{about['iterations']} iterations" if about.get("iterations") is not None else None]
     if about.get("batch_size") and about.get("chunk"):

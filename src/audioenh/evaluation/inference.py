@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ..precision import autocast
+from .level import LEVEL_KEY, level_gain
 
 DEFAULT_CHUNK = 32768  # samples kept per block
 DEFAULT_CONTEXT: int | None = None  # samples of context on each side; None: the network's receptive field
@@ -58,14 +59,20 @@ def block_geometry(model: torch.nn.Module, chunk: int, context: int | None) -> t
 
 @torch.no_grad()
 def enhance_blocks(
-    model: torch.nn.Module, blocks: np.ndarray, device: torch.device, precision: str = "fp32"
+    model: torch.nn.Module, blocks: np.ndarray, device: torch.device, precision: str = "fp32", input_gain: float = 1.0
 ) -> np.ndarray:
     """Run (batch, channels, samples) float32 blocks through the model in ``precision``
-    (:mod:`audioenh.precision`); returns float32."""
+    (:mod:`audioenh.precision`), scaled by ``input_gain`` on the way in and back on the way out
+    (:mod:`~audioenh.evaluation.level`); returns float32."""
     x = torch.from_numpy(np.ascontiguousarray(blocks, dtype=np.float32)).to(device)
+    if input_gain != 1.0:
+        x = x * input_gain
     with autocast(precision, device):
         y = model(x)
-    return y.float().cpu().numpy()
+    y = y.float()
+    if input_gain != 1.0:
+        y = y / input_gain
+    return y.cpu().numpy()
 
 
 def overlap_save(
@@ -130,13 +137,16 @@ def enhance_array(
     batch_size: int = 4,
     device: torch.device | str | None = None,
     precision: str = "fp32",
+    input_gain: float | None = None,
     progress=None,
 ) -> np.ndarray:
     """Enhance (channels, samples) audio; returns float32 of exactly the same shape.
 
     :func:`overlap_save` over the whole array, with ``chunk`` and ``context`` rounded by
-    :func:`block_geometry`. ``progress`` is an optional callable receiving the number of samples
-    finished per step (one batch of blocks).
+    :func:`block_geometry`. ``input_gain``: the network runs on the audio times this, its output
+    divided by it; ``None``: the gain that brings ``audio`` to the level the model runs at, where its
+    checkpoint names one (:mod:`~audioenh.evaluation.level`), else 1. ``progress`` is an optional
+    callable receiving the number of samples finished per step (one batch of blocks).
     """
     if device is None:
         device = next(model.parameters()).device
@@ -147,10 +157,12 @@ def enhance_array(
     if n == 0:
         return out
     chunk, context = block_geometry(model, chunk, context)
+    if input_gain is None:
+        input_gain = level_gain(audio, getattr(model, LEVEL_KEY, None))
     done = 0
 
     def run(blocks: np.ndarray) -> np.ndarray:
-        return enhance_blocks(model, blocks, device, precision)
+        return enhance_blocks(model, blocks, device, precision, input_gain)
 
     for piece in overlap_save([audio], run, channels, chunk, context, batch_size):
         k = piece.shape[1]

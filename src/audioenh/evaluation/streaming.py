@@ -40,6 +40,7 @@ from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
 from .crossover import Restoration, at_model_rate, keep_below_edge, limit_excerpt, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
+from .level import LEVEL_KEY, level_gain
 
 READ_FRAMES = 65536  # input frames read per step
 PROGRESS_MIN_SECONDS = 5.0  # no progress bar for shorter files
@@ -183,15 +184,24 @@ def limit_restoration(
 ) -> Restoration:
     """``plan`` with safe mode's level limit (:meth:`Restoration.limited`), measured from the network's
     answer to :func:`limit_excerpt` of the analysis ``excerpt`` (channels, samples at ``excerpt_rate``
-    Hz); a plan that keeps the input, or is limited already, comes back as it is."""
+    Hz), run at the file's gain (:func:`file_gain`); a plan that keeps the input, or is limited
+    already, comes back as it is."""
     if plan.skip or plan.limit_db is not None:
         return plan
     model_rate = int(checkpoint["sample_rate"])
     model_channels = audio_channels(model, checkpoint)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     analysed = at_model_rate(limit_excerpt(excerpt, excerpt_rate), excerpt_rate, model_rate).astype(np.float32)
-    mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision)
+    gain = file_gain(model, excerpt)
+    mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision, input_gain=gain)
     return plan.limited(analysed, mapped.whole(analysed), model_rate)
+
+
+def file_gain(model: torch.nn.Module, excerpt: np.ndarray) -> float:
+    """The one gain a file's samples are scaled by for ``model`` (:mod:`~audioenh.evaluation.level`),
+    measured on its analysis excerpts (the whole file when short); 1 for a model that runs at the
+    input's own level."""
+    return level_gain(excerpt, getattr(model, LEVEL_KEY, None))
 
 
 class _ModelRunner:
@@ -209,6 +219,7 @@ class _ModelRunner:
         skip_model: bool = False,
         gain: float = 1.0,
         correction: bool = False,
+        input_gain: float = 1.0,
     ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
         self.precision = precision
@@ -216,9 +227,10 @@ class _ModelRunner:
         self.skip_model = skip_model  # safe mode with nothing to restore: the input itself
         self.gain = gain  # how far the network is trusted (safe mode)
         self.correction = correction  # safe mode: return what is added to the input, not the output
+        self.input_gain = input_gain  # the file's samples times this go into the network (file_gain)
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
-        return enhance_blocks(self.model, blocks, self.device, self.precision)
+        return enhance_blocks(self.model, blocks, self.device, self.precision, self.input_gain)
 
     def whole(self, audio: np.ndarray) -> np.ndarray:
         """The network's output for a whole (channels, samples) array (an analysis excerpt), its
@@ -229,7 +241,9 @@ class _ModelRunner:
         context = receptive_field(self.model)
 
         def one(x: np.ndarray) -> np.ndarray:
-            return enhance_array(self.model, x, context=context, device=self.device, precision=self.precision)
+            return enhance_array(
+                self.model, x, context=context, device=self.device, precision=self.precision, input_gain=self.input_gain
+            )
 
         def run(items: np.ndarray) -> np.ndarray:  # (items, channels, samples), each enhanced whole
             return np.stack([one(x) for x in items])
@@ -362,22 +376,17 @@ def enhance_file(
         rate = "input"
     in_rate = info.sample_rate
     out_rate = output_rate(in_rate, model_rate, rate)
+    from ..analysis.bandwidth import file_excerpts
+
     if mode != "safe":
         plan = None
     elif plan is None or (not plan.skip and plan.limit_db is None):
-        from ..analysis.bandwidth import file_excerpts
-
-        excerpt, excerpt_rate = excerpt if excerpt is not None else file_excerpts(in_p)
+        excerpt = excerpt if excerpt is not None else file_excerpts(in_p)
         if plan is None:
             plan = plan_restoration(
-                excerpt,
-                excerpt_rate,
-                model_rate,
-                training_degradations(checkpoint),
-                edge_hz,
-                validated_gain_db(checkpoint),
+                *excerpt, model_rate, training_degradations(checkpoint), edge_hz, validated_gain_db(checkpoint)
             )
-        plan = limit_restoration(plan, model, checkpoint, excerpt, excerpt_rate, device, precision)
+        plan = limit_restoration(plan, model, checkpoint, *excerpt, device, precision)
     taps = plan.taps if plan is not None else None
     if context is None and taps is not None:
         from ..architectures.receptive import receptive_field
@@ -387,6 +396,10 @@ def enhance_file(
         context += len(taps) // 2  # the crossover's own reach, so blocks still join without seams
     chunk, context = block_geometry(model, chunk, context)
     skip = plan is not None and plan.skip  # safe mode keeps the input: the network is not run
+    input_gain = 1.0
+    if getattr(model, LEVEL_KEY, None) is not None and not skip:  # one gain per file, from its excerpts
+        excerpt = excerpt if excerpt is not None else file_excerpts(in_p)
+        input_gain = file_gain(model, excerpt[0])
     # at the input's own rate, safe mode adds the network's correction to the input's own samples
     additive = mode == "safe" and not skip and out_rate == in_rate != model_rate
     run = _ModelRunner(
@@ -399,6 +412,7 @@ def enhance_file(
         skip_model=skip,
         gain=plan.gain if plan is not None else 1.0,
         correction=additive,
+        input_gain=input_gain,
     )
     if verbose:
         note = _rate_note(in_rate, model_rate, out_rate, skip, additive)
