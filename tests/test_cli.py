@@ -244,6 +244,24 @@ def test_help_lists_every_command():
         assert command in result.output
 
 
+def test_lazy_commands_show_their_own_help_line():
+    """The built-in commands are added lazily with the first sentence of their help: it must be theirs."""
+    import click
+
+    from audioenh.commands.plugin import BUILTIN_COMMANDS
+
+    listed = {line.split()[0]: line for line in run("--help").output.split("Commands:")[1].strip().splitlines()}
+    assert set(listed) == set(BUILTIN_COMMANDS)
+    for name, (_, help_line) in BUILTIN_COMMANDS.items():
+        command = cli.get_command(click.Context(cli), name)  # imports it
+        assert command.name == name
+        assert " ".join(command.help.split()).startswith(help_line), name
+        stand_in = click.Command(name, help=help_line)
+        for limit in (45, 74 - len(name)):  # click's default and what --help allows the name in 80 columns
+            assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), (name, limit)
+        assert listed[name].split(None, 1)[1] == command.get_short_help_str(80 - 6 - len("generalization-report"))
+
+
 # -- a real subprocess --------------------------------------------------------
 def console(*args, cwd=None):
     env = dict(os.environ, AUDIOENH_NO_PLUGINS="1")
@@ -255,6 +273,21 @@ def console(*args, cwd=None):
         cwd=cwd,
         timeout=120,
     )
+
+
+def test_help_starts_without_torch():
+    """``audioenh --help`` loads every plugin but imports no command module, PyTorch or SciPy's signal."""
+    code = (
+        "import sys\n"
+        "from audioenh.cli import cli\n"
+        "try:\n    cli(['--help'], prog_name='audioenh')\nexcept SystemExit as exc:\n    assert exc.code == 0\n"
+        "heavy = [m for m in ('torch', 'scipy.signal', 'audioenh.commands.enhance') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    env = dict(os.environ, AUDIOENH_NO_PLUGINS="1")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "enhance" in done.stdout and done.stdout.strip().splitlines()[-1] == "HEAVY []"
 
 
 def test_subprocess_end_to_end(stereo_wav, tmp_path):

@@ -89,6 +89,7 @@ def register_commands(cli: click.Group) -> None:
     """Add commands to the ``audioenh`` command group.
 
     :param cli: the ``audioenh`` ``click.Group``; call ``cli.add_command(command)`` with a
-        ``click.Command`` or ``click.Group``. Raise :class:`audioenh.errors.AudioenhError` for
+        ``click.Command`` or ``click.Group``, or ``cli.add_lazy_command(name, "module:attribute",
+        help_line)`` to import the command's module only when it is used. Raise :class:`audioenh.errors.AudioenhError` for
         the user's mistakes: the group prints it as one line and exits with status 1.
     """

@@ -1,11 +1,12 @@
 """Built-in architectures, registered through the same hook as third-party plugins."""
 
 from ..hookspecs import hookimpl
-from .resnet import resnet
-from .unet import unet
 
 
 @hookimpl
 def register_architectures(register):
+    from .resnet import resnet  # here, not at the top: loading the plugin needs no torch
+    from .unet import unet
+
     register("unet", unet)
     register("resnet", resnet)

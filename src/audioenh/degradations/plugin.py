@@ -1,11 +1,14 @@
 """Built-in degradations, registered through the same hook as third-party plugins."""
 
 from ..hookspecs import hookimpl
-from . import dynamics, filters, fir, modulation, noise, resample, sets
 
 
 @hookimpl
 def register_degradations(register):
+    # imported when the registry is filled, not when the plugin is loaded: the command line's help
+    # loads every plugin and must not wait for scipy.signal
+    from . import dynamics, filters, fir, modulation, noise, resample, sets
+
     register("butter", filters.Butterworth)
     register("cheby1", filters.Chebyshev1)
     register("cheby2", filters.Chebyshev2)

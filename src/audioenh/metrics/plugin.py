@@ -6,15 +6,17 @@ them). The optional ``visqol`` package and the weights are loaded only when the 
 """
 
 from ..hookspecs import hookimpl
-from .lsd import LSD, HighBandLSD
-from .mrstft import MultiResolutionSTFT
-from .snr import SNR
-from .vggish import VGGDistance, VGGDistance16k
-from .visqol import ViSQOL
 
 
 @hookimpl
 def register_metrics(register):
+    # here, not at the top: loading the plugin needs no torch
+    from .lsd import LSD, HighBandLSD
+    from .mrstft import MultiResolutionSTFT
+    from .snr import SNR
+    from .vggish import VGGDistance, VGGDistance16k
+    from .visqol import ViSQOL
+
     register("snr", SNR)
     register("lsd", LSD)
     register("lsd-hf", HighBandLSD)
