@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "writing-plugins.md"
 PLUGIN = "plugins/audioenh-example/src/audioenh_example/plugin.py"
+COMPONENTS = "plugins/audioenh-example/src/audioenh_example/components.py"
 
 # An include marker, then a fenced block: ```lang, the file's lines, ``` on its own line.
 INCLUDE = re.compile(r"^<!-- include: (?P<path>\S+) -->\n```(?P<lang>\w*)\n(?P<body>.*?)^```$", re.M | re.S)
@@ -25,8 +26,9 @@ def includes(text: str) -> list[re.Match]:
 
 def test_the_guide_includes_the_example_plugin_in_full():
     found = {m["path"]: m for m in includes(GUIDE.read_text())}
-    assert PLUGIN in found, f"docs/writing-plugins.md needs '<!-- include: {PLUGIN} -->' and a ```python block"
-    assert found[PLUGIN]["lang"] == "python"
+    for path in (COMPONENTS, PLUGIN):
+        assert path in found, f"docs/writing-plugins.md needs '<!-- include: {path} -->' and a ```python block"
+        assert found[path]["lang"] == "python"
 
 
 def test_every_included_block_equals_its_file():

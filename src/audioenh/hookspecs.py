@@ -90,6 +90,7 @@ def register_commands(cli: click.Group) -> None:
 
     :param cli: the ``audioenh`` ``click.Group``; call ``cli.add_command(command)`` with a
         ``click.Command`` or ``click.Group``, or ``cli.add_lazy_command(name, "module:attribute",
-        help_line)`` to import the command's module only when it is used. Raise :class:`audioenh.errors.AudioenhError` for
-        the user's mistakes: the group prints it as one line and exits with status 1.
+        help_line)`` to import the command's module only when it is used. Raise
+        :class:`audioenh.errors.AudioenhError` for the user's mistakes: the group prints it as one
+        line and exits with status 1.
     """

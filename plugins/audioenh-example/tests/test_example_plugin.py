@@ -12,8 +12,8 @@ import torch
 from audioenh import plugins
 from audioenh.errors import SpecError
 
-from audioenh_example import plugin
-from audioenh_example.plugin import PeakError, Tilt, example_conv
+from audioenh_example import components, plugin
+from audioenh_example.components import PeakError, Tilt, example_conv
 
 SR = 44100
 
@@ -62,7 +62,7 @@ def test_registered_through_the_hooks(registered):
         assert entry.doc
     assert plugins.degradations().canonical("example-tilt:-12") == "example-tilt:gain=-12,frequency=2000.0"
     assert isinstance(plugins.degradations().create(Tilt.example), Tilt)
-    assert isinstance(plugins.architectures().create("example-conv:preset=tiny"), plugin.ExampleConv)
+    assert isinstance(plugins.architectures().create("example-conv:preset=tiny"), components.ExampleConv)
     assert isinstance(plugins.metrics().create("example-peak-error"), PeakError)
 
 
