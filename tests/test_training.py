@@ -393,3 +393,37 @@ def test_train_test_enhance_in_real_subprocesses(corpus, tmp_path):
     assert sf.info(out).frames == sf.info(song).frames and sf.info(out).samplerate == SR
     refused = console("enhance", run, song, "-o", song)
     assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0 and "Error:" in refused.stderr
+
+
+# -- the band-weighted loss ---------------------------------------------------------------------
+def test_band_weighted_mse_by_hand_and_equal_to_the_mse_at_weight_one():
+    from audioenh.training.step import band_weighted_mse
+
+    n, a, b = 2048, 0.3, 0.2
+    t = torch.arange(n, dtype=torch.float64)
+    low, high = 46, 700  # bins at 990 Hz and 15073 Hz (44.1 kHz / 2048 per bin)
+    error = a * torch.cos(2 * torch.pi * low * t / n) + b * torch.cos(2 * torch.pi * high * t / n)
+    zero = torch.zeros(n, dtype=torch.float64)
+    assert float(band_weighted_mse(error, zero, SR, 9000.0, 0.1)) == pytest.approx(0.1 * a * a / 2 + b * b / 2)
+    assert float(band_weighted_mse(error, zero, SR, 9000.0, 0.0)) == pytest.approx(b * b / 2)
+    assert float(band_weighted_mse(error, zero, SR, 500.0, 0.0)) == pytest.approx(a * a / 2 + b * b / 2)
+    torch.manual_seed(0)
+    for length in (2048, 2047):  # even: a Nyquist bin; odd: none
+        x, y = torch.randn(3, 2, length), torch.randn(3, 2, length)
+        mse = float(torch.nn.functional.mse_loss(x, y))
+        assert float(band_weighted_mse(x, y, SR, 9000.0, 0.9999999)) == pytest.approx(mse, rel=1e-5)
+        assert float(band_weighted_mse(x, y, SR, None, 0.1)) == mse  # no split: the MSE itself
+
+
+def test_the_band_loss_is_a_fixed_setting_of_the_run(corpus, tmp_path):
+    run = tmp_path / "run"
+    args = ["train", "--arch", "resnet:preset=tiny", "--degrade", "cheby1:6", "--data", corpus, "--output", run]
+    refused = run_cli(*args, "--iterations", 10, "--loss-below-weight", 0.5, *TRAIN_ARGS)
+    assert refused.exit_code == 2 and "--loss-below-weight needs --loss-split HZ" in refused.output
+    done = run_cli(*args, "--iterations", 10, "--loss-split", 9000, "--loss-below-weight", 0.1, *TRAIN_ARGS)
+    assert done.exit_code == 0, done.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["loss_split_hz"] == 9000.0 and config["loss_below_weight"] == 0.1
+    changed = run_cli("train", "--output", run, "--resume", "--iterations", 20, "--loss-split", 8000)
+    assert changed.exit_code == 2 and "--loss-split cannot change when resuming" in changed.output
+    assert TrainConfig.from_dict({k: v for k, v in config.items() if not k.startswith("loss_")}).loss_split_hz is None

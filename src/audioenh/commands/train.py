@@ -29,7 +29,7 @@ from .options import (
 )
 
 #: Command-line spelling of each config field that has an option here.
-_OPTION_OF = {"degradations": "--degrade", "infer_chunk": "--block"}
+_OPTION_OF = {"degradations": "--degrade", "infer_chunk": "--block", "loss_split_hz": "--loss-split"}
 #: Click parameter name of each config field (where they differ).
 _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
 
@@ -98,6 +98,23 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
     "batches with the current weights (0: keep the running averages).",
 )
 @click.option(
+    "--loss-split",
+    "loss_split_hz",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="HZ",
+    help="Weigh the error below this frequency by --loss-below-weight in the loss (the band safe mode "
+    "keeps; docs/recipes.md). Default: the plain MSE.",
+)
+@click.option(
+    "--loss-below-weight",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    metavar="W",
+    help="Weight of the error below --loss-split in the loss.",
+)
+@click.option(
     "--record-every",
     type=click.IntRange(min=1),
     default=2500,
@@ -146,6 +163,8 @@ def train(
     min_lr,
     lr_decay,
     bn_batches,
+    loss_split_hz,
+    loss_below_weight,
     record_every,
     val_offset,
     val_seconds,
@@ -187,6 +206,8 @@ def train(
     else:
         if not arch or not specs:
             raise click.UsageError("a new run needs --arch and at least one --degrade")
+        if loss_below_weight != 1.0 and loss_split_hz is None:
+            raise click.UsageError("--loss-below-weight needs --loss-split HZ: the frequency below which it applies")
         architectures().bind(arch)
         resolve_degradations(unseen or ["butter:6"])  # bad specs fail before any work
         overrides = None
@@ -203,6 +224,8 @@ def train(
             min_lr=min_lr,
             lr_decay=lr_decay,
             bn_batches=bn_batches,
+            loss_split_hz=loss_split_hz,
+            loss_below_weight=loss_below_weight,
             record_every=record_every,
             val_offset=val_offset,
             val_seconds=val_seconds,

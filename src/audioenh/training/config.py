@@ -79,6 +79,10 @@ class TrainConfig:
     range_group: int = _setting(
         RANGE_GROUP, legacy=1, help="consecutive examples sharing each range's draw (its filter is designed once)"
     )
+    loss_split_hz: float | None = _setting(
+        None, legacy=None, help="the loss weighs the error below this frequency (Hz) by loss_below_weight"
+    )
+    loss_below_weight: float = _setting(1.0, legacy=1.0, help="weight of the error below loss_split_hz (1: the MSE)")
     resolved_arch: str = _setting("", help="arch with every constructor argument written out")
     resolved_degradations: list[str] = _setting(factory=list, help="degradations in canonical form")
     resolved_unseen: list[str] = _setting(factory=list, help="unseen in canonical form")

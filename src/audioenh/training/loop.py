@@ -207,7 +207,18 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
             step_lr = schedule.lr * decay_factor(it, config.iterations, config.lr_decay)
             for group in optimizer.param_groups:
                 group["lr"] = step_lr
-            loss = train_step(trained, optimizer, degraded, target, config.precision, device, scaler)
+            loss = train_step(
+                trained,
+                optimizer,
+                degraded,
+                target,
+                config.precision,
+                device,
+                scaler,
+                sample_rate=config.sample_rate,
+                loss_split_hz=config.loss_split_hz,
+                loss_below_weight=config.loss_below_weight,
+            )
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise AudioenhError(f"training diverged at iteration {it + 1} (loss {value}); try a lower --lr")

@@ -7,6 +7,24 @@ import torch
 from ..precision import autocast
 
 
+def band_weighted_mse(
+    output: torch.Tensor, target: torch.Tensor, sample_rate: int, split_hz: float | None, below_weight: float = 1.0
+) -> torch.Tensor:
+    """The mean squared error of (..., samples) tensors with the error's spectrum below ``split_hz`` (Hz)
+    weighted by ``below_weight``: by Parseval's theorem exactly the MSE when the weight is 1 (or there is
+    no split). A network used in safe mode only adds the band above the input's edge; a weight below 1
+    spends less of its capacity on the band safe mode keeps (docs/recipes.md)."""
+    if split_hz is None or below_weight == 1.0:
+        return torch.nn.functional.mse_loss(output, target)
+    n = target.shape[-1]
+    error = torch.fft.rfft(output - target, dim=-1)
+    freqs = torch.fft.rfftfreq(n, 1.0 / sample_rate, device=error.device, dtype=error.real.dtype)
+    weights = torch.where(freqs >= split_hz, torch.ones_like(freqs), torch.full_like(freqs, float(below_weight)))
+    weights[1 : (n + 1) // 2] *= 2.0  # the bins that stand for their negative-frequency twins too
+    per_example = (error.real.square() + error.imag.square()) @ weights / (n * n)
+    return per_example.mean()
+
+
 def train_step(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -15,14 +33,20 @@ def train_step(
     precision: str,
     device: torch.device,
     scaler=None,
+    *,
+    sample_rate: int = 44100,
+    loss_split_hz: float | None = None,
+    loss_below_weight: float = 1.0,
 ) -> torch.Tensor:
-    """Forward in ``precision``, MSE loss in float32, backward and optimizer step; returns the loss.
+    """Forward in ``precision``, the loss in float32 (:func:`band_weighted_mse`: the MSE unless
+    ``loss_split_hz`` and ``loss_below_weight`` say otherwise), backward and optimizer step; returns
+    the loss.
 
     ``scaler`` (a ``torch.amp.GradScaler``) scales the loss for fp16 training; ``None`` steps plainly.
     """
     with autocast(precision, device):
         output = model(degraded)
-    loss = torch.nn.functional.mse_loss(output.float(), target)
+    loss = band_weighted_mse(output.float(), target, sample_rate, loss_split_hz, loss_below_weight)
     optimizer.zero_grad(set_to_none=True)
     if scaler is None:
         loss.backward()
