@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,20 @@ class Part:
     patterns: tuple[str, ...]
     what: str
     remade: bool = True  # audioenh makes it again when needed, offline
+    note: Callable[[], str] | None = None  # said after ``what`` when shown (read when shown: a budget)
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
+def _degraded_budget() -> str:
+    return f"kept within {_gb(cache_budget_bytes())} (${BUDGET_ENV})"
 
 
 PARTS = (
     Part("corpus", ("builtin-*",), "built-in corpora, generated from their seed (about a minute each)"),
-    Part("degraded", (DEGRADED,), "whole songs degraded once for training (docs/data.md)"),
+    Part("degraded", (DEGRADED,), "whole songs degraded once for training (docs/data.md)", note=_degraded_budget),
     Part("resampled", ("resampled",), "songs decoded or resampled to 44.1 kHz once"),
     Part("responses", ("responses",), "safe mode's training responses (docs/enhance.md)"),
     Part("weights", ("vggish.pth",), "downloaded VGGish weights (audioenh weights fetch vggish)", remade=False),
@@ -55,10 +65,6 @@ def part_size(part: Part, root: Path) -> tuple[int, int]:
     return sum(n for n, _ in sizes), sum(b for _, b in sizes)
 
 
-def _gb(n: int) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
-
-
 @click.group("cache")
 def cache():
     """Show what audioenh keeps in its cache folder ($AUDIOENH_CACHE, else ~/.cache/audioenh), and
@@ -74,9 +80,7 @@ def info():
     for part in PARTS:
         files, total = part_size(part, root)
         grand += total
-        what = part.what
-        if part.patterns == (DEGRADED,):
-            what += f"; kept within {_gb(cache_budget_bytes())} (${BUDGET_ENV})"
+        what = part.what if part.note is None else f"{part.what}; {part.note()}"
         click.echo(f"  {part.name:<10} {files:>6} files {_gb(total):>10}  {what}")
     click.echo(f"  {'total':<10} {'':>12} {_gb(grand):>10}")
 

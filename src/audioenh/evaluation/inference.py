@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..precision import autocast
-from .level import LEVEL_KEY, level_gain
+from .level import model_gain
 
 DEFAULT_CHUNK = 32768  # samples kept per block
 DEFAULT_CONTEXT: int | None = None  # samples of context on each side; None: the network's receptive field
@@ -158,7 +158,7 @@ def enhance_array(
         return out
     chunk, context = block_geometry(model, chunk, context)
     if input_gain is None:
-        input_gain = level_gain(audio, getattr(model, LEVEL_KEY, None))
+        input_gain = model_gain(model, audio)
     done = 0
 
     def run(blocks: np.ndarray) -> np.ndarray:

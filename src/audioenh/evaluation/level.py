@@ -44,3 +44,9 @@ def level_gain(audio: np.ndarray, level_db: float | None) -> float:
     if not np.isfinite(level):
         return 1.0
     return float(10.0 ** (np.clip(level_db - level, -MAX_GAIN_DB, MAX_GAIN_DB) / 20.0))
+
+
+def model_gain(model: Any, audio: np.ndarray) -> float:
+    """The gain :func:`level_gain` gives ``audio`` for ``model``, which carries its checkpoint's level as
+    the attribute :data:`LEVEL_KEY` (:func:`audioenh.checkpoint.build_model`); 1 for a model without one."""
+    return level_gain(audio, getattr(model, LEVEL_KEY, None))

@@ -40,7 +40,7 @@ from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
 from .crossover import Restoration, at_model_rate, keep_below_edge, limit_excerpt, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
-from .level import LEVEL_KEY, level_gain
+from .level import LEVEL_KEY, model_gain
 
 READ_FRAMES = 65536  # input frames read per step
 PROGRESS_MIN_SECONDS = 5.0  # no progress bar for shorter files
@@ -184,24 +184,17 @@ def limit_restoration(
 ) -> Restoration:
     """``plan`` with safe mode's level limit (:meth:`Restoration.limited`), measured from the network's
     answer to :func:`limit_excerpt` of the analysis ``excerpt`` (channels, samples at ``excerpt_rate``
-    Hz), run at the file's gain (:func:`file_gain`); a plan that keeps the input, or is limited
-    already, comes back as it is."""
+    Hz), run at the file's gain (:func:`~audioenh.evaluation.level.model_gain` of those excerpts); a
+    plan that keeps the input, or is limited already, comes back as it is."""
     if plan.skip or plan.limit_db is not None:
         return plan
     model_rate = int(checkpoint["sample_rate"])
     model_channels = audio_channels(model, checkpoint)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     analysed = at_model_rate(limit_excerpt(excerpt, excerpt_rate), excerpt_rate, model_rate).astype(np.float32)
-    gain = file_gain(model, excerpt)
+    gain = model_gain(model, excerpt)  # the file's gain, from its analysis excerpts, as enhance_file's
     mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision, input_gain=gain)
     return plan.limited(analysed, mapped.whole(analysed), model_rate)
-
-
-def file_gain(model: torch.nn.Module, excerpt: np.ndarray) -> float:
-    """The one gain a file's samples are scaled by for ``model`` (:mod:`~audioenh.evaluation.level`),
-    measured on its analysis excerpts (the whole file when short); 1 for a model that runs at the
-    input's own level."""
-    return level_gain(excerpt, getattr(model, LEVEL_KEY, None))
 
 
 class _ModelRunner:
@@ -227,7 +220,7 @@ class _ModelRunner:
         self.skip_model = skip_model  # safe mode with nothing to restore: the input itself
         self.gain = gain  # how far the network is trusted (safe mode)
         self.correction = correction  # safe mode: return what is added to the input, not the output
-        self.input_gain = input_gain  # the file's samples times this go into the network (file_gain)
+        self.input_gain = input_gain  # the file's samples times this go into the network (model_gain)
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision, self.input_gain)
@@ -399,7 +392,7 @@ def enhance_file(
     input_gain = 1.0
     if getattr(model, LEVEL_KEY, None) is not None and not skip:  # one gain per file, from its excerpts
         excerpt = excerpt if excerpt is not None else file_excerpts(in_p)
-        input_gain = file_gain(model, excerpt[0])
+        input_gain = model_gain(model, excerpt[0])
     # at the input's own rate, safe mode adds the network's correction to the input's own samples
     additive = mode == "safe" and not skip and out_rate == in_rate != model_rate
     run = _ModelRunner(
