@@ -1,10 +1,19 @@
 """The paper's architectures: exact parameter counts, MACs, shapes and options."""
 
+import copy
+
 import pytest
 import torch
 
 from audioenh.architectures import count_macs, count_parameters
-from audioenh.architectures.layers import Dropout, SubPixel1d
+from audioenh.architectures.layers import (
+    CHANNELS_LAST_TRAINING_MAX_CHANNELS,
+    Dropout,
+    SubPixel1d,
+    from_channels_last,
+    to_channels_last,
+    use_channels_last,
+)
 from audioenh.errors import SpecError
 from audioenh.plugins import architectures
 
@@ -95,6 +104,62 @@ def test_subpixel_interleaves():
     assert y[0, 1].tolist() == [3, 9, 4, 10, 5, 11]
 
 
+def test_subpixel_in_channels_last_memory_is_the_same_shuffle():
+    x = torch.randn(2, 12, 9)
+    y = SubPixel1d(3)(to_channels_last(x))
+    assert y.shape == (2, 4, 1, 27) and y.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(from_channels_last(y), SubPixel1d(3)(x))
+
+
+def test_channels_last_rule():
+    x = torch.zeros(1, 2, 8)
+    with torch.no_grad():  # inference on the CPU: always
+        assert use_channels_last(x, 512)
+    with torch.enable_grad():  # training: up to the measured width
+        assert use_channels_last(x, CHANNELS_LAST_TRAINING_MAX_CHANNELS)
+        assert not use_channels_last(x, CHANNELS_LAST_TRAINING_MAX_CHANNELS + 1)
+    assert not use_channels_last(torch.zeros(1, 2, 8, device="meta"), 16)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "resnet:width=16,blocks=3,kernel=7",
+        "resnet:preset=tiny,batchnorm=true",
+        "unet:width=8,depth=3,kernel=17,max_channels=32",
+        "unet:preset=tiny,batchnorm=true,dropout=0.5",
+    ],
+)
+def test_channels_last_computes_what_pytorchs_layout_computes(spec, monkeypatch):
+    """The CPU's channels-last path is the same network: outputs and gradients equal to float rounding."""
+    import audioenh.architectures.resnet as resnet_module
+    import audioenh.architectures.unet as unet_module
+
+    torch.manual_seed(0)
+    model = architectures().create(spec)
+    for p in model.parameters():  # away from the near-identity initialisation, so that every layer counts
+        p.data.normal_(0, 0.3)
+    x = torch.randn(3, 2, 1000)
+
+    def run(channels_last: bool):
+        for module in (resnet_module, unet_module):
+            monkeypatch.setattr(module, "use_channels_last", lambda x, widest: channels_last)
+        net = copy.deepcopy(model)  # BatchNorm's running statistics start alike
+        net.train()
+        torch.manual_seed(1)  # the same dropout masks
+        y = net(x)
+        (y**2).mean().backward()
+        net.eval()
+        with torch.no_grad():
+            out = net(x)
+        return y.detach(), out, [p.grad for p in net.parameters()]
+
+    fast, slow = run(True), run(False)
+    assert fast[1].is_contiguous()
+    for a, b in zip((fast[0], fast[1], *fast[2]), (slow[0], slow[1], *slow[2])):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * float(b.abs().max()))
+
+
 def test_options_override_presets():
     model = architectures().create("resnet:preset=tiny,width=16,blocks=3,kernel=5")
     assert model.head.out_channels == 16 and len(model.blocks) == 3 and model.head.kernel_size == (5,)
@@ -161,6 +226,7 @@ def test_resnet_keeps_its_residual_stream_in_float32_under_bf16_autocast():
     reason ``--precision auto`` keeps ResNets in float32.)"""
     import numpy as np
 
+    from audioenh.architectures.layers import from_channels_last, to_channels_last
     from audioenh.checkpoint import load_model
     from audioenh.data.builtin.song import generate_song
     from audioenh.degradations.chain import DegradationSampler
@@ -176,7 +242,8 @@ def test_resnet_keeps_its_residual_stream_in_float32_under_bf16_autocast():
     x = torch.tensor(np.ascontiguousarray(degraded)[None], dtype=torch.float32)
     with torch.no_grad():
         full = model(x)
-        plain = x + model.tail(model.blocks(model.head(x)))
+        # the same layers composed by hand, in the channels-last memory the CPU runs them in
+        plain = x + from_channels_last(model.tail(model.blocks(model.head(to_channels_last(x)))))
         dtypes = {}
 
         def record(name):

@@ -6,8 +6,10 @@ import torch
 from torch import nn
 
 from .layers import (
+    BatchNorm1d,
     Dropout,
     dropout_rate,
+    from_channels_last,
     full_precision,
     init_normal,
     odd_kernel,
@@ -15,6 +17,9 @@ from .layers import (
     preset_resolver,
     resolve_preset,
     same_conv,
+    to_channels_last,
+    use_channels_last,
+    widest_layer,
 )
 
 PRESETS = {
@@ -34,7 +39,7 @@ class ResidualBlock(nn.Module):
         for i in range(2):
             layers.append(same_conv(width, width, kernel, bias=not batchnorm))
             if batchnorm:
-                layers.append(nn.BatchNorm1d(width))
+                layers.append(BatchNorm1d(width))
             if dropout > 0:
                 layers.append(Dropout(dropout))
             if i == 0:
@@ -75,6 +80,7 @@ class ResNet(nn.Module):
         )
         self.tail = same_conv(width, audio_channels, 1)
         init_normal(self)
+        self.widest = widest_layer(self)
 
     length_multiple = 1
 
@@ -88,12 +94,15 @@ class ResNet(nn.Module):
         # residual stream (each block's output is added to a float32 stream) and the tail stay in
         # float32. The stream carries the whole band at full level while the blocks add corrections
         # 20-40 dB below it; rounded to bf16 (8 significant bits) it buried them (docs/performance.md).
-        # Without autocast this is plain float32 throughout.
+        # Without autocast this is plain float32 throughout. On the CPU the convolutions run in
+        # channels-last memory (layers.use_channels_last: faster, the same function).
+        channels_last = use_channels_last(x, self.widest)
         with full_precision(x.device.type):
-            stream = self.head(x)
+            stream = self.head(to_channels_last(x) if channels_last else x)
         stream = self.blocks(stream)
         with full_precision(x.device.type):
-            return x + self.tail(stream)
+            correction = self.tail(stream)
+            return x + (from_channels_last(correction) if channels_last else correction)
 
 
 def resnet(

@@ -7,15 +7,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import (
+    BatchNorm1d,
     Dropout,
     SubPixel1d,
     dropout_rate,
+    from_channels_last,
     init_normal,
     odd_kernel,
     positive_int,
     preset_resolver,
     resolve_preset,
     same_conv,
+    to_channels_last,
+    use_channels_last,
+    widest_layer,
 )
 
 PRESETS = {
@@ -71,7 +76,7 @@ class UNet(nn.Module):
         for ch, k in zip(channels, kernels):
             layers: list[nn.Module] = [same_conv(in_ch, ch, k, stride=2, bias=not batchnorm)]
             if batchnorm:
-                layers.append(nn.BatchNorm1d(ch))
+                layers.append(BatchNorm1d(ch))
             layers.append(nn.ReLU())
             self.down.append(nn.Sequential(*layers))
             in_ch = ch
@@ -97,6 +102,7 @@ class UNet(nn.Module):
             self.up.append(nn.Sequential(*layers))
             y_ch = target
         init_normal(self)
+        self.widest = widest_layer(self)
         # Receptive field, samples each side: a conv of kernel k on features at stride s (input samples
         # per feature step) adds (k - 1) / 2 * s; plus one length_multiple for the strided phase.
         field = sum((k - 1) // 2 * 2**i for i, k in enumerate(kernels))  # down path
@@ -113,6 +119,10 @@ class UNet(nn.Module):
         n = x.shape[-1]
         pad = (-n) % self.length_multiple
         y = F.pad(x, (0, pad)) if pad else x
+        # On the CPU the convolutions run in channels-last memory (layers.use_channels_last)
+        channels_last = use_channels_last(x, self.widest)
+        if channels_last:
+            y = to_channels_last(y)
         skips = []
         for block in self.down:
             y = block(y)
@@ -120,6 +130,8 @@ class UNet(nn.Module):
         y = self.bottleneck(y)
         for block, skip in zip(self.up, reversed(skips)):
             y = block(torch.cat((y, skip), dim=1))
+        if channels_last:
+            y = from_channels_last(y)
         return x + y[..., :n]
 
 
