@@ -131,6 +131,28 @@ def test_whole_song_cache_is_made_once_and_only_for_fixed_degradations(songs, mo
     assert list(TrainingChunks(songs[:2], specs, chunk=2048).whole_song_specs) == [0]
 
 
+def test_each_cached_song_is_looked_up_once_per_process_and_not_pickled(songs, monkeypatch):
+    import audioenh.data.chunks as chunks_module
+
+    looked_up = []
+    real = chunks_module.degraded_song
+
+    def counting(song, spec, degrade):
+        looked_up.append((song.name, spec))
+        return real(song, spec, degrade)
+
+    monkeypatch.setattr(chunks_module, "degraded_song", counting)
+    ds = TrainingChunks(songs[:2], ["cheby1:6"], chunk=512, seed=3)
+    first = [ds.arrays(i) for i in range(40)]
+    assert sorted(set(looked_up)) == sorted(looked_up)  # every (song, spec) once: the degraded and the clean copy
+    assert len(looked_up) == 4
+    copy = pickle.loads(pickle.dumps(ds))  # what a DataLoader worker gets
+    assert copy._whole_songs == {}
+    for i in (0, 17, 39):
+        np.testing.assert_array_equal(copy.arrays(i)[0], first[i][0])
+        np.testing.assert_array_equal(copy.arrays(i)[1], first[i][1])
+
+
 def test_short_song_is_zero_padded(songs):
     ds = TrainingChunks([songs[0]], ["cheby1:6"], chunk=1 << 15)
     n = songs[0].frames_at_rate

@@ -102,10 +102,14 @@ def test_rerun_reuses_finished_runs(smoke_report):
     out, cmd, env, _ = smoke_report
     checkpoint = out / "runs" / "resnet-baseline" / "checkpoints" / "last.pt"
     before = (checkpoint.stat().st_mtime_ns, (out / "runs" / "resnet-baseline" / "metrics.jsonl").read_text())
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    loud = [c for c in cmd if c != "--quiet"]  # says what it does
+    result = subprocess.run(loud, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     after = (checkpoint.stat().st_mtime_ns, (out / "runs" / "resnet-baseline" / "metrics.jsonl").read_text())
     assert after == before
+    assert "training ResNet" not in result.stderr
+    for arch in ("U-Net", "ResNet"):
+        assert f"testing {arch} DA: cheby1:6, butter:6 and the matrix (" in result.stderr
 
 
 def test_unavailable_metric_is_reported_and_the_others_run(monkeypatch):

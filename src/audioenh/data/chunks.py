@@ -27,7 +27,7 @@ Each chunk still has its own song, offset and degradation; ``range_group=1`` dra
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +103,7 @@ class TrainingChunks(Dataset):
         self.whole_song_specs = self._whole_song_specs(cache_whole_songs)
         self.whole_song_draws = self._whole_song_draws(cache_whole_songs)
         self._canonical: dict[str, str] = {}  # drawn chain text -> canonical spec
+        self._whole_songs: dict[tuple[int, str], np.ndarray] = {}  # (song, spec) -> its cached memory map
         # the clean songs, decoded once into the same cache: chunks of the other specs cut their
         # context from it instead of decoding it from the file, chunk by chunk (the same samples)
         self.clean_cached = cache_whole_songs is not False and (
@@ -161,6 +162,22 @@ class TrainingChunks(Dataset):
             resolved = resolve_degradations([concrete], self.sample_rate, allow_sets=False)[0]
             self._canonical[concrete] = resolved.canonical
         return self._canonical[concrete]
+
+    def _whole_song(self, song: int, spec: str, degrade: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+        """``degraded_song`` of ``songs[song]``, looked up once per process: finding the cached file
+        (its key hashes the song's path, size and time) cost more than cutting the chunk from it."""
+        key = (song, spec)
+        whole = self._whole_songs.get(key)
+        if whole is None:
+            if len(self._whole_songs) >= MAX_OPEN_SONGS:  # each memory map holds a file descriptor
+                self._whole_songs.clear()
+            whole = self._whole_songs[key] = degraded_song(self.songs[song], spec, degrade)
+        return whole
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_whole_songs"] = {}  # memory maps are reopened in each DataLoader worker, not pickled
+        return state
 
     def degradation(self, i: int) -> ConcreteChain:
         """The degradation chain of spec ``i`` (specs with ranges: drawn with a fixed generator)."""
@@ -224,10 +241,9 @@ class TrainingChunks(Dataset):
         total = self._lengths[int(song)]
         offset = min(max(int(offset), 0), max(total - self.chunk, 0))
         if d in self.whole_song_specs or d in self.whole_song_draws:
-            source = self.songs[int(song)]
             spec = self.whole_song_specs[d] if d in self.whole_song_specs else self._draw_spec(chain.text)
-            whole = degraded_song(source, spec, chain)
-            clean = degraded_song(source, CLEAN, _unchanged)  # decoded once: no per-chunk file decoding
+            whole = self._whole_song(int(song), spec, chain)
+            clean = self._whole_song(int(song), CLEAN, _unchanged)  # decoded once: no per-chunk file decoding
             target = np.asarray(clean[offset : offset + self.chunk]).T
             degraded = np.asarray(whole[offset : offset + self.chunk]).T
         else:
@@ -235,7 +251,7 @@ class TrainingChunks(Dataset):
             start = max(0, offset - context)
             stop = min(total, offset + self.chunk + context)
             if self.clean_cached:
-                clean = degraded_song(self.songs[int(song)], CLEAN, _unchanged)
+                clean = self._whole_song(int(song), CLEAN, _unchanged)
                 span = np.ascontiguousarray(clean[start:stop].T, dtype=np.float32)
             else:
                 span = self.songs[int(song)].read(start, stop)
@@ -256,6 +272,7 @@ class TrainingChunks(Dataset):
         return torch.from_numpy(degraded), torch.from_numpy(target)
 
 
+MAX_OPEN_SONGS = 256  # cached songs a TrainingChunks keeps open at once (per process)
 CLEAN = "clean"  # the cache key of a song's own samples (no degradation)
 
 

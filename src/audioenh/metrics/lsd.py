@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .base import Metric
 
@@ -20,10 +22,12 @@ def power_spectrogram(audio: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     frames = 1 + max(0, int(np.ceil((n - n_fft) / hop)))
     total = (frames - 1) * hop + n_fft
     padded = np.pad(audio, ((0, 0), (0, total - n)))
-    idx = np.arange(n_fft)[None, :] + hop * np.arange(frames)[:, None]
+    # frames as a strided view (no gathered copy); float64 FFT on every core: 2.5x faster than
+    # gathering and numpy's FFT, equal to 1e-15 (docs/performance.md)
+    windows = sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
     window = np.hanning(n_fft + 1)[:-1]
-    spectrum = np.fft.rfft(padded[:, idx] * window, axis=-1)
-    return np.abs(spectrum) ** 2
+    spectrum = scipy.fft.rfft(windows * window, axis=-1, workers=-1)
+    return spectrum.real**2 + spectrum.imag**2
 
 
 class LSD(Metric):

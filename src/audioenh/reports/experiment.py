@@ -193,6 +193,7 @@ def run_experiment(
     for arch, variants in runs.items():
         curves[arch] = {}
         for variant, run in variants.items():
+            echo(f"testing {arch} {variant}: {SEEN}, {UNSEEN} and the matrix ({', '.join(preset.matrix_cells)})")
             curves[arch][variant] = run.records()
             model, checkpoint = run.load_model(torch_device)
             sample_rate = int(checkpoint["sample_rate"])
