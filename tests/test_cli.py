@@ -290,6 +290,25 @@ def test_help_starts_without_torch():
     assert "enhance" in done.stdout and done.stdout.strip().splitlines()[-1] == "HEAVY []"
 
 
+def test_every_commands_help_starts_without_torch():
+    """``audioenh CMD --help`` imports the command's module but not PyTorch: help comes at once."""
+    from audioenh.commands.plugin import BUILTIN_COMMANDS
+
+    code = (
+        "import sys\n"
+        "from audioenh.cli import cli\n"
+        f"for name in {sorted(BUILTIN_COMMANDS)!r}:\n"
+        "    try:\n        cli([name, '--help'], prog_name='audioenh')\n"
+        "    except SystemExit as exc:\n        assert exc.code == 0, (name, exc.code)\n"
+        "    assert 'torch' not in sys.modules, name\n"
+        "print('LIGHT', len([m for m in sys.modules if m.startswith('audioenh.commands.')]))\n"
+    )
+    env = dict(os.environ, AUDIOENH_NO_PLUGINS="1")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == f"LIGHT {len(BUILTIN_COMMANDS) + 2}"  # + options and plugin
+
+
 def test_subprocess_end_to_end(stereo_wav, tmp_path):
     listed = console("list", "--json")
     assert listed.returncode == 0, listed.stderr

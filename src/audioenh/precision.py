@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import AudioenhError
 from .spec import parse_spec
 
+if TYPE_CHECKING:
+    import torch
+
+# PyTorch is imported where it is used, so that the command line's options and --help load without it.
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 #: (device type, architecture) pairs where ``auto`` picks bf16: measured faster *and* as accurate.
 AUTO_BF16 = frozenset({("cpu", "unet")})
@@ -38,6 +40,8 @@ AUTO_BF16 = frozenset({("cpu", "unet")})
 
 def cpu_has_native_bf16() -> bool:
     """True when this CPU computes bfloat16 in hardware (AMX tiles or AVX-512 BF16), as PyTorch sees it."""
+    import torch
+
     checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
@@ -45,6 +49,8 @@ def cpu_has_native_bf16() -> bool:
 def resolve_precision(requested: str, device: torch.device | str, arch: str | None = None) -> str:
     """The concrete precision (``fp32``, ``bf16`` or ``fp16``) for ``requested`` on ``device`` for the
     architecture spec ``arch``; unknown names and fp16 off CUDA fail with one line."""
+    import torch
+
     requested = str(requested).strip().lower()
     if requested not in PRECISIONS:
         raise AudioenhError(f"unknown precision {requested!r}; use {', '.join(PRECISIONS)}")
@@ -66,8 +72,10 @@ def resolve_precision(requested: str, device: torch.device | str, arch: str | No
 @contextlib.contextmanager
 def autocast(precision: str, device: torch.device | str) -> Iterator[None]:
     """Run the enclosed forward pass in ``precision`` (a no-op for fp32; TF32 matmuls on CUDA)."""
+    import torch
+
     device = torch.device(device)
-    dtype = _DTYPES.get(precision)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
     if dtype is None:
         yield
         return

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..analysis.bandwidth import band_edges
-from ..audio_io import read_audio
 from .options import echo_json, json_option, one_line_errors
 
 
@@ -26,6 +24,9 @@ def bandwidth(inputs: tuple[Path, ...], as_json: bool):
     30 dB under the band (docs/bandwidth.md); per mid and side, and per channel, since joint-stereo
     codecs narrow the side. "Full band" means nothing is cut below the Nyquist frequency.
     """
+    from ..analysis.bandwidth import band_edges
+    from ..audio_io import read_audio
+
     results = []
     for path in inputs:
         audio, sample_rate, _ = read_audio(path)

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import numpy as np
-import torch
 
 from ..audio_io import output_format, same_file
-from ..checkpoint import load_model
 from ..containers import needs_decoding, readable
 from ..errors import AudioenhError
-from ..evaluation.crossover import Restoration, nothing_to_restore
-from ..evaluation.inference import select_device
-from ..evaluation.selection import Candidate, choose_restoration
-from ..evaluation.streaming import check_input, enhance_file, limit_restoration
 from ..precision import resolve_precision
-from ..pretrained import DEFAULT, Traversable, looks_like_checkpoint, model_label, resolve_models
+from ..pretrained import DEFAULT
 from .options import (
     block_option,
     context_option,
@@ -28,6 +23,12 @@ from .options import (
     precision_option,
     quiet_option,
 )
+
+if TYPE_CHECKING:  # PyTorch and the models load in the functions that use them: `enhance --help` is fast
+    import torch
+
+    from ..checkpoint import Traversable
+    from ..evaluation.crossover import Restoration
 
 
 def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Path]]:
@@ -172,6 +173,11 @@ def enhance(
       audioenh enhance --model runs/resnet-da a.wav b.wav -o enhanced/ --float
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
     """
+    from ..checkpoint import load_model
+    from ..evaluation.inference import select_device
+    from ..evaluation.streaming import check_input, enhance_file
+    from ..pretrained import model_label
+
     sources, inputs = split_model_argument(paths, model_ref)
     if keep_rate and at_model_rate:
         raise AudioenhError("--keep-rate and --model-rate exclude each other; give one of them")
@@ -234,6 +240,8 @@ def choose_model(
     safe mode's plan with it (:func:`~audioenh.evaluation.selection.choose_restoration` on the
     excerpts band-edge detection reads), and those excerpts with their rate (for the level limit)."""
     from ..analysis.bandwidth import file_excerpts
+    from ..evaluation.selection import Candidate, choose_restoration
+    from ..evaluation.streaming import check_input
 
     check_input(path)
     excerpt, rate = file_excerpts(path)
@@ -248,6 +256,8 @@ def split_model_argument(
     """The models (several for a bank, its fallback first) and the inputs from ``enhance``'s
     arguments: ``--model`` if given, else the first argument when it is a checkpoint or run folder
     and inputs follow, else the bundled default."""
+    from ..pretrained import looks_like_checkpoint, resolve_models
+
     if model_ref is not None:
         return resolve_models(model_ref), paths
     if looks_like_checkpoint(paths[0]):
@@ -275,6 +285,8 @@ def describe_restoration(
 ) -> str:
     """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line; ``limit_db``:
     the level limit's largest cut (dB), named from 1 dB on."""
+    from ..evaluation.crossover import nothing_to_restore
+
     if nothing_to_restore(edge, 2 * nyquist):
         return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
     head = f"band ends at {_khz(edge)}"
@@ -313,6 +325,10 @@ def _analyze(
     bank's models, and how far the level limit would hold it down: the chosen network runs on 20 s
     of the excerpts); nothing written."""
     from ..analysis.bandwidth import band_edges, file_excerpts
+    from ..checkpoint import load_model
+    from ..evaluation.selection import Candidate, choose_restoration
+    from ..evaluation.streaming import check_input, limit_restoration
+    from ..pretrained import model_label
 
     loaded = [load_model(source, device) for source in sources]
     checkpoints = [ckpt for _, ckpt in loaded]

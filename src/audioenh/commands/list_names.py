@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..plugins import KINDS, get_registry
-from ..pretrained import describe_bundled
 from .options import echo_json, json_option
 
 
@@ -24,6 +23,8 @@ def list_names(kind, as_json):
     kinds = [kind] if kind else [*KINDS, "models"]
     data = {k: describe(k) for k in kinds if k != "models"}
     if "models" in kinds:
+        from ..pretrained import describe_bundled
+
         data["models"] = describe_bundled()
     sets = {name: list(members) for name, members in get_registry("degradations").sets().items()}
     if as_json:

@@ -8,16 +8,10 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from ..checkpoint import load_model, training_degradations, validated_gain_db
-from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
-from ..evaluation.inference import select_device
-from ..evaluation.matrix import MODES, ORACLE, MatrixModel, score_matrix
 from ..plugins import metrics
 from ..precision import resolve_precision
-from ..pretrained import model_name, resolve_models
-from ..reports.matrix import summary_table, write_matrix
 from .options import (
     data_option,
     device_option,
@@ -110,6 +104,13 @@ def matrix(
     summary (worst and mean ΔSNR, cells that lose more than 0.05 dB) and, with -o, writes the tables
     and heatmaps.
     """
+    from ..checkpoint import load_model, training_degradations, validated_gain_db
+    from ..data.corpus import resolve_corpus
+    from ..evaluation.inference import select_device
+    from ..evaluation.matrix import MODES, ORACLE, MatrixModel, score_matrix
+    from ..pretrained import model_name, resolve_models
+    from ..reports.matrix import summary_table, write_matrix
+
     resolved = resolve_degradations(list(cells))
     for spec in metric_specs:
         metrics().create(spec)

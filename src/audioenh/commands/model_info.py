@@ -4,12 +4,9 @@ model (bundled, a run or a checkpoint file) is."""
 from __future__ import annotations
 
 import click
-import torch
 
-from ..architectures import count_macs, count_parameters
 from ..errors import AudioenhError
 from ..plugins import architectures
-from ..pretrained import bank as bundled_bank
 from .options import echo_json, json_option
 
 
@@ -35,6 +32,11 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
     MACs count convolution multiply-accumulates without bias additions (the paper's Table IV:
     415.3 G for the U-Net and 3608.3 G for the ResNet on 8 x 2 x 8192).
     """
+    import torch
+
+    from ..architectures import count_macs, count_parameters
+    from ..pretrained import bank as bundled_bank
+
     if (model_ref is None) == (spec is None):
         raise click.UsageError("give either a MODEL or -a/--arch SPEC")
     about, bank = None, None

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from ..errors import AudioenhError
-from ..evaluation.inference import DEFAULT_CHUNK, DEFAULT_CONTEXT
+from ..evaluation.blocks import DEFAULT_CHUNK, DEFAULT_CONTEXT
 from ..fileio import dumps_json
 from ..precision import PRECISIONS
 

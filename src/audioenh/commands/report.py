@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..reports import render
-from ..reports.experiment import DEFAULT_METRICS, run_experiment
-from ..reports.presets import PRESETS
+from ..reports.presets import DEFAULT_METRICS, PRESETS
 from .options import (
     data_option,
     device_option,
@@ -45,6 +43,8 @@ def generalization_report(preset, data, metric_specs, device, precision, output,
     DIR/fig2_filters.png, DIR/fig3_validation.png and DIR/fig4_spectrograms.png; the runs
     live in DIR/runs/.
     """
+    from ..reports import render
+    from ..reports.experiment import run_experiment
 
     def echo(message: str) -> None:
         if not quiet:

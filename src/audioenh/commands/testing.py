@@ -8,16 +8,11 @@ from pathlib import Path
 import click
 from tqdm.auto import tqdm
 
-from ..checkpoint import load_model, training_degradations, validated_gain_db
-from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError
-from ..evaluation.inference import select_device
-from ..evaluation.testing import evaluate_songs
 from ..fileio import atomic_open
 from ..plugins import metrics
 from ..precision import resolve_precision
-from ..pretrained import resolve_model
 from .options import (
     block_option,
     context_option,
@@ -89,6 +84,12 @@ def test(
     Songs are processed block-wise with context on both sides (no seams, every sample kept);
     metrics are computed per song and averaged over songs, as in the paper.
     """
+    from ..checkpoint import load_model, training_degradations, validated_gain_db
+    from ..data.corpus import resolve_corpus
+    from ..evaluation.inference import select_device
+    from ..evaluation.testing import evaluate_songs
+    from ..pretrained import resolve_model
+
     resolved = resolve_degradations(specs)
     for spec in metric_specs:
         metrics().create(spec)

@@ -5,14 +5,10 @@ from __future__ import annotations
 import click
 
 from ..degradations.chain import resolve_degradations
-from ..evaluation.inference import select_device
 from ..plugins import architectures
 from ..precision import resolve_precision
 from ..spec import format_spec, parse_spec
 from ..training.config import TrainConfig, default_workers, fixed_settings, resumable_settings
-from ..training.distributed import from_environment
-from ..training.loop import train as run_training
-from ..training.run import Run
 from .options import (
     batch_size_option,
     block_option,
@@ -185,6 +181,11 @@ def train(
     --bn-batches, --block, --device and --workers may change; everything else comes from
     RUN/config.json.
     """
+    from ..evaluation.inference import select_device
+    from ..training.distributed import from_environment
+    from ..training.loop import train as run_training
+    from ..training.run import Run
+
     ctx = click.get_current_context()
 
     def given(name: str) -> bool:

@@ -21,10 +21,8 @@ import numpy as np
 import torch
 
 from ..precision import autocast
+from .blocks import DEFAULT_CHUNK, DEFAULT_CONTEXT
 from .level import model_gain
-
-DEFAULT_CHUNK = 32768  # samples kept per block
-DEFAULT_CONTEXT: int | None = None  # samples of context on each side; None: the network's receptive field
 
 
 def _round_up(value: int, multiple: int) -> int:

@@ -13,9 +13,12 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..checkpoint import Traversable, resolve_checkpoint
 from ..errors import CheckpointError
+
+if TYPE_CHECKING:
+    from ..checkpoint import Traversable
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,8 @@ def resolve_model(reference: str | os.PathLike | None) -> Path | Traversable:
         )
     if text in BUNDLED and not Path(text).exists():
         return bundled(text).resource
+    from ..checkpoint import resolve_checkpoint  # PyTorch: only once a model is wanted
+
     return resolve_checkpoint(text)
 
 

@@ -31,10 +31,7 @@ from ..precision import resolve_precision
 from ..training.config import TrainConfig, default_workers
 from ..training.loop import train
 from ..training.run import Run
-from .presets import MULTI, RECIPE, SEEN, UNSEEN, VARIANTS, Preset
-
-#: Metrics of the report unless ``--metric`` says otherwise (SNR is always computed: the finding uses it).
-DEFAULT_METRICS = ("snr", "lsd", "lsd-hf")
+from .presets import DEFAULT_METRICS, MULTI, RECIPE, SEEN, UNSEEN, VARIANTS, Preset
 
 
 def probe_metrics(specs: Sequence[str]) -> tuple[list[str], dict[str, str]]:

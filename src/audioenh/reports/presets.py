@@ -11,6 +11,9 @@ MULTI = "paper-multi"
 #: audioenh's best training recipe (docs/recipes.md: chosen on the validation split), the grid's fifth variant
 RECIPE = "recipe-cheby1-ellip-11k"
 
+#: Metrics of the report unless ``--metric`` says otherwise (SNR is always computed: the finding uses it).
+DEFAULT_METRICS = ("snr", "lsd", "lsd-hf")
+
 #: The grid's variants: name -> (architecture options appended to the spec, training degradation)
 VARIANTS: dict[str, tuple[str, str]] = {
     "baseline": ("", SEEN),
