@@ -102,8 +102,9 @@ class Dropout(nn.Dropout):
         n = x.numel()
         words = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device)
         levels = words.view(torch.int16)[:n].view(x.shape)  # uniform on -32768 ... 32767
-        keep = levels >= round(self.p * 65536) - 32768
-        return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
+        # the mask holds 0 or 1 / (1 - p): one multiplication forward and backward (the same values)
+        mask = (levels >= round(self.p * 65536) - 32768).to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        return x * mask
 
 
 def full_precision(device_type: str) -> contextlib.AbstractContextManager:
