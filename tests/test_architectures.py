@@ -7,6 +7,7 @@ import torch
 
 from audioenh.architectures import count_macs, count_parameters
 from audioenh.architectures.layers import (
+    CHANNELS_LAST_INFERENCE_MAX_CHANNELS,
     CHANNELS_LAST_TRAINING_MAX_CHANNELS,
     Dropout,
     SubPixel1d,
@@ -113,8 +114,12 @@ def test_subpixel_in_channels_last_memory_is_the_same_shuffle():
 
 def test_channels_last_rule():
     x = torch.zeros(1, 2, 8)
-    with torch.no_grad():  # inference on the CPU: always
-        assert use_channels_last(x, 512)
+    with torch.no_grad():  # inference on the CPU: up to the paper ResNet's width, not the paper U-Net's
+        assert use_channels_last(x, CHANNELS_LAST_INFERENCE_MAX_CHANNELS)
+        with torch.device("meta"):  # no memory, no time
+            resnet, unet = (architectures().create(f"{a}:preset=paper") for a in ("resnet", "unet"))
+        assert (resnet.widest, unet.widest) == (512, 1024)
+        assert use_channels_last(x, resnet.widest) and not use_channels_last(x, unet.widest)
     with torch.enable_grad():  # training: up to the measured width
         assert use_channels_last(x, CHANNELS_LAST_TRAINING_MAX_CHANNELS)
         assert not use_channels_last(x, CHANNELS_LAST_TRAINING_MAX_CHANNELS + 1)

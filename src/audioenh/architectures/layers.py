@@ -11,20 +11,23 @@ from torch import nn
 #: On the CPU the built-in networks run their convolutions on a (batch, channels, 1, samples) tensor in
 #: channels-last memory (samples x channels, "NWC") instead of PyTorch's (batch, channels, samples):
 #: oneDNN then convolves without reordering every activation to its own layout and back. Measured on a
-#: 2-core Intel Xeon VM (docs/performance.md): the quick ResNet's training step 1.5x and the quick
-#: U-Net's 1.7x faster, inference 1.2-2x faster at every size; training the paper-size ResNet (512
-#: channels) 0.75x. So training uses it up to this many channels in the widest layer, inference always.
+#: 2-core Intel Xeon VM (docs/performance.md): training 1.5-1.7x faster for the quick models, even
+#: from 64 to 256 channels, 0.75x for the paper ResNet (512); inference 1.2-2x faster up to the paper
+#: ResNet (512: 1.4x), 0.67x for the paper U-Net (1024). Hence the widest layer, in channels, up to
+#: which each uses it:
 CHANNELS_LAST_TRAINING_MAX_CHANNELS = 128
+CHANNELS_LAST_INFERENCE_MAX_CHANNELS = 512
 
 
 def use_channels_last(x: torch.Tensor, widest: int) -> bool:
     """Whether a network whose widest layer has ``widest`` channels runs ``x`` (batch, channels,
     samples) in channels-last memory: on the CPU only (CUDA and the meta device keep PyTorch's
-    layout), for inference always, for training (autograd on) up to
-    ``CHANNELS_LAST_TRAINING_MAX_CHANNELS`` channels."""
+    layout), up to ``CHANNELS_LAST_TRAINING_MAX_CHANNELS`` channels with autograd on (training),
+    up to ``CHANNELS_LAST_INFERENCE_MAX_CHANNELS`` without."""
     if x.device.type != "cpu" or x.dim() != 3:
         return False
-    return not torch.is_grad_enabled() or widest <= CHANNELS_LAST_TRAINING_MAX_CHANNELS
+    limit = CHANNELS_LAST_TRAINING_MAX_CHANNELS if torch.is_grad_enabled() else CHANNELS_LAST_INFERENCE_MAX_CHANNELS
+    return widest <= limit
 
 
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
