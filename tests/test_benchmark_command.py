@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from audioenh.architectures import count_macs
@@ -33,6 +34,18 @@ def test_every_figure_is_there_and_positive(measured):
     assert measured["precision"] == "fp32" and measured["device"] == "cpu"
     assert measured["pipeline_degradation"] == "cheby1:6" and measured["pipeline_workers"] == 0
     assert measured["peak_memory_bytes"] > 50 * 2**20  # the process holds torch at least
+    assert measured["training_layout"] == measured["inference_layout"] == "channels-last"  # 8 channels on the CPU
+
+
+def test_layout_follows_the_measured_widths():
+    from audioenh.benchmark import memory_layout
+
+    cpu = torch.device("cpu")
+    with torch.device("meta"):
+        resnet, unet = (architectures().create(f"{a}:preset=paper") for a in ("resnet", "unet"))
+    assert (memory_layout(resnet, cpu, True), memory_layout(resnet, cpu, False)) == ("pytorch", "channels-last")
+    assert memory_layout(unet, cpu, False) == "pytorch"
+    assert memory_layout(torch.nn.Conv1d(2, 2, 3), cpu, False) == "pytorch"  # no declared width
 
 
 def test_flops_follow_the_mac_count(measured):

@@ -66,6 +66,9 @@ class BenchmarkResult:
     pipeline_its: float | None = None
     pipeline_degradation: str | None = None
     pipeline_workers: int | None = None
+    #: memory layout of the activations: "channels-last" or "pytorch" (batch, channels, samples)
+    training_layout: str = "pytorch"
+    inference_layout: str = "pytorch"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -169,6 +172,19 @@ def bare_forward_rate(
     return (time.perf_counter() - start) / (n / sample_rate)
 
 
+def memory_layout(model: torch.nn.Module, device: torch.device, training: bool) -> str:
+    """How the built-in networks hold their activations there (``channels-last`` on the CPU up to
+    the widths measured faster, docs/performance.md), else ``pytorch``; plugin architectures that
+    do not declare a ``widest`` layer: ``pytorch``."""
+    from .architectures.layers import use_channels_last
+
+    widest = getattr(model, "widest", None)
+    if widest is None:
+        return "pytorch"
+    with torch.set_grad_enabled(training):
+        return "channels-last" if use_channels_last(torch.empty(1, 1, 1, device=device), int(widest)) else "pytorch"
+
+
 def run_benchmark(
     arch: str,
     *,
@@ -229,4 +245,6 @@ def run_benchmark(
         pipeline_its=pipeline,
         pipeline_degradation=degradation,
         pipeline_workers=workers if degradation else None,
+        training_layout=memory_layout(model, torch_device, training=True),
+        inference_layout=memory_layout(model, torch_device, training=False),
     )

@@ -87,6 +87,7 @@ def benchmark(
         return
     r = result
     click.echo(f"architecture    {r.arch} ({r.parameters:,} parameters) on {r.device}, {r.precision}")
+    click.echo(f"memory layout   {r.training_layout} in training, {r.inference_layout} in inference")
     click.echo(
         f"training step   {r.bare_step_its:.2f} it/s on {r.batch_size} x 2 x {r.chunk} "
         f"({r.bare_step_tflops:.3f} TFLOP/s achieved)"
