@@ -72,6 +72,22 @@ def test_power_spectrogram_matches_numpy_by_hand():
     np.testing.assert_allclose(p[1, 2], np.abs(np.fft.rfft(x[1, 1024:3072] * w)) ** 2)
 
 
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_power_spectrogram_in_blocks_and_threads_equals_one_whole_transform(channels):
+    """Long signals are transformed in blocks of frames on several threads: every frame, the last
+    partial one included, equals numpy's FFT of the zero-padded frame."""
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((channels, 200 * 512 + 777))
+    p = power_spectrogram(x, 2048, 512)
+    frames = 1 + int(np.ceil((x.shape[1] - 2048) / 512))
+    assert p.shape == (channels, frames, 1025)
+    padded = np.pad(x, ((0, 0), (0, (frames - 1) * 512 + 2048 - x.shape[1])))
+    w = np.hanning(2049)[:-1]
+    starts = np.arange(frames) * 512
+    whole = np.abs(np.fft.rfft(np.stack([padded[:, s : s + 2048] for s in starts], axis=1) * w, axis=-1)) ** 2
+    np.testing.assert_allclose(p, whole, rtol=1e-9, atol=1e-9 * whole.max())
+
+
 def test_lsd_against_independent_computation():
     ref = music_like(0.3, seed=1)
     est = signal.filtfilt(*signal.butter(6, 0.5), ref, axis=-1)

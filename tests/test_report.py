@@ -73,6 +73,9 @@ def test_json_schema(smoke_report):
         for part in ("input", "output", "delta"):
             assert set(r[part]) >= {"snr", "lsd"}
         assert r["delta"]["snr"] == pytest.approx(r["output"]["snr"] - r["input"]["snr"])
+        assert r["iterations"] == presets.PRESETS["smoke"].iterations  # read from the run itself
+    assert report["budget_note"] == ""  # the smoke preset trains as much on every machine
+    assert f"Every run trained {presets.PRESETS['smoke'].iterations} iterations." in (out / "report.md").read_text()
     assert {(s["arch"], s["split"]) for s in report["sample_overfitting"]} == {
         (a, s) for a in ("U-Net", "ResNet") for s in ("train", "test")
     }
@@ -189,3 +192,48 @@ def test_page_shows_no_python_reprs(smoke_report):
     for row in report["listening"]["rows"]:
         for relative in row["files"].values():
             assert (out / relative).read_bytes().startswith(b"OggS")
+
+
+@pytest.mark.parametrize("bf16_hardware", [True, False])
+def test_quick_preset_trains_fewer_iterations_on_a_cpu_without_bf16_hardware(monkeypatch, bf16_hardware):
+    """The performance issue lets the quick preset cut its budget where the CPU lacks bf16 hardware: the
+    same for every run, and the report says so; GPUs and CPUs with AMX or AVX-512 BF16 train it whole."""
+    import torch
+
+    from audioenh import precision
+    from audioenh.reports import render
+    from audioenh.reports.experiment import _config, training_budget
+
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: bf16_hardware)
+    quick = presets.PRESETS["quick"]
+    assert quick.iterations_without_bf16 < quick.iterations
+    trained, note = training_budget(quick, torch.device("cpu"))
+    if bf16_hardware:
+        assert trained is quick and note == ""
+    else:
+        assert trained.iterations == quick.iterations_without_bf16 and trained.iterations_without_bf16 is None
+        assert f"trains {quick.iterations_without_bf16} iterations instead of the quick preset's 1000" in note
+        for arch in quick.archs:
+            for variant in presets.VARIANTS:
+                config = _config(trained, arch, variant, ["builtin:songs=3,seconds=3"], "cpu", "fp32")
+                assert config.iterations == quick.iterations_without_bf16
+    assert training_budget(quick, torch.device("cuda")) == (quick, "")  # a GPU: the whole budget
+    assert training_budget(presets.PRESETS["smoke"], torch.device("cpu")) == (presets.PRESETS["smoke"], "")
+    rows = [{"arch": "ResNet", "variant": v, "iterations": trained.iterations} for v in ("baseline", "DA")]
+    text = render.budget_text({"rows": rows, "budget_note": note})
+    assert text.startswith(f"Every run trained {trained.iterations} iterations.")
+    assert ("CPU has no bf16 hardware" in text) != bf16_hardware
+
+
+def test_preset_scales_run_iterations_with_its_reduced_budget():
+    from dataclasses import replace
+
+    preset = replace(presets.PRESETS["smoke"], iterations=100, iterations_without_bf16=50, run_iterations={"DA": 40})
+    reduced = preset.without_bf16()
+    assert reduced.iterations_for("ResNet", "DA") == 20 and reduced.iterations_for("ResNet", "BN") == 50
+    assert replace(preset, iterations_without_bf16=None).without_bf16().iterations == 100
+    from audioenh.reports.render import budget_text
+
+    rows = [{"arch": "ResNet", "variant": v, "iterations": n} for v, n in (("DA", 20), ("BN", 50))]
+
+    assert budget_text({"rows": rows}) == "Iterations trained: ResNet DA 20, ResNet BN 50."

@@ -31,7 +31,7 @@ from ..analysis.bandwidth import recording_edge
 from ..architectures.receptive import receptive_field
 from ..data.corpus import Song
 from ..degradations.chain import DegradationSampler, resolve_degradations
-from ..metrics.lsd import POWER_FLOOR, HighBandLSD, power_spectrogram
+from ..metrics.lsd import HighBandLSD, log_power_spectrogram
 from ..plugins import metrics
 from .crossover import keep_below_edge, restoration_filter
 from .inference import DEFAULT_CHUNK, enhance_array
@@ -86,7 +86,7 @@ class MatrixModel:
 def log_power(audio: np.ndarray) -> np.ndarray:
     """log10 power spectrogram as ``lsd`` computes it (n_fft 2048, hop 512)."""
     lsd = HighBandLSD()
-    return np.log10(power_spectrogram(np.atleast_2d(audio), lsd.n_fft, lsd.hop) + POWER_FLOOR)
+    return log_power_spectrogram(np.atleast_2d(audio), lsd.n_fft, lsd.hop)
 
 
 def edge_lsd_of_logs(log_reference: np.ndarray, log_estimate: np.ndarray, sample_rate: int, edge_hz: float) -> float:
@@ -212,13 +212,15 @@ def score_matrix(
                         device=device,
                         precision=network.precision,
                     )
-                safe = degraded.copy()
+                safe = None  # skipped: the input itself, whose scores are known
                 if not plan.skip:
                     limited = plan.limited(degraded, raw, sample_rate)
                     safe = keep_below_edge(degraded, raw, limited.taps, limited.gain)
                 outputs = {"raw": raw, "safe": safe}
                 for mode in modes:
-                    per_song[mode][m.name].setdefault(cell.text, []).append(song_scores(outputs[mode]))
+                    out = outputs[mode]
+                    scores = {k: row_in[k] for k in all_metrics} if out is None else song_scores(out)
+                    per_song[mode][m.name].setdefault(cell.text, []).append(scores)
             if oracle:
                 taps = restoration_filter(edge, sample_rate)
                 trusts[ORACLE].setdefault(cell.text, []).append(0.0 if taps is None else 1.0)

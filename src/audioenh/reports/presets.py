@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 SEEN = "cheby1:6"
@@ -55,6 +55,10 @@ class Preset:
     #: it scores (seconds of a centred excerpt; None: whole songs)
     matrix_cells: tuple[str, ...] = ("matrix-quick",)
     matrix_seconds: float | None = None
+    #: iterations of every run when the networks train on a CPU without bf16 hardware (neither AMX nor
+    #: AVX-512 BF16), where the preset's own budget does not fit its time; None: the same budget
+    #: everywhere. Runs of ``run_iterations`` are scaled by the same ratio.
+    iterations_without_bf16: int | None = None
 
     def iterations_for(self, arch: str, variant: str) -> int:
         """Training iterations of one run of the grid."""
@@ -62,6 +66,14 @@ class Preset:
             if key in self.run_iterations:
                 return self.run_iterations[key]
         return self.iterations
+
+    def without_bf16(self) -> Preset:
+        """This preset with the budget of a CPU without bf16 hardware (itself where it has none)."""
+        reduced = self.iterations_without_bf16
+        if reduced is None or reduced == self.iterations:
+            return self
+        scaled = {k: max(1, round(v * reduced / self.iterations)) for k, v in self.run_iterations.items()}
+        return replace(self, iterations=reduced, run_iterations=scaled, iterations_without_bf16=None)
 
     def arch_spec(self, arch: str, variant: str) -> str:
         base = self.archs[arch]
@@ -106,8 +118,10 @@ PRESETS: dict[str, Preset] = {
         },
         data="builtin",
         # The same budget for every run (no variant tuned), sized so that the grid, tests, matrix and
-        # figures fit in 10 minutes on 2 CPU cores without AMX (docs/results.md).
+        # figures fit in 10 minutes on 2 CPU cores with bf16 hardware (AMX or AVX-512 BF16); on one
+        # without, fewer iterations, the same for every run (docs/results.md).
         iterations=1000,
+        iterations_without_bf16=750,
         overfit_train_songs=4,
         batch_size=16,
         chunk=2048,

@@ -165,6 +165,22 @@ def finding_text(report: dict[str, Any]) -> str:
     )
 
 
+def budget_text(report: dict[str, Any]) -> str:
+    """How many iterations the runs trained (read from the runs, so reused runs are told as they are),
+    and why the preset's budget was reduced on this machine, if it was."""
+    trained = {f"{r['arch']} {r['variant']}": r["iterations"] for r in report["rows"] if "iterations" in r}
+    if not trained:
+        return ""
+    counts = set(trained.values())
+    text = (
+        f"Every run trained {counts.pop()} iterations."
+        if len(counts) == 1
+        else "Iterations trained: " + ", ".join(f"{name} {n}" for name, n in trained.items()) + "."
+    )
+    note = report.get("budget_note")
+    return f"{text} {_sentence(note)}." if note else text
+
+
 def machine() -> str:
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
     return f"{platform.platform()}, {os.cpu_count()} CPU cores{gpu}, torch {torch.__version__}, audioenh {__version__}"
@@ -178,7 +194,7 @@ def write_markdown(path: Path, report: dict[str, Any]) -> None:
         f"Seen filter `{report['seen']}`, unseen filter `{report['unseen']}`, multi-filter set "
         f"{', '.join('`' + s + '`' for s in report['multi'])}.",
         "",
-        f"Machine: {report['machine']}. Wall time: {report['wall_seconds']:.0f} s.",
+        f"Machine: {report['machine']}. Wall time: {report['wall_seconds']:.0f} s. {budget_text(report)}".rstrip(),
         "",
         finding_text(report),
         "",
@@ -203,7 +219,8 @@ def write_html(path: Path, report: dict[str, Any], figure_dir: Path) -> None:
         f"<p>{html.escape(_sentence(report['preset_settings']['description']))}. Data: "
         f"<code>{html.escape(', '.join(report['data']))}</code>. Seen filter <code>{report['seen']}</code>, unseen "
         f"filter <code>{report['unseen']}</code>.</p>",
-        f"<p>Machine: {html.escape(report['machine'])}. Wall time: {report['wall_seconds']:.0f} s.</p>",
+        f"<p>Machine: {html.escape(report['machine'])}. Wall time: {report['wall_seconds']:.0f} s. "
+        f"{inline(budget_text(report))}</p>",
         f"<p class='finding'>{inline(finding_text(report))}</p>",
     ]
     if report.get("matrix"):
