@@ -83,5 +83,9 @@ def cli():
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (also ``python -m audioenh``): keeps freed memory in the process
+    (:mod:`audioenh.allocator`), then runs the command."""
+    from .allocator import keep_freed_memory
+
+    keep_freed_memory()
     cli(prog_name="audioenh")
