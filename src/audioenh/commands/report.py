@@ -22,8 +22,8 @@ from .options import (
     type=click.Choice(list(PRESETS)),
     default="quick",
     show_default=True,
-    help="smoke: a pipeline check in under a minute; quick: sized for 2 CPU cores; paper: the paper's "
-    "protocol and models (GPU).",
+    help="smoke: a pipeline check in under a minute; quick: sized for 2 CPU cores (fewer iterations where "
+    "the CPU lacks bf16 hardware); paper: the paper's protocol and models (GPU).",
 )
 @data_option("the preset's built-in corpus")
 @metric_option(
