@@ -12,6 +12,7 @@ loses accuracy (high orders at low normalised cutoffs).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +35,18 @@ _BA_TOLERANCE_DB = 1e-3
 
 @dataclass(frozen=True)
 class FilterDesign:
-    """A filter designed for one sample rate: both forms, and which one is used."""
+    """A filter designed for one sample rate: its zeros, poles and gain, the (b, a) form, and which
+    form is used. The second-order sections are made when first asked for: converting costs more
+    than designing, and most filters run in (b, a) form (a range of cut-offs designs one per draw)."""
 
     b: np.ndarray
     a: np.ndarray
-    sos: np.ndarray
+    zpk: tuple[np.ndarray, np.ndarray, float]
     form: str  # "ba" or "sos"
+
+    @functools.cached_property
+    def sos(self) -> np.ndarray:
+        return np.asarray(signal.zpk2sos(*self.zpk))
 
 
 class LowPassFilter(Degradation):
@@ -77,9 +84,8 @@ class LowPassFilter(Degradation):
             wn = self.normalised_cutoff(sample_rate)
             z, p, k = self._design(wn, "zpk")  # what scipy converts for output="ba" and output="sos"
             b, a = signal.zpk2tf(z, p, k)
-            sos = signal.zpk2sos(z, p, k)
-            form = "ba" if _ba_is_sound(b, a, sos) else "sos"
-            self._designs[sample_rate] = FilterDesign(np.asarray(b), np.asarray(a), np.asarray(sos), form)
+            form = "ba" if _ba_is_sound(b, a, (z, p, k)) else "sos"
+            self._designs[sample_rate] = FilterDesign(np.asarray(b), np.asarray(a), (z, p, k), form)
         return self._designs[sample_rate]
 
     def magnitude_response_db(self, frequencies_hz: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -142,16 +148,17 @@ class LowPassFilter(Degradation):
         return {"order": self.order, "cutoff": self.cutoff}
 
 
-def _ba_is_sound(b: np.ndarray, a: np.ndarray, sos: np.ndarray) -> bool:
-    """True when the (b, a) form is stable and its response matches the SOS one."""
+def _ba_is_sound(b: np.ndarray, a: np.ndarray, zpk: tuple[np.ndarray, np.ndarray, float]) -> bool:
+    """True when the (b, a) form is stable and its response matches the design's own, evaluated from
+    its zeros, poles and gain (the response the second-order sections have, to float rounding)."""
     poles = np.roots(a)
     if poles.size and np.max(np.abs(poles)) >= 1 - 1e-9:
         return False
     w = np.linspace(0, np.pi, 512)
     _, h_ba = signal.freqz(b, a, worN=w)
-    _, h_sos = signal.sosfreqz(sos, worN=w)
+    _, h_zpk = signal.freqz_zpk(*zpk, worN=w)
     mag_ba = 20 * np.log10(np.maximum(np.abs(h_ba), 1e-12))
-    mag_sos = 20 * np.log10(np.maximum(np.abs(h_sos), 1e-12))
+    mag_sos = 20 * np.log10(np.maximum(np.abs(h_zpk), 1e-12))
     relevant = mag_sos > -60  # deep stop-band values are dominated by rounding in both forms
     if not np.all(np.isfinite(mag_ba)):
         return False
