@@ -68,3 +68,30 @@ def test_text_output_and_refusals():
         cli, ["benchmark", "--arch", "resnet:preset=tiny", "--device", "cpu", "--precision", "fp16"]
     )
     assert fp16.exit_code == 1 and "fp16 needs a CUDA GPU" in fp16.output
+
+
+def test_bare_and_fed_steps_are_timed_in_alternating_rounds():
+    """With --degrade, the two training measurements alternate (4 rounds), so a machine whose speed
+    drifts slows both alike; each rate is its calls over its own time, summed over the rounds."""
+    import time
+
+    import torch
+
+    from audioenh.benchmark import ROUNDS, interleaved_rates
+
+    order = []
+
+    def sleeper(name, seconds):
+        def step():
+            order.append(name)
+            time.sleep(seconds)
+
+        return step
+
+    rates = interleaved_rates(
+        {"bare": sleeper("bare", 0.004), "pipeline": sleeper("pipeline", 0.012)}, torch.device("cpu"), 0.4
+    )
+    switches = [i for i in range(1, len(order)) if order[i] != order[i - 1]]
+    assert len(switches) == 2 * ROUNDS - 1 and order[0] == "bare"
+    assert 100 < rates["bare"] <= 250 and 30 < rates["pipeline"] <= 84  # sleeping may overshoot, never undershoot
+    assert 0.2 < rates["pipeline"] / rates["bare"] < 0.5  # a third, give or take the overshoot

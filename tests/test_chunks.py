@@ -335,3 +335,37 @@ def test_a_new_run_evicts_an_earlier_runs_songs_beyond_the_budget(tmp_path, monk
     fresh = TrainingChunks(pair, ["cheby2:order=5"], chunk=2048, seed=3, cache_whole_songs=False)
     np.testing.assert_allclose(fresh.chunk_at(1, 50, 0)[0], expected, atol=1e-6)  # still the exact samples
     assert len(list(folder.glob("*.npy"))) == 4  # the clean songs (remade when evicted) and the new filter
+
+
+@pytest.mark.parametrize(
+    "specs",
+    [
+        ["cheby1:order=4..12,cutoff=9000..13000"],
+        ["ellip:order=10..12,cutoff=10000..12000", "butter:order=2..6,cutoff=8000..12000"],
+        ["cheby1:order=4..8,cutoff=9000..12000", "noise:snr=30", "cheby1:6"],
+    ],
+    ids=["one-range", "two-ranges", "range-random-fixed"],
+)
+def test_a_batch_at_once_gives_the_chunks_one_by_one(long_song, songs, specs, monkeypatch):
+    """Chunks sharing a drawn filter are filtered in one call, stacked as channels: exactly the samples
+    of one call per chunk, for interior chunks and those clipped at a song's ends (short songs included),
+    whatever the batch's mix of range, random and cached specs; the DataLoader takes the batch path."""
+    from audioenh.degradations.chain import ConcreteChain
+
+    ds = TrainingChunks([long_song, *songs[:3]], specs, chunk=CHUNK, seed=5, range_group=4)
+    indices = list(range(40, 72))
+    calls = []
+    plain_call = ConcreteChain.__call__
+    monkeypatch.setattr(
+        ConcreteChain, "__call__", lambda self, a, *r: calls.append(a.shape[0]) or plain_call(self, a, *r)
+    )
+    stacked = ds.batch_arrays(indices)
+    assert max(calls) > 2  # some chunks were filtered together
+    monkeypatch.setattr(ConcreteChain, "__call__", plain_call)
+    for i, (degraded, target) in zip(indices, stacked):
+        one_degraded, one_target = ds.arrays(i)
+        np.testing.assert_array_equal(degraded, one_degraded)
+        np.testing.assert_array_equal(target, one_target)
+        assert degraded.dtype == np.float32 and degraded.shape == (2, CHUNK)
+    _, degraded, target = next(batches(ds, 32, start_iteration=40 // 32))
+    assert torch.equal(degraded[8:], torch.from_numpy(np.stack([d for d, _ in stacked[:24]])))

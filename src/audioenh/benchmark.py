@@ -74,20 +74,18 @@ class BenchmarkResult:
         return asdict(self)
 
 
-def _timed_steps(step, device: torch.device, seconds: float, minimum: int) -> float:
-    """Iterations per second of ``step()`` over at least ``minimum`` calls and ``seconds``."""
+def _timed_steps(step, device: torch.device, seconds: float, minimum: int) -> tuple[int, float]:
+    """Calls of ``step()`` and the seconds they took: at least ``minimum`` calls and ``seconds``."""
     count, start = 0, time.perf_counter()
     while count < minimum or time.perf_counter() - start < seconds:
         step()
         count += 1
     _sync(device)
-    return count / (time.perf_counter() - start)
+    return count, time.perf_counter() - start
 
 
-def bare_step_rate(
-    model: torch.nn.Module, device: torch.device, precision: str, batch_size: int, chunk: int, seconds: float
-) -> float:
-    """Adam steps per second on random data already on ``device`` (two warm-up steps first)."""
+def _bare_step(model: torch.nn.Module, device: torch.device, precision: str, batch_size: int, chunk: int):
+    """An Adam step on random data already on ``device``, as a function (two warm-up steps done)."""
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
     channels = int(getattr(model, "audio_channels", 2))
@@ -99,23 +97,29 @@ def bare_step_rate(
     for _ in range(2):
         step()
     _sync(device)
-    return _timed_steps(step, device, seconds, minimum=3)
+    return step
 
 
-def pipeline_rate(
+def bare_step_rate(
+    model: torch.nn.Module, device: torch.device, precision: str, batch_size: int, chunk: int, seconds: float
+) -> float:
+    """Adam steps per second on random data already on ``device`` (two warm-up steps first)."""
+    count, elapsed = _timed_steps(_bare_step(model, device, precision, batch_size, chunk), device, seconds, 3)
+    return count / elapsed
+
+
+def _pipeline_step(
     model: torch.nn.Module,
     device: torch.device,
     precision: str,
     batch_size: int,
     chunk: int,
-    seconds: float,
     degradation: str,
     data: list[str],
     workers: int,
     range_group: int = 1,
-) -> float:
-    """Steps per second fed by the real training pipeline (``TrainingChunks`` + DataLoader workers;
-    ``range_group`` chunks share each range's draw, as in training)."""
+):
+    """A step fed by the real training pipeline, as a function (five warm-up steps done)."""
     from .data.chunks import TrainingChunks, batches
     from .data.corpus import resolve_corpus
     from .degradations.chain import resolve_degradations
@@ -135,7 +139,43 @@ def pipeline_rate(
     for _ in range(5):  # workers start, caches fill
         step()
     _sync(device)
-    return _timed_steps(step, device, seconds, minimum=5)
+    return step
+
+
+def pipeline_rate(
+    model: torch.nn.Module,
+    device: torch.device,
+    precision: str,
+    batch_size: int,
+    chunk: int,
+    seconds: float,
+    degradation: str,
+    data: list[str],
+    workers: int,
+    range_group: int = 1,
+) -> float:
+    """Steps per second fed by the real training pipeline (``TrainingChunks`` + DataLoader workers;
+    ``range_group`` chunks share each range's draw, as in training)."""
+    step = _pipeline_step(model, device, precision, batch_size, chunk, degradation, data, workers, range_group)
+    count, elapsed = _timed_steps(step, device, seconds, 5)
+    return count / elapsed
+
+
+#: rounds of bare and pipeline steps, alternating, when both are timed: a machine whose speed drifts
+#: (a shared VM's) then slows both alike, so their ratio holds
+ROUNDS = 4
+
+
+def interleaved_rates(steps: dict[str, Any], device: torch.device, seconds: float, rounds: int = ROUNDS):
+    """Steps per second of each of ``steps`` (name -> step function), timed in ``rounds`` alternating
+    slices of ``seconds / rounds`` each (at least 3 calls per slice); totals over the rounds."""
+    totals = {name: [0, 0.0] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            count, elapsed = _timed_steps(step, device, seconds / rounds, 3)
+            totals[name][0] += count
+            totals[name][1] += elapsed
+    return {name: count / elapsed for name, (count, elapsed) in totals.items()}
 
 
 def inference_rate(
@@ -210,21 +250,26 @@ def run_benchmark(
     torch.manual_seed(0)
     model = registry.create(arch).to(torch_device)
     macs = count_macs(lambda: registry.create(arch), batch=batch_size, samples=chunk)
-    bare = bare_step_rate(model, torch_device, resolved, batch_size, chunk, seconds)
     pipeline = None
-    if degradation:
-        pipeline = pipeline_rate(
-            model,
-            torch_device,
-            resolved,
-            batch_size,
-            chunk,
-            seconds,
-            degradation,
-            data or ["builtin"],
-            workers,
-            range_group,
-        )
+    if degradation:  # both in alternating rounds, so that their ratio survives a drifting machine
+        steps = {
+            "bare": _bare_step(model, torch_device, resolved, batch_size, chunk),
+            "pipeline": _pipeline_step(
+                model,
+                torch_device,
+                resolved,
+                batch_size,
+                chunk,
+                degradation,
+                data or ["builtin"],
+                workers,
+                range_group,
+            ),
+        }
+        rates = interleaved_rates(steps, torch_device, seconds)
+        bare, pipeline = rates["bare"], rates["pipeline"]
+    else:
+        bare = bare_step_rate(model, torch_device, resolved, batch_size, chunk, seconds)
     rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds)
     forward = bare_forward_rate(model, torch_device, resolved, audio_seconds)
     macs_per_audio_second = macs / (batch_size * chunk) * 44100

@@ -38,6 +38,11 @@ class Degradation(ABC):
     #: approximately, to the extent :meth:`context_samples` promises; the registry-wide test skips
     #: its exactness check for them.
     local: bool = True
+    #: True when every channel is degraded on its own and the same way, whatever the other channels
+    #: hold (a fixed linear filter): several excerpts stacked as the channels of one array are then
+    #: degraded in one call, giving each excerpt's samples exactly as one call per excerpt would
+    #: (training chunks use it; the registry-wide test checks it). False unless declared.
+    channelwise: bool = False
 
     #: A spec that creates a typical instance, for listings and the registry-wide tests
     #: (needed when some parameter has no default, e.g. ``"butter:6"``).

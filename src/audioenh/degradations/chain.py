@@ -33,6 +33,10 @@ class ConcreteChain:
         self.members = list(members)
         self.sample_rate = sample_rate
         self.local = all(getattr(m, "local", True) for m in self.members)
+        #: each channel degraded on its own, the same way, and nothing random (see Degradation.channelwise)
+        self.channelwise = all(
+            getattr(m, "channelwise", False) and not getattr(m, "random", False) for m in self.members
+        )
         self._context: int | None = None
 
     @property

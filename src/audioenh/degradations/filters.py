@@ -53,6 +53,7 @@ class LowPassFilter(Degradation):
     """Base class: a zero-phase IIR low-pass of ``order`` at ``cutoff`` Hz."""
 
     kind = ""
+    channelwise = True  # filtfilt runs along each channel on its own
 
     def __init__(self, order: int, cutoff: float = DEFAULT_CUTOFF_HZ):
         if isinstance(order, bool) or not float(order).is_integer() or int(order) < 1:
