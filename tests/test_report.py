@@ -221,7 +221,7 @@ def test_quick_preset_trains_fewer_iterations_on_a_cpu_without_bf16_hardware(mon
     assert training_budget(presets.PRESETS["smoke"], torch.device("cpu")) == (presets.PRESETS["smoke"], "")
     rows = [{"arch": "ResNet", "variant": v, "iterations": trained.iterations} for v in ("baseline", "DA")]
     text = render.budget_text({"rows": rows, "budget_note": note})
-    assert text.startswith(f"Every run trained {trained.iterations} iterations.")
+    assert text.startswith(f"Every run trained {trained.iterations} iterations" + (":" if note else "."))
     assert ("CPU has no bf16 hardware" in text) != bf16_hardware
 
 

@@ -68,7 +68,7 @@ def training_budget(preset: Preset, device: torch.device) -> tuple[Preset, str]:
     if reduced is preset or device.type != "cpu" or cpu_has_native_bf16():
         return preset, ""
     return reduced, (
-        f"this CPU has no bf16 hardware (neither AMX nor AVX-512 BF16): every run trains {reduced.iterations} "
+        f"this CPU has no bf16 hardware (neither AMX nor AVX-512 BF16), so every run trains {reduced.iterations} "
         f"iterations instead of the {preset.name} preset's {preset.iterations}, to keep to its time "
         "(docs/results.md)"
     )

@@ -172,12 +172,10 @@ def budget_text(report: dict[str, Any]) -> str:
     if not trained:
         return ""
     counts = set(trained.values())
-    text = (
-        f"Every run trained {counts.pop()} iterations."
-        if len(counts) == 1
-        else "Iterations trained: " + ", ".join(f"{name} {n}" for name, n in trained.items()) + "."
-    )
     note = report.get("budget_note")
+    if len(counts) == 1:
+        return f"Every run trained {counts.pop()} iterations" + (f": {note}." if note else ".")
+    text = "Iterations trained: " + ", ".join(f"{name} {n}" for name, n in trained.items()) + "."
     return f"{text} {_sentence(note)}." if note else text
 
 
