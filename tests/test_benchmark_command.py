@@ -25,6 +25,7 @@ def test_every_figure_is_there_and_positive(measured):
     for key in (
         "bare_step_its",
         "pipeline_its",
+        "data_batches_per_s",
         "runtime_rate",
         "bare_forward_rate",
         "bare_step_tflops",
@@ -33,6 +34,8 @@ def test_every_figure_is_there_and_positive(measured):
         assert measured[key] > 0, key
     assert measured["precision"] == "fp32" and measured["device"] == "cpu"
     assert measured["pipeline_degradation"] == "cheby1:6" and measured["pipeline_workers"] == 0
+    # the data alone (cut from cached whole songs) is faster than any step it feeds
+    assert measured["data_batches_per_s"] > measured["pipeline_its"]
     assert measured["peak_memory_bytes"] > 50 * 2**20  # the process holds torch at least
     assert measured["training_layout"] == measured["inference_layout"] == "channels-last"  # 8 channels on the CPU
 
@@ -61,7 +64,12 @@ def test_text_output_and_refusals():
     result = CliRunner().invoke(cli, [*args, "--batch-size", "1", "--chunk", "512"])
     assert result.exit_code == 0, result.output
     assert "training step" in result.output and "runtime rate" in result.output and "x real time" in result.output
-    assert "bare forward" in result.output
+    assert "bare forward" in result.output and "data alone" not in result.output
+    fed = CliRunner().invoke(
+        cli, [*args, "--batch-size", "1", "--chunk", "512", "-d", "cheby1:6", "--data", "builtin:songs=3,seconds=2"]
+    )
+    assert fed.exit_code == 0, fed.output
+    assert "% of the bare step" in fed.output and "ms per batch; the bare step takes" in fed.output
     bad = CliRunner().invoke(cli, ["benchmark", "--arch", "resnett"])
     assert bad.exit_code == 1 and "unknown architecture 'resnett'" in bad.output
     fp16 = CliRunner().invoke(

@@ -66,6 +66,8 @@ class BenchmarkResult:
     pipeline_its: float | None = None
     pipeline_degradation: str | None = None
     pipeline_workers: int | None = None
+    #: training batches per second the data pipeline makes on its own (no network), with ``pipeline_its``
+    data_batches_per_s: float | None = None
     #: memory layout of the activations: "channels-last" or "pytorch" (batch, channels, samples)
     training_layout: str = "pytorch"
     inference_layout: str = "pytorch"
@@ -108,6 +110,20 @@ def bare_step_rate(
     return count / elapsed
 
 
+def _training_stream(
+    chunk: int, batch_size: int, degradation: str, data: list[str], workers: int, range_group: int, start: int = 0
+):
+    """``audioenh.data.chunks.batches`` of the training pipeline for ``degradation``, from iteration ``start``."""
+    from .data.chunks import TrainingChunks, batches
+    from .data.corpus import resolve_corpus
+    from .degradations.chain import resolve_degradations
+
+    corpus = resolve_corpus(data, echo=lambda _m: None, progress=False).require("train")
+    specs = [d.canonical for d in resolve_degradations([degradation])]
+    dataset = TrainingChunks(corpus.train, specs, chunk=chunk, seed=0, range_group=range_group)
+    return batches(dataset, batch_size, start_iteration=start, workers=workers)
+
+
 def _pipeline_step(
     model: torch.nn.Module,
     device: torch.device,
@@ -120,16 +136,9 @@ def _pipeline_step(
     range_group: int = 1,
 ):
     """A step fed by the real training pipeline, as a function (five warm-up steps done)."""
-    from .data.chunks import TrainingChunks, batches
-    from .data.corpus import resolve_corpus
-    from .degradations.chain import resolve_degradations
-
-    corpus = resolve_corpus(data, echo=lambda _m: None, progress=False).require("train")
-    specs = [d.canonical for d in resolve_degradations([degradation])]
-    dataset = TrainingChunks(corpus.train, specs, chunk=chunk, seed=0, range_group=range_group)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
     model.train()
-    stream = batches(dataset, batch_size, workers=workers)
+    stream = _training_stream(chunk, batch_size, degradation, data, workers, range_group)
 
     def step() -> None:
         _, degraded, target = next(stream)
@@ -137,6 +146,27 @@ def _pipeline_step(
         train_step(model, optimizer, degraded, target, precision, device)
 
     for _ in range(5):  # workers start, caches fill
+        step()
+    _sync(device)
+    return step
+
+
+#: where the data-alone stream starts: far from the fed steps' iterations, so it draws its own filters
+_DATA_ALONE_START = 1_000_000
+
+
+def _data_step(
+    device: torch.device, batch_size: int, chunk: int, degradation: str, data: list[str], workers: int, range_group: int
+):
+    """The next training batch made and moved to ``device``, no network: what the data pipeline alone
+    costs per step (five warm-up batches done)."""
+    stream = _training_stream(chunk, batch_size, degradation, data, workers, range_group, _DATA_ALONE_START)
+
+    def step() -> None:
+        _, degraded, target = next(stream)
+        degraded.to(device, non_blocking=True), target.to(device, non_blocking=True)
+
+    for _ in range(5):
         step()
     _sync(device)
     return step
@@ -250,8 +280,8 @@ def run_benchmark(
     torch.manual_seed(0)
     model = registry.create(arch).to(torch_device)
     macs = count_macs(lambda: registry.create(arch), batch=batch_size, samples=chunk)
-    pipeline = None
-    if degradation:  # both in alternating rounds, so that their ratio survives a drifting machine
+    pipeline = data_alone = None
+    if degradation:  # bare, fed and data alone in alternating rounds, so that their ratio survives a drifting machine
         steps = {
             "bare": _bare_step(model, torch_device, resolved, batch_size, chunk),
             "pipeline": _pipeline_step(
@@ -266,8 +296,11 @@ def run_benchmark(
                 range_group,
             ),
         }
+        steps["data"] = _data_step(
+            torch_device, batch_size, chunk, degradation, data or ["builtin"], workers, range_group
+        )
         rates = interleaved_rates(steps, torch_device, seconds)
-        bare, pipeline = rates["bare"], rates["pipeline"]
+        bare, pipeline, data_alone = rates["bare"], rates["pipeline"], rates["data"]
     else:
         bare = bare_step_rate(model, torch_device, resolved, batch_size, chunk, seconds)
     rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds)
@@ -290,6 +323,7 @@ def run_benchmark(
         pipeline_its=pipeline,
         pipeline_degradation=degradation,
         pipeline_workers=workers if degradation else None,
+        data_batches_per_s=data_alone,
         training_layout=memory_layout(model, torch_device, training=True),
         inference_layout=memory_layout(model, torch_device, training=False),
     )

@@ -40,8 +40,8 @@ from .options import (
     type=click.FloatRange(min=0, min_open=True),
     default=5.0,
     show_default=True,
-    help="Time each training measurement for at least this long; with --degrade the bare and the fed steps "
-    "alternate in 4 rounds, so that a machine whose speed drifts slows both alike.",
+    help="Time each training measurement for at least this long; with --degrade the bare step, the fed step "
+    "and the data alone alternate in 4 rounds, so that a machine whose speed drifts slows all alike.",
 )
 @click.option(
     "--audio-seconds",
@@ -98,6 +98,11 @@ def benchmark(
         click.echo(
             f"with data       {r.pipeline_its:.2f} it/s from {', '.join(data) or 'builtin'} degraded by "
             f"{r.pipeline_degradation} ({r.pipeline_workers} workers; {share:.0%} of the bare step)"
+        )
+    if r.data_batches_per_s:
+        click.echo(
+            f"data alone      {r.data_batches_per_s:.1f} batches/s "
+            f"({1000 / r.data_batches_per_s:.1f} ms per batch; the bare step takes {1000 / r.bare_step_its:.1f} ms)"
         )
     speed = f"{1 / r.runtime_rate:.1f}x real time" if r.runtime_rate > 0 else ""
     click.echo(
