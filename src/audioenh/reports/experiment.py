@@ -59,19 +59,15 @@ def probe_metrics(specs: Sequence[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def training_budget(preset: Preset, device: torch.device) -> tuple[Preset, str]:
-    """``preset`` as it trains on ``device``, and a sentence for the report when its budget is reduced
-    there: on a CPU without bf16 hardware every run gets ``iterations_without_bf16`` (the same for
-    every run; the preset's own budget would not fit its time)."""
+    """``preset`` as it trains on ``device``, and why its budget is reduced there ("" when it is not):
+    on a CPU without bf16 hardware every run gets ``iterations_without_bf16`` (the same for every run;
+    the preset's own budget would not fit its time)."""
     from ..precision import cpu_has_native_bf16
 
     reduced = preset.without_bf16()
     if reduced is preset or device.type != "cpu" or cpu_has_native_bf16():
         return preset, ""
-    return reduced, (
-        f"this CPU has no bf16 hardware (neither AMX nor AVX-512 BF16), so every run trains {reduced.iterations} "
-        f"iterations instead of the {preset.name} preset's {preset.iterations}, to keep to its time "
-        "(docs/results.md)"
-    )
+    return reduced, "this CPU has no bf16 hardware (neither AMX nor AVX-512 BF16)"
 
 
 def run_name(arch: str, variant: str) -> str:
@@ -185,9 +181,13 @@ def run_experiment(
     out_dir.mkdir(parents=True, exist_ok=True)
     data = list(data or [preset.data])
     torch_device = select_device(device)
+    full_iterations = preset.iterations
     preset, budget_note = training_budget(preset, torch_device)
     if budget_note:
-        echo(budget_note)
+        echo(
+            f"{budget_note}: every run trains {preset.iterations} iterations instead of the {preset.name} "
+            f"preset's {full_iterations}, to keep to its time (docs/results.md)"
+        )
     metric_list, unavailable = probe_metrics(metric_specs)
     for spec, reason in unavailable.items():
         echo(f"metric {spec} is unavailable and left out: {reason}")
@@ -308,7 +308,8 @@ def run_experiment(
     report = {
         "preset": preset.name,
         "preset_settings": preset.to_dict(),
-        "budget_note": budget_note,
+        "budget_note": budget_note,  # why the runs train fewer iterations than the preset's own
+        "preset_iterations": full_iterations,
         "data": data,
         "device": str(torch_device),
         "seen": SEEN,

@@ -172,11 +172,15 @@ def budget_text(report: dict[str, Any]) -> str:
     if not trained:
         return ""
     counts = set(trained.values())
-    note = report.get("budget_note")
+    reason, full = report.get("budget_note"), report.get("preset_iterations")
+    why = f"{reason}, where the preset trains less to keep to its time (docs/results.md)" if reason else ""
     if len(counts) == 1:
-        return f"Every run trained {counts.pop()} iterations" + (f": {note}." if note else ".")
+        n = counts.pop()
+        if why and full and n != full:
+            return f"Every run trained {n} iterations, not the preset's {full}: {why}."
+        return f"Every run trained {n} iterations."
     text = "Iterations trained: " + ", ".join(f"{name} {n}" for name, n in trained.items()) + "."
-    return f"{text} {_sentence(note)}." if note else text
+    return f"{text} {_sentence(why)}." if why else text
 
 
 def machine() -> str:
