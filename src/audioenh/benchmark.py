@@ -172,25 +172,6 @@ def _data_step(
     return step
 
 
-def pipeline_rate(
-    model: torch.nn.Module,
-    device: torch.device,
-    precision: str,
-    batch_size: int,
-    chunk: int,
-    seconds: float,
-    degradation: str,
-    data: list[str],
-    workers: int,
-    range_group: int = 1,
-) -> float:
-    """Steps per second fed by the real training pipeline (``TrainingChunks`` + DataLoader workers;
-    ``range_group`` chunks share each range's draw, as in training)."""
-    step = _pipeline_step(model, device, precision, batch_size, chunk, degradation, data, workers, range_group)
-    count, elapsed = _timed_steps(step, device, seconds, 5)
-    return count / elapsed
-
-
 #: rounds of bare and pipeline steps, alternating, when both are timed: a machine whose speed drifts
 #: (a shared VM's) then slows both alike, so their ratio holds
 ROUNDS = 4
@@ -282,23 +263,14 @@ def run_benchmark(
     macs = count_macs(lambda: registry.create(arch), batch=batch_size, samples=chunk)
     pipeline = data_alone = None
     if degradation:  # bare, fed and data alone in alternating rounds, so that their ratio survives a drifting machine
+        corpus = data or ["builtin"]
         steps = {
             "bare": _bare_step(model, torch_device, resolved, batch_size, chunk),
             "pipeline": _pipeline_step(
-                model,
-                torch_device,
-                resolved,
-                batch_size,
-                chunk,
-                degradation,
-                data or ["builtin"],
-                workers,
-                range_group,
+                model, torch_device, resolved, batch_size, chunk, degradation, corpus, workers, range_group
             ),
+            "data": _data_step(torch_device, batch_size, chunk, degradation, corpus, workers, range_group),
         }
-        steps["data"] = _data_step(
-            torch_device, batch_size, chunk, degradation, data or ["builtin"], workers, range_group
-        )
         rates = interleaved_rates(steps, torch_device, seconds)
         bare, pipeline, data_alone = rates["bare"], rates["pipeline"], rates["data"]
     else:
