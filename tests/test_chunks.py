@@ -216,6 +216,27 @@ def test_range_draws_are_shared_within_groups_and_chunks_stay_exact(long_song, s
         assert np.max(np.abs(degraded - whole[:, info.offset : info.offset + CHUNK])) < 1e-6
 
 
+def test_long_context_ranges_are_filtered_from_the_states_batch_or_chunk(long_song, monkeypatch):
+    """Draws whose context is long (an elliptic low-pass of order 11-12: 32 000-71 000 samples) are
+    filtered from the filter's states at the chunk's edges, stacked or one by one: still the whole-song
+    degradation by the drawn filter, and a batch still equals its chunks one by one, sample for sample."""
+    from audioenh.degradations.zero_phase import ExcerptFilter
+
+    rows = []
+    plain = ExcerptFilter.__call__
+    monkeypatch.setattr(ExcerptFilter, "__call__", lambda self, x, *a: rows.append(x.shape[0]) or plain(self, x, *a))
+    ds = TrainingChunks([long_song], ["ellip:order=11..12,cutoff=10500..11500"], chunk=CHUNK, seed=4, range_group=8)
+    indices = list(range(16))
+    stacked = ds.batch_arrays(indices)
+    assert max(rows) > 2  # chunks inside the song were filtered together, from their states
+    whole_in = long_song.read()
+    for i, (degraded, _) in zip(indices, stacked):
+        np.testing.assert_array_equal(degraded, ds.arrays(i)[0])
+        info = ds.describe(i)
+        whole = degradations().create(info.degradation)(whole_in, SR)
+        assert np.max(np.abs(degraded - whole[:, info.offset : info.offset + CHUNK])) < 1e-6, info
+
+
 def test_bad_arguments(songs):
     with pytest.raises(ValueError, match="at least one song"):
         TrainingChunks([], ["cheby1:6"])
@@ -355,13 +376,13 @@ def test_a_batch_at_once_gives_the_chunks_one_by_one(long_song, songs, specs, mo
     ds = TrainingChunks([long_song, *songs[:3]], specs, chunk=CHUNK, seed=5, range_group=4)
     indices = list(range(40, 72))
     calls = []
-    plain_call = ConcreteChain.__call__
+    plain_excerpt = ConcreteChain.excerpt
     monkeypatch.setattr(
-        ConcreteChain, "__call__", lambda self, a, *r: calls.append(a.shape[0]) or plain_call(self, a, *r)
+        ConcreteChain, "excerpt", lambda self, a, *r: calls.append(a.shape[0]) or plain_excerpt(self, a, *r)
     )
     stacked = ds.batch_arrays(indices)
     assert max(calls) > 2  # some chunks were filtered together
-    monkeypatch.setattr(ConcreteChain, "__call__", plain_call)
+    monkeypatch.setattr(ConcreteChain, "excerpt", plain_excerpt)
     for i, (degraded, target) in zip(indices, stacked):
         one_degraded, one_target = ds.arrays(i)
         np.testing.assert_array_equal(degraded, one_degraded)

@@ -188,3 +188,23 @@ def test_defaults_are_the_papers():
     assert reg.canonical("ellip:6") == "ellip:order=6,cutoff=11025.0,rp=0.05,rs=20.0"
     assert reg.canonical("bessel:6") == "bessel:order=6,cutoff=11025.0,norm=mag"
     assert reg.canonical("butter:6") == "butter:order=6,cutoff=11025.0"
+
+
+@pytest.mark.parametrize("spec", ["ellip:12", "ellip:12,cutoff=11000", "butter:12,cutoff=1000", "cheby1:6"])
+def test_impulse_response_grows_as_one_long_call(spec):
+    """context_samples extends the impulse response trial by trial, running the recursion on: the
+    samples of one long call ((b, a): lfilter's, bit for bit; sections: sosfilt's to float rounding)."""
+    from audioenh.degradations.filters import _ImpulseResponse
+
+    d = degradations().create(spec).design(SR)
+    grown = _ImpulseResponse(d)
+    grown.extend_to(4096)
+    grown.extend_to(40_000)
+    h = grown.extend_to(40_000)
+    np.testing.assert_array_equal(h, _ImpulseResponse(d).extend_to(40_000))
+    impulse = np.zeros(40_000)
+    impulse[0] = 1.0
+    if d.form == "ba":
+        np.testing.assert_array_equal(h, signal.lfilter(d.b, d.a, impulse))
+    else:
+        np.testing.assert_allclose(h, signal.sosfilt(d.sos, impulse), rtol=0, atol=1e-15)

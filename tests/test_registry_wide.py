@@ -71,12 +71,18 @@ def test_degradation_contract(name):
             start, stop = max(0, a - c), min(n, b + c)
             part = degrade(x[:, start:stop], SR)[:, a - start : a - start + b - a]
             np.testing.assert_allclose(part, whole[:, a:b], rtol=0, atol=1e-5, err_msg=f"context {c} is too short")
+            # and the excerpt method, which may compute those samples with less work
+            part = degrade.excerpt(x[:, start:stop], a - start, b - start, SR)
+            assert part.dtype == x.dtype
+            np.testing.assert_allclose(part, whole[:, a:b], rtol=0, atol=1e-5, err_msg="excerpt")
     # channelwise: several excerpts stacked as channels are degraded exactly as one by one
     if getattr(degrade, "channelwise", False):
         excerpts = [music_like(0.2, seed=seed) for seed in range(3)]
         stacked = degrade(np.concatenate(excerpts), SR)
+        stacked_excerpt = degrade.excerpt(np.concatenate(excerpts), 1000, 5000, SR)
         for k, x in enumerate(excerpts):
             np.testing.assert_array_equal(stacked[2 * k : 2 * k + 2], degrade(x, SR))
+            np.testing.assert_array_equal(stacked_excerpt[2 * k : 2 * k + 2], degrade.excerpt(x, 1000, 5000, SR))
     # short and empty inputs keep their length
     for length in (0, 1, 17):
         x = music_like(0.1)[:, :length]

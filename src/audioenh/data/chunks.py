@@ -248,9 +248,9 @@ class TrainingChunks(Dataset):
             degraded = np.asarray(whole[offset : offset + self.chunk]).T
         else:
             span, lo = self._span(int(song), offset, chain.context)
-            degraded = chain(span, self.sample_rate, rng if rng is not None else np.random.default_rng(0))
+            rng = rng if rng is not None else np.random.default_rng(0)
+            degraded = chain.excerpt(span, lo, lo + self.chunk, self.sample_rate, rng)
             target = span[:, lo : lo + self.chunk]
-            degraded = degraded[:, lo : lo + self.chunk]
         return self._finish(degraded, target)
 
     def _span(self, song: int, offset: int, context: int) -> tuple[np.ndarray, int]:
@@ -294,10 +294,11 @@ class TrainingChunks(Dataset):
         for (d, concrete), members in stacks.items():
             chain = self.samplers[d].build(concrete)
             spans = np.concatenate([span for _, span, _ in members])  # (members x channels, samples)
-            degraded = chain(spans, self.sample_rate, np.random.default_rng(0))
+            lo = chain.context  # every member lies inside its song: its chunk starts one context into its span
+            degraded = chain.excerpt(spans, lo, lo + self.chunk, self.sample_rate, np.random.default_rng(0))
             channels = members[0][1].shape[0]
-            for k, (position, span, lo) in enumerate(members):
-                mine = degraded[k * channels : (k + 1) * channels, lo : lo + self.chunk]
+            for k, (position, span, _) in enumerate(members):
+                mine = degraded[k * channels : (k + 1) * channels]
                 out[position] = self._finish(mine, span[:, lo : lo + self.chunk])
         return out  # type: ignore[return-value]
 

@@ -66,6 +66,15 @@ class Degradation(ABC):
     def apply(self, audio: np.ndarray, sample_rate: int, *args) -> np.ndarray:
         """Degrade ``audio`` (channels, samples) sampled at ``sample_rate`` Hz (plus ``rng`` when random)."""
 
+    def excerpt(
+        self, audio: np.ndarray, start: int, stop: int, sample_rate: int, *, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """``self(audio, sample_rate, rng=rng)[:, start:stop]``: samples ``[start, stop)`` of ``audio`` degraded,
+        where ``audio`` holds :meth:`context_samples` of real signal on each side of them (or the file's
+        own ends). A degradation may compute the excerpt with less work, to float rounding (the IIR
+        low-passes do where their context is long: :mod:`audioenh.degradations.zero_phase`)."""
+        return self(audio, sample_rate, rng=rng)[:, start:stop]
+
     def context_samples(self, sample_rate: int) -> int:
         """Samples of real signal needed on each side of an excerpt to degrade it as in its whole file.
 

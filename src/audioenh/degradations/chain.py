@@ -49,6 +49,15 @@ class ConcreteChain:
     def __call__(self, audio: np.ndarray, sample_rate: int, rng: np.random.Generator | None = None) -> np.ndarray:
         return apply_chain(self.members, audio, sample_rate, rng=rng)
 
+    def excerpt(
+        self, audio: np.ndarray, start: int, stop: int, sample_rate: int, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
+        """Samples ``[start, stop)`` of ``audio`` degraded by the chain, ``audio`` holding :attr:`context`
+        on each side (:meth:`Degradation.excerpt`; a chain of one member lets it save work)."""
+        if len(self.members) == 1:
+            return self.members[0].excerpt(audio, start, stop, sample_rate, rng=rng)
+        return self(audio, sample_rate, rng)[:, start:stop]
+
 
 class DegradationSampler:
     """One training degradation: a chain text, possibly with ranges; see the module docstring."""
