@@ -224,3 +224,32 @@ def test_songs_pickle_without_their_data(tmp_path):
     song.read()
     assert len(pickle.dumps(song)) < 1000
     assert corpus_mod.SAMPLE_RATE == SR
+
+
+def test_whole_songs_are_decoded_once_per_process(tmp_path, monkeypatch):
+    """A whole read is kept for the next (testing reads each test song once per model and
+    degradation); each read gets its own copy; an edited file is decoded afresh; excerpts and songs
+    over the budget are read from the file every time."""
+    path = tmp_path / "a.flac"
+    write(path, 1.0, subtype="PCM_24")
+    expected = sf.read(path, dtype="float32", always_2d=True)[0].T
+    song = Song.from_file(path, "test", cache_dir=tmp_path / "cache")
+    decoded = []
+    plain = Song._read
+    monkeypatch.setattr(Song, "_read", lambda self, *a: decoded.append(self.name) or plain(self, *a))
+    first = song.read()
+    first[:] = 0  # the caller's copy
+    second = song.read()
+    assert len(decoded) == 1
+    np.testing.assert_array_equal(second, expected)
+    song.read(100, 200)
+    assert len(decoded) == 2  # excerpts: from the file
+    write(path, 1.5, subtype="PCM_24", seed=1)  # edited: another size
+    edited = Song.from_file(path, "test", cache_dir=tmp_path / "cache")
+    assert edited.read().shape == (2, int(1.5 * SR)) and len(decoded) == 3
+    monkeypatch.setattr(corpus_mod._DECODED, "budget", 1000)
+    write(tmp_path / "b.flac", 1.0)
+    fresh = Song.from_file(tmp_path / "b.flac", "test", cache_dir=tmp_path / "cache")
+    fresh.read()
+    fresh.read()
+    assert len(decoded) == 5  # over the budget: not kept

@@ -233,3 +233,5 @@ def test_metric_contract(name):
     assert (best > worse) if metric.higher_is_better else (best < worse)
     assert metric(x, noisy, SR) == worse  # deterministic
     assert isinstance(worse, float)
+    # several estimates against one reference (testing scores an input and its output): the same values
+    assert metric.score_many(x, [noisy, x, noisy], SR) == [worse, best, worse]

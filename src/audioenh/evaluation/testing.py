@@ -70,11 +70,12 @@ def evaluate_songs(
             )
         else:
             enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device, precision=precision)
+        scores = {m: s.score_many(target, [degraded, enhanced], sample_rate) for m, s in scorers.items()}
         row = {
             "name": song.name,
             **extra,
-            "input": {m: s(target, degraded, sample_rate) for m, s in scorers.items()},
-            "output": {m: s(target, enhanced, sample_rate) for m, s in scorers.items()},
+            "input": {m: pair[0] for m, pair in scores.items()},
+            "output": {m: pair[1] for m, pair in scores.items()},
         }
         rows.append(row)
         if on_song is not None:

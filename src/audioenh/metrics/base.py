@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -42,3 +43,9 @@ class Metric(ABC):
     @abstractmethod
     def compute(self, reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> float:
         """Score float64 arrays of equal shape (channels, samples)."""
+
+    def score_many(self, reference: np.ndarray, estimates: Sequence[np.ndarray], sample_rate: int) -> list[float]:
+        """``[self(reference, e, sample_rate) for e in estimates]`` (testing scores an input and its
+        output against one original): a metric whose reference costs work of its own (a
+        spectrogram) overrides it to do that work once. The same values either way."""
+        return [self(reference, estimate, sample_rate) for estimate in estimates]

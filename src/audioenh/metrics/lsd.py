@@ -10,7 +10,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .base import Metric
+from .base import Metric, check_pair
 
 #: Added to power spectra before the log, so silent bins give a finite distance.
 POWER_FLOOR = 1e-10
@@ -110,6 +110,24 @@ class LSD(Metric):
         band = self.bins(sample_rate)
         difference = log_power_spectrogram(reference, self.n_fft, self.hop)[..., band]
         difference -= log_power_spectrogram(estimate, self.n_fft, self.hop)[..., band]
+        return self._distance(difference)
+
+    def score_many(self, reference, estimates, sample_rate):
+        """The reference's spectrogram once for all ``estimates`` (the same values as one call each)."""
+        band = self.bins(int(sample_rate))
+        reference_log = None
+        scores = []
+        for estimate in estimates:
+            ref, est = check_pair(reference, estimate)
+            if reference_log is None:
+                reference_log = log_power_spectrogram(ref, self.n_fft, self.hop)[..., band]
+            difference = reference_log - log_power_spectrogram(est, self.n_fft, self.hop)[..., band]
+            scores.append(float(self._distance(difference)))
+        return scores
+
+    @staticmethod
+    def _distance(difference: np.ndarray) -> float:
+        """Mean over frames (and channels) of the RMS over bins of a log-power difference (overwritten)."""
         per_frame = np.sqrt(np.mean(np.square(difference, out=difference), axis=-1))
         return float(np.mean(per_frame))
 
