@@ -29,8 +29,9 @@ _NEGLIGIBLE = 1e-200
 
 
 class ExcerptFilter:
-    """Zero-phase filtering of an excerpt, for a filter given as ``sections``: ``[(b, a)]`` (one
-    (b, a) polynomial pair, run by ``lfilter``) or the rows of ``sos`` (run by ``sosfilt``).
+    """Zero-phase filtering of an excerpt, for a filter given as ``ba`` (one (b, a) polynomial pair,
+    run by ``lfilter``, as ``filtfilt`` runs it) or ``sos`` (second-order sections, run by ``sosfilt``,
+    as ``sosfiltfilt`` runs them).
 
     ``reach``: samples of real signal used on each side of an excerpt (the filter's context): the
     length of each partial impulse response kept. ``responses``: those responses, (reach, sections),
@@ -61,8 +62,7 @@ class ExcerptFilter:
         self.order = len(self.sections[0][1]) - 1  # of each section
         if self.reach <= self.order:
             raise ValueError(f"reach must exceed the filter's order {self.order}, got {reach!r}")
-        #: ``responses[:, j]``: the partial impulse responses (cascade up to each section) at lag j
-        #: as columns of one matrix, so a window of input times it gives every section's output
+        #: ``responses[j, k]``: the impulse response of sections 0..k (a partial response) at lag j
         self.responses = self._partial_responses() if responses is None else np.asarray(responses, dtype=np.float64)
         if self.responses.shape != (self.reach, len(self.sections)):
             raise ValueError(f"responses must be shaped {(self.reach, len(self.sections))}, got {self.responses.shape}")
@@ -136,26 +136,28 @@ class ExcerptFilter:
             raise ValueError(
                 f"an excerpt [{start}, {stop}) of {x.shape[-1]} samples leaves less than {self.reach} on a side"
             )
-        m, sections = self.order, len(self.sections)
+        m = self.order
         # forward pass: states at `start` from the input before it
         before = self._cascade_values(x, start, m, reverse=False)
-        inputs = x[:, start - m : start][:, ::-1]
-        states = []
-        for k in range(sections):
-            outputs = before[:, :, k]
-            states.append(self._states(inputs, outputs, k))
-            inputs = outputs
-        forward = self._run(x[:, start : stop + self.reach], states)
+        forward = self._run(
+            x[:, start : stop + self.reach], self._cascade_states(x[:, start - m : start][:, ::-1], before)
+        )
         # backward pass: states at `stop` (in reversed time) from the forward output after it
         end = stop - start
         after = self._cascade_values(forward, end, m, reverse=True)
-        inputs = forward[:, end : end + m]
+        states = self._cascade_states(forward[:, end : end + m], after)
+        return self._run(forward[:, :end][:, ::-1], states)[:, ::-1]
+
+    def _cascade_states(self, inputs: np.ndarray, values: np.ndarray) -> list[np.ndarray]:
+        """Each section's state from the cascade's input (rows, order) and every section's output
+        ``values`` (rows, order, sections) at the same positions, most recent first: a section's
+        input is the previous section's output."""
         states = []
-        for k in range(sections):
-            outputs = after[:, :, k]
+        for k in range(len(self.sections)):
+            outputs = values[:, :, k]
             states.append(self._states(inputs, outputs, k))
             inputs = outputs
-        return self._run(forward[:, :end][:, ::-1], states)[:, ::-1]
+        return states
 
 
 def _aligned(values: np.ndarray) -> np.ndarray:
