@@ -52,13 +52,20 @@ def train_songs(tmp_path_factory):
 
 @pytest.mark.parametrize("whole_songs", [False, True], ids=["per-chunk-context", "cached-whole-songs"])
 @pytest.mark.parametrize(
-    "spec", ["cheby1:6", "paper-multi", "ellip:order=4..12,cutoff=8000", "cheby1:order=4..12,cutoff=9000..13000"]
+    "spec",
+    [
+        "cheby1:6",
+        "paper-multi",
+        "ellip:order=4..12,cutoff=8000",
+        "cheby1:order=4..12,cutoff=9000..13000",
+        "recipe-cheby1-ellip-11k",
+    ],
 )
 def test_training_batch_16x2048(benchmark, train_songs, spec, whole_songs):
     """One quick-preset batch (16 chunks of 2048 samples), made in this process as the DataLoader asks
     for it (``batch_arrays``: a range group's chunks filtered together); an integer range (nine elliptic
     filters, drawn per group of 8 as `train` does) is cached one song per draw, a range of cut-offs in
-    whole Hz never."""
+    whole Hz never (the recipe's long elliptic contexts are filtered from the filter's states)."""
     from audioenh.data.chunks import TrainingChunks
     from audioenh.degradations.chain import resolve_degradations
 
