@@ -100,6 +100,8 @@ def test_the_low_pass_takes_the_state_path_only_where_the_context_is_long(song, 
     edge = long_filter.excerpt(x[:, : 2048 + c], 0, 2048, SR)  # at the file's start: no context before it
     assert len(calls) == 2  # the excerpt's and the fresh filter's
     np.testing.assert_allclose(edge, whole[:, :2048], atol=1e-6)
+    empty = long_filter.excerpt(x[:, : 2 * c + 10], c, c, SR)  # nothing to filter: plainly
+    assert empty.shape == (2, 0) and len(calls) == 2
     short = short_filter.excerpt(x[:, :4096], 1000, 3048, SR)
     assert len(calls) == 2
     np.testing.assert_array_equal(short, short_filter(x[:, :4096], SR)[:, 1000:3048])

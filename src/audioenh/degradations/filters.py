@@ -158,7 +158,7 @@ class LowPassFilter(Degradation):
         (:class:`~audioenh.degradations.zero_phase.ExcerptFilter`): about 3x faster for ``ellip:12``."""
         context = self.context_samples(sample_rate)
         inside = context <= start and stop + context <= audio.shape[-1]
-        if not inside or context < max(EXCERPT_MIN_CONTEXT, stop - start) or audio.shape[-1] == 0:
+        if not inside or context < max(EXCERPT_MIN_CONTEXT, stop - start) or stop <= start:
             return super().excerpt(audio, start, stop, sample_rate, rng=rng)
         check_audio(audio)
         sample_rate = int(sample_rate)
