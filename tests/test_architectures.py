@@ -11,6 +11,7 @@ from audioenh.architectures.layers import (
     CHANNELS_LAST_TRAINING_MAX_CHANNELS,
     Dropout,
     SubPixel1d,
+    forced_layout,
     from_channels_last,
     to_channels_last,
     use_channels_last,
@@ -124,6 +125,15 @@ def test_channels_last_rule():
         assert use_channels_last(x, CHANNELS_LAST_TRAINING_MAX_CHANNELS)
         assert not use_channels_last(x, CHANNELS_LAST_TRAINING_MAX_CHANNELS + 1)
     assert not use_channels_last(torch.zeros(1, 2, 8, device="meta"), 16)
+    # forced (audioenh benchmark --layout): either layout whatever the width, back to the rule after
+    with forced_layout("channels-last"), torch.enable_grad():
+        assert use_channels_last(x, 4096)
+        with forced_layout("pytorch"):
+            assert not use_channels_last(x, 16)
+        assert use_channels_last(x, 4096)
+    assert not use_channels_last(x, 4096)
+    with pytest.raises(ValueError, match="layout must be one of"), forced_layout("nhwc"):
+        pass
 
 
 @pytest.mark.parametrize(
@@ -135,11 +145,8 @@ def test_channels_last_rule():
         "unet:preset=tiny,batchnorm=true,dropout=0.5",
     ],
 )
-def test_channels_last_computes_what_pytorchs_layout_computes(spec, monkeypatch):
+def test_channels_last_computes_what_pytorchs_layout_computes(spec):
     """The CPU's channels-last path is the same network: outputs and gradients equal to float rounding."""
-    import audioenh.architectures.resnet as resnet_module
-    import audioenh.architectures.unet as unet_module
-
     torch.manual_seed(0)
     model = architectures().create(spec)
     for p in model.parameters():  # away from the near-identity initialisation, so that every layer counts
@@ -147,16 +154,15 @@ def test_channels_last_computes_what_pytorchs_layout_computes(spec, monkeypatch)
     x = torch.randn(3, 2, 1000)
 
     def run(channels_last: bool):
-        for module in (resnet_module, unet_module):
-            monkeypatch.setattr(module, "use_channels_last", lambda x, widest: channels_last)
         net = copy.deepcopy(model)  # BatchNorm's running statistics start alike
-        net.train()
-        torch.manual_seed(1)  # the same dropout masks
-        y = net(x)
-        (y**2).mean().backward()
-        net.eval()
-        with torch.no_grad():
-            out = net(x)
+        with forced_layout("channels-last" if channels_last else "pytorch"):
+            net.train()
+            torch.manual_seed(1)  # the same dropout masks
+            y = net(x)
+            (y**2).mean().backward()
+            net.eval()
+            with torch.no_grad():
+                out = net(x)
         return y.detach(), out, [p.grad for p in net.parameters()]
 
     fast, slow = run(True), run(False)

@@ -51,6 +51,17 @@ def test_layout_follows_the_measured_widths():
     assert memory_layout(torch.nn.Conv1d(2, 2, 3), cpu, False) == "pytorch"  # no declared width
 
 
+def test_a_forced_layout_is_measured_and_reported():
+    """--layout runs the networks in the layout asked for, e.g. PyTorch's where the rule picks channels-last."""
+    args = ["benchmark", "--arch", "resnet:preset=tiny", "--device", "cpu", "--precision", "fp32", "--layout"]
+    args += ["pytorch", "--batch-size", "2", "--chunk", "1024", "--seconds", "0.1", "--audio-seconds", "0.5"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "memory layout   pytorch in training, pytorch in inference" in result.output
+    bad = CliRunner().invoke(cli, [*args[:8], "nhwc"])
+    assert bad.exit_code == 2 and "'nhwc' is not one of" in bad.output
+
+
 def test_flops_follow_the_mac_count(measured):
     macs = count_macs(lambda: architectures().create("resnet:preset=tiny"), batch=2, samples=1024)
     assert measured["macs_per_step"] == macs

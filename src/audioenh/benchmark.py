@@ -249,8 +249,31 @@ def run_benchmark(
     data: list[str] | None = None,
     workers: int = 0,
     range_group: int = 1,
+    layout: str = "auto",
 ) -> BenchmarkResult:
-    """Measure ``arch`` on ``device`` in ``precision`` (``auto`` resolved as training would)."""
+    """Measure ``arch`` on ``device`` in ``precision`` (``auto`` resolved as training would); the
+    built-in networks' activations in ``layout`` (:func:`~audioenh.architectures.layers.forced_layout`)."""
+    from .architectures.layers import forced_layout
+
+    with forced_layout(layout):
+        return _run_benchmark(
+            arch, device, precision, batch_size, chunk, seconds, audio_seconds, degradation, data, workers, range_group
+        )
+
+
+def _run_benchmark(
+    arch: str,
+    device: str,
+    precision: str,
+    batch_size: int,
+    chunk: int,
+    seconds: float,
+    audio_seconds: float,
+    degradation: str | None,
+    data: list[str] | None,
+    workers: int,
+    range_group: int,
+) -> BenchmarkResult:
     registry = architectures()
     registry.bind(arch)
     torch_device = select_device(device)

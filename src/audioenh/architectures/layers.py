@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 
 import torch
 import torch.nn.functional as F
@@ -19,12 +20,36 @@ CHANNELS_LAST_TRAINING_MAX_CHANNELS = 128
 CHANNELS_LAST_INFERENCE_MAX_CHANNELS = 512
 
 
+#: memory layouts :func:`forced_layout` accepts: the rule below, PyTorch's own, channels-last
+LAYOUTS = ("auto", "pytorch", "channels-last")
+_forced: contextvars.ContextVar[str] = contextvars.ContextVar("audioenh_memory_layout", default="auto")
+
+
+@contextlib.contextmanager
+def forced_layout(layout: str):
+    """Run the built-in networks in ``layout`` ("pytorch" or "channels-last", on any device) inside
+    the block; "auto": the measured rule of :func:`use_channels_last`. For measuring a layout where the
+    rule has no measurement yet (``audioenh benchmark --layout``, e.g. channels-last on a GPU)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
+    token = _forced.set(layout)
+    try:
+        yield
+    finally:
+        _forced.reset(token)
+
+
 def use_channels_last(x: torch.Tensor, widest: int) -> bool:
     """Whether a network whose widest layer has ``widest`` channels runs ``x`` (batch, channels,
     samples) in channels-last memory: on the CPU only (CUDA and the meta device keep PyTorch's
     layout), up to ``CHANNELS_LAST_TRAINING_MAX_CHANNELS`` channels with autograd on (training),
-    up to ``CHANNELS_LAST_INFERENCE_MAX_CHANNELS`` without."""
-    if x.device.type != "cpu" or x.dim() != 3:
+    up to ``CHANNELS_LAST_INFERENCE_MAX_CHANNELS`` without; inside :func:`forced_layout`, as forced."""
+    if x.dim() != 3 or x.device.type == "meta":
+        return False
+    forced = _forced.get()
+    if forced != "auto":
+        return forced == "channels-last"
+    if x.device.type != "cpu":
         return False
     limit = CHANNELS_LAST_TRAINING_MAX_CHANNELS if torch.is_grad_enabled() else CHANNELS_LAST_INFERENCE_MAX_CHANNELS
     return widest <= limit

@@ -57,10 +57,31 @@ from .options import (
     help=f"DataLoader worker processes for --degrade.  [default: {default_workers()}]",
 )
 @range_group_option
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "pytorch", "channels-last"]),
+    default="auto",
+    show_default=True,
+    help="Memory layout of the built-in networks' activations: auto, the measured rule (channels-last on "
+    "the CPU up to a width, PyTorch's elsewhere), or either one forced on any device, to measure a layout "
+    "the rule has no figure for (e.g. channels-last on a GPU).",
+)
 @json_option("Print JSON: every figure measured, with its settings.")
 @one_line_errors
 def benchmark(
-    arch, degradation, data, device, precision, batch_size, chunk, seconds, audio_seconds, workers, range_group, as_json
+    arch,
+    degradation,
+    data,
+    device,
+    precision,
+    batch_size,
+    chunk,
+    seconds,
+    audio_seconds,
+    workers,
+    range_group,
+    layout,
+    as_json,
 ):
     """Measure training steps per second, runtime rate, peak memory and achieved TFLOP/s.
 
@@ -82,6 +103,7 @@ def benchmark(
         data=list(data) or None,
         workers=default_workers() if workers is None else workers,
         range_group=range_group,
+        layout=layout,
     )
     if as_json:
         echo_json(result.to_dict())
