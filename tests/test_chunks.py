@@ -235,6 +235,9 @@ def test_long_context_ranges_are_filtered_from_the_states_batch_or_chunk(long_so
         info = ds.describe(i)
         whole = degradations().create(info.degradation)(whole_in, SR)
         assert np.max(np.abs(degraded - whole[:, info.offset : info.offset + CHUNK])) < 1e-6, info
+    # and the same in DataLoader worker processes
+    for (i, d0, t0), (j, d1, t1) in zip(collect(batches(ds, 8), 2), collect(batches(ds, 8, workers=2), 2)):
+        assert i == j and torch.equal(d0, d1) and torch.equal(t0, t1)
 
 
 def test_bad_arguments(songs):
