@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from audioenh.metrics.lsd import power_spectrogram
+from audioenh.metrics.lsd import POWER_FLOOR, log_power_spectrogram, power_spectrogram
 from audioenh.plugins import metrics
 
 from .conftest import SR, music_like
@@ -86,6 +86,10 @@ def test_power_spectrogram_in_blocks_and_threads_equals_one_whole_transform(chan
     starts = np.arange(frames) * 512
     whole = np.abs(np.fft.rfft(np.stack([padded[:, s : s + 2048] for s in starts], axis=1) * w, axis=-1)) ** 2
     np.testing.assert_allclose(p, whole, rtol=1e-9, atol=1e-9 * whole.max())
+    # the log, taken block by block with the transform: bit for bit log10 of the whole power plus the floor
+    x[:, :3000] = 0  # a silent stretch: the floor counts
+    power = power_spectrogram(x, 2048, 512)
+    np.testing.assert_array_equal(log_power_spectrogram(x, 2048, 512), np.log10(power + POWER_FLOOR))
 
 
 def test_lsd_against_independent_computation():

@@ -27,6 +27,16 @@ def power_spectrogram(audio: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     Frames start at sample 0 with no centring; audio shorter than one frame, or a final partial
     frame, is zero-padded at the end. Returns (channels, frames, n_fft // 2 + 1), float64.
     """
+    return _spectrogram(audio, n_fft, hop, log=False)
+
+
+def log_power_spectrogram(audio: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """log10(:func:`power_spectrogram` + :data:`POWER_FLOOR`), each block's log taken with its
+    transform (on every core, while the block is in the cache): the same values as taking it after."""
+    return _spectrogram(audio, n_fft, hop, log=True)
+
+
+def _spectrogram(audio: np.ndarray, n_fft: int, hop: int, log: bool) -> np.ndarray:
     n = audio.shape[-1]
     frames = 1 + max(0, int(np.ceil((n - n_fft) / hop)))
     total = (frames - 1) * hop + n_fft
@@ -45,16 +55,12 @@ def power_spectrogram(audio: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
             power = out[channel, i:j]
             np.square(spectrum.real, out=power)
             power += np.square(spectrum.imag)
+            if log:
+                power += POWER_FLOOR
+                np.log10(power, out=power)
 
     _run_in_threads(transform, windows.shape[0], frames)
     return out
-
-
-def log_power_spectrogram(audio: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
-    """log10(:func:`power_spectrogram` + :data:`POWER_FLOOR`), computed in place."""
-    power = power_spectrogram(audio, n_fft, hop)
-    power += POWER_FLOOR
-    return np.log10(power, out=power)
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, pool): a forked child makes its own
