@@ -127,8 +127,8 @@ class ExcerptFilter:
             ahead = _aligned(x[r, first : first + reach] if reverse else x[r, first - reach : first][::-1])
             for i in range(count):
                 for k, response in enumerate(self._columns):
-                    # numpy's own loop, not BLAS: OpenBLAS threads spinning after a call took the cores
-                    # from the training step (measured: the recipe fed at 40 % of the bare step, not 62 %)
+                    # numpy's own single-threaded loop, not BLAS, which may split a long dot product
+                    # over its threads: a value must not depend on the BLAS thread count (as fast here)
                     out[r, i, k] = np.einsum("i,i->", ahead[i:], response[: reach - i])
         return out
 
