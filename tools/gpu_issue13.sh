@@ -1,0 +1,79 @@
+#!/bin/bash
+# The performance issue's GPU figures in one device call, most important first (the call may be cut
+# short at its 10-minute limit; what was measured is already in $OUT). docs/performance.md says what
+# each figure is for.
+#
+# Here, once, in the repository's root (the device's Python 3.12 lacks soundfile, soxr and cffi):
+#   echo /.whl/ >> .git/info/exclude
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+#       -d .whl soundfile soxr cffi pycparser
+# Then the device tool: run(command="bash tools/gpu_issue13.sh", carry=[".whl"], timeout_s=600).
+# Results: $OUT/results.jsonl (one `audioenh benchmark --json` object per line, with its label) and
+# $OUT/log.txt.
+#
+# A dry run of this script on a CPU (tiny models, short timings):
+#   GPU_CHECK_DEVICE=cpu GPU_CHECK_QUICK=1 OUT=/tmp/gpu-check bash tools/gpu_issue13.sh
+set -u -o pipefail
+cd "$(dirname "$0")/.." || exit 1
+if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH=/tmp/site:$PWD/src
+elif ! python3 -c "import audioenh" 2>/dev/null; then
+    export PYTHONPATH=$PWD/src
+fi
+export PYTHONUNBUFFERED=1
+out=${OUT:-/tmp/gpu-issue13}
+mkdir -p "$out"
+results=$out/results.jsonl
+log=$out/log.txt
+: >"$results"
+device=${GPU_CHECK_DEVICE:-cuda}
+py=${PYTHON:-python3}
+
+if [ "${GPU_CHECK_QUICK:-0}" = 1 ]; then  # the dry run: tiny models, short timings, a small corpus
+    unet=unet:preset=tiny resnet=resnet:preset=tiny
+    sizes="--batch-size 2 --chunk 1024 --seconds 0.2 --audio-seconds 0.5"
+    fed="--data builtin:songs=3,seconds=2 --workers 0"
+else  # the paper's models and batch (8 x 2 x 8192), as the issue's tables
+    unet=unet:preset=paper resnet=resnet:preset=paper
+    sizes="--batch-size 8 --chunk 8192 --seconds 2 --audio-seconds 10"
+    fed="--data builtin --workers 14"
+fi
+
+{
+    date -u
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null || echo "no nvidia-smi"
+    $py -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
+} >>"$log" 2>&1
+
+measure() {  # LABEL ARGS...: one benchmark, its JSON object appended to results.jsonl with the label
+    local label=$1
+    shift
+    echo "== $label: audioenh benchmark $*" >>"$log"
+    local started=$SECONDS
+    if $py -m audioenh benchmark --device "$device" "$@" --json >"$out/one.json" 2>>"$log"; then
+        $py -c "import json,sys; d=json.loads(open(sys.argv[1]).read()); d['label']=sys.argv[2]; print(json.dumps(d))" \
+            "$out/one.json" "$label" >>"$results"
+        echo "   done in $((SECONDS - started)) s" >>"$log"
+    else
+        echo "   FAILED after $((SECONDS - started)) s" >>"$log"
+    fi
+    rm -f "$out/one.json"
+}
+
+# 1. The U-Net's bf16 path, slow in PyTorch's layout on CUDA: is channels-last (conv2d, 1 x K) fast?
+measure "unet fp32 pytorch" --arch $unet --precision fp32 --layout pytorch $sizes
+measure "unet bf16 pytorch" --arch $unet --precision bf16 --layout pytorch $sizes
+measure "unet bf16 channels-last" --arch $unet --precision bf16 --layout channels-last $sizes
+measure "unet fp32 channels-last" --arch $unet --precision fp32 --layout channels-last $sizes
+# 2. The ResNet: fp32 (auto's choice for accuracy) in both layouts, bf16 for reference
+measure "resnet fp32 pytorch" --arch $resnet --precision fp32 --layout pytorch $sizes
+measure "resnet fp32 channels-last" --arch $resnet --precision fp32 --layout channels-last $sizes
+measure "resnet bf16 channels-last" --arch $resnet --precision bf16 --layout channels-last $sizes
+# 3. End to end with the real data pipeline (the issue: >= 2x the reference's bare fp32 step)
+for degradation in cheby1:6 paper-multi; do
+    measure "unet auto fed $degradation" --arch $unet --precision auto -d $degradation $fed $sizes
+    measure "resnet auto fed $degradation" --arch $resnet --precision auto -d $degradation $fed $sizes
+done
+echo "finished $(date -u)" >>"$log"
