@@ -96,7 +96,12 @@ def _bare_step(model: torch.nn.Module, device: torch.device, precision: str, bat
     def step() -> None:
         train_step(model, optimizer, x, x, precision, device)
 
-    for _ in range(2):
+    return _warmed(step, device, 2)
+
+
+def _warmed(step, device: torch.device, times: int):
+    """``step`` after calling it ``times`` times (workers start, caches fill, kernels are chosen)."""
+    for _ in range(times):
         step()
     _sync(device)
     return step
@@ -145,10 +150,7 @@ def _pipeline_step(
         degraded, target = degraded.to(device, non_blocking=True), target.to(device, non_blocking=True)
         train_step(model, optimizer, degraded, target, precision, device)
 
-    for _ in range(5):  # workers start, caches fill
-        step()
-    _sync(device)
-    return step
+    return _warmed(step, device, 5)
 
 
 #: where the data-alone stream starts: far from the fed steps' iterations, so it draws its own filters
@@ -166,10 +168,7 @@ def _data_step(
         _, degraded, target = next(stream)
         degraded.to(device, non_blocking=True), target.to(device, non_blocking=True)
 
-    for _ in range(5):
-        step()
-    _sync(device)
-    return step
+    return _warmed(step, device, 5)
 
 
 #: rounds of bare and pipeline steps, alternating, when both are timed: a machine whose speed drifts

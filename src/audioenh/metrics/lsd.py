@@ -113,29 +113,24 @@ class LSD(Metric):
         return slice(None)
 
     def compute(self, reference, estimate, sample_rate):
-        band = self.bins(sample_rate)
-        difference = log_power_spectrogram(reference, self.n_fft, self.hop)[..., band]
-        difference -= log_power_spectrogram(estimate, self.n_fft, self.hop)[..., band]
-        return self._distance(difference)
+        return self._distances(reference, [estimate], sample_rate)[0]
 
     def score_many(self, reference, estimates, sample_rate):
         """The reference's spectrogram once for all ``estimates`` (the same values as one call each)."""
-        band = self.bins(int(sample_rate))
-        reference_log = None
-        scores = []
-        for estimate in estimates:
-            ref, est = check_pair(reference, estimate)
-            if reference_log is None:
-                reference_log = log_power_spectrogram(ref, self.n_fft, self.hop)[..., band]
-            difference = reference_log - log_power_spectrogram(est, self.n_fft, self.hop)[..., band]
-            scores.append(float(self._distance(difference)))
-        return scores
+        pairs = [check_pair(reference, estimate) for estimate in estimates]
+        return self._distances(pairs[0][0], [est for _, est in pairs], int(sample_rate)) if pairs else []
 
-    @staticmethod
-    def _distance(difference: np.ndarray) -> float:
-        """Mean over frames (and channels) of the RMS over bins of a log-power difference (overwritten)."""
-        per_frame = np.sqrt(np.mean(np.square(difference, out=difference), axis=-1))
-        return float(np.mean(per_frame))
+    def _distances(self, reference: np.ndarray, estimates: list[np.ndarray], sample_rate: int) -> list[float]:
+        """The distance of each of ``estimates`` from ``reference`` (checked float64 arrays): per frame
+        the RMS over bins of the log-power difference, then the mean over frames and channels."""
+        band = self.bins(sample_rate)
+        reference_log = log_power_spectrogram(reference, self.n_fft, self.hop)[..., band]
+        distances = []
+        for estimate in estimates:
+            difference = reference_log - log_power_spectrogram(estimate, self.n_fft, self.hop)[..., band]
+            per_frame = np.sqrt(np.mean(np.square(difference, out=difference), axis=-1))
+            distances.append(float(np.mean(per_frame)))
+        return distances
 
 
 class HighBandLSD(LSD):
