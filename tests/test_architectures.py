@@ -171,6 +171,54 @@ def test_channels_last_computes_what_pytorchs_layout_computes(spec):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * float(b.abs().max()))
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "resnet:width=8,blocks=2,kernel=5",
+        "resnet:preset=tiny,batchnorm=true",
+        "resnet:preset=tiny,dropout=0.5",
+        "unet:width=8,depth=3,kernel=17,max_channels=32",
+        "unet:preset=tiny,batchnorm=true,dropout=0.5",
+    ],
+)
+@pytest.mark.parametrize("layout", ["channels-last", "pytorch"])
+def test_in_place_layers_compute_the_plain_formulas_bit_for_bit(spec, layout):
+    """In-place ReLUs and the residual block's ``body.mul_(scale).add_(x)`` compute what out-of-place
+    ReLUs and ``x + scale * body`` compute, with the same roundings: outputs and every gradient equal
+    bit for bit, training and inference."""
+    from audioenh.architectures.resnet import ResidualBlock
+
+    torch.manual_seed(0)
+    model = architectures().create(spec)
+    for p in model.parameters():
+        p.data.normal_(0, 0.3)
+    x = torch.randn(3, 2, 700)
+
+    def plain_residual(self, stream):
+        return stream + self.scale * self.body(stream).to(stream.dtype)
+
+    def run(plain: bool):
+        net = copy.deepcopy(model)
+        relus = [m for m in net.modules() if isinstance(m, torch.nn.ReLU)]
+        assert relus and all(m.inplace for m in relus)
+        with forced_layout(layout), pytest.MonkeyPatch.context() as patch:
+            if plain:
+                patch.setattr(ResidualBlock, "forward", plain_residual)
+                for m in relus:
+                    m.inplace = False
+            net.train()
+            torch.manual_seed(1)  # the same dropout masks
+            y = net(x)
+            (y**2).mean().backward()
+            net.eval()
+            with torch.no_grad():
+                out = net(x)
+        return [y.detach(), out, *(p.grad for p in net.parameters())]
+
+    for fast, plain in zip(run(False), run(True)):
+        assert torch.equal(fast, plain)
+
+
 def test_options_override_presets():
     model = architectures().create("resnet:preset=tiny,width=16,blocks=3,kernel=5")
     assert model.head.out_channels == 16 and len(model.blocks) == 3 and model.head.kernel_size == (5,)

@@ -77,17 +77,17 @@ class UNet(nn.Module):
             layers: list[nn.Module] = [same_conv(in_ch, ch, k, stride=2, bias=not batchnorm)]
             if batchnorm:
                 layers.append(BatchNorm1d(ch))
-            layers.append(nn.ReLU())
+            layers.append(nn.ReLU(inplace=True))
             self.down.append(nn.Sequential(*layers))
             in_ch = ch
         b_ch, b_k = channels[-1], kernels[-1]
         self.bottleneck = nn.Sequential(
             same_conv(b_ch, b_ch, b_k, stride=2),
             *dropout_layer(),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             same_conv(b_ch, 2 * b_ch, b_k),
             *dropout_layer(),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             SubPixel1d(2),
         )
         self.up = nn.ModuleList()
@@ -97,7 +97,7 @@ class UNet(nn.Module):
             k = kernels[level - 1] if level > 0 else final_kernel
             layers = [same_conv(y_ch + channels[level], 2 * target, k), *dropout_layer()]
             if level > 0:
-                layers.append(nn.ReLU())
+                layers.append(nn.ReLU(inplace=True))
             layers.append(SubPixel1d(2))
             self.up.append(nn.Sequential(*layers))
             y_ch = target
