@@ -9,8 +9,11 @@ from audioenh.architectures import count_macs, count_parameters
 from audioenh.architectures.layers import (
     CHANNELS_LAST_INFERENCE_MAX_CHANNELS,
     CHANNELS_LAST_TRAINING_MAX_CHANNELS,
+    GEMM_MIN_KERNEL,
     Dropout,
     SubPixel1d,
+    conv1d_as_gemm,
+    forced_conv,
     forced_layout,
     from_channels_last,
     to_channels_last,
@@ -217,6 +220,75 @@ def test_in_place_layers_compute_the_plain_formulas_bit_for_bit(spec, layout):
 
     for fast, plain in zip(run(False), run(True)):
         assert torch.equal(fast, plain)
+
+
+@pytest.mark.parametrize("taps,stride,bias", [(17, 1, True), (33, 2, True), (65, 1, False), (3, 2, True)])
+def test_conv_as_one_matrix_product_is_the_convolution(taps, stride, bias):
+    """im2col + GEMM computes F.conv1d's sums (another order): outputs and all three gradients agree."""
+    torch.manual_seed(0)
+    x = torch.randn(3, 5, 300, requires_grad=True)
+    weight = torch.randn(4, 5, taps, requires_grad=True)
+    b = torch.randn(4, requires_grad=True) if bias else None
+    padding = (taps - 1) // 2
+    results = []
+    for conv in (torch.nn.functional.conv1d, conv1d_as_gemm):
+        y = conv(x, weight, b, stride, padding)
+        (y * torch.linspace(0.5, 1.5, y.shape[-1])).sum().backward()
+        grads = [t.grad.clone() for t in (x, weight, b) if t is not None]
+        for t in (x, weight, b):
+            if t is not None:
+                t.grad = None
+        results.append([y.detach(), *grads])
+    assert results[1][0].shape == results[0][0].shape == (3, 4, -(-300 // stride))
+    for native, gemm in zip(*results):
+        torch.testing.assert_close(gemm, native, rtol=1e-5, atol=1e-5 * float(native.abs().max()))
+
+
+def test_conv_as_gemm_under_autocast_unfolds_in_autocasts_type():
+    torch.manual_seed(0)
+    x, weight, bias = torch.randn(2, 8, 256), torch.randn(6, 8, 33), torch.randn(6)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = conv1d_as_gemm(x, weight, bias, 2, 16)
+        native = torch.nn.functional.conv1d(x, weight, bias, 2, 16)
+    assert y.dtype == native.dtype == torch.bfloat16
+    reference = torch.nn.functional.conv1d(x, weight, bias, 2, 16)
+    scale = float(reference.abs().max())
+    assert float((y.float() - reference).abs().max()) < 0.02 * scale  # bf16: 8 significant bits
+    assert float((y.float() - native.float()).abs().max()) < 0.02 * scale
+
+
+def test_forced_gemm_runs_the_unets_long_kernels_as_one_product(monkeypatch):
+    """Inside forced_conv("gemm") the U-Net's kernels of GEMM_MIN_KERNEL taps or more (and only those)
+    go through conv1d_as_gemm, and the network computes what it computes natively."""
+    from audioenh.architectures import layers
+
+    calls = []
+
+    def counted(x, weight, *args):
+        calls.append(weight.shape[-1])
+        return conv1d_as_gemm(x, weight, *args)
+
+    monkeypatch.setattr(layers, "conv1d_as_gemm", counted)
+    torch.manual_seed(0)
+    model = architectures().create("unet:width=4,depth=3,kernel=65,max_channels=16")
+    for p in model.parameters():
+        p.data.normal_(0, 0.3)
+    x = torch.randn(2, 2, 512)
+    outputs = []
+    for implementation in ("native", "gemm"):
+        net = copy.deepcopy(model)
+        with forced_layout("pytorch"), forced_conv(implementation):
+            y = net(x)
+            (y**2).mean().backward()
+        outputs.append([y.detach(), *(p.grad for p in net.parameters())])
+    long_kernels = [m.kernel_size[0] for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
+    long_kernels = [k for k in long_kernels if k >= GEMM_MIN_KERNEL]
+    assert sorted(calls) == sorted(long_kernels) and min(calls) >= GEMM_MIN_KERNEL and len(calls) >= 3
+    for native, gemm in zip(*outputs):
+        torch.testing.assert_close(gemm, native, rtol=1e-4, atol=1e-5 * float(native.abs().max()))
+    with pytest.raises(ValueError, match="conv must be one of"):
+        with forced_conv("fft"):
+            pass
 
 
 def test_options_override_presets():

@@ -62,6 +62,37 @@ def test_a_forced_layout_is_measured_and_reported():
     assert bad.exit_code == 2 and "'nhwc' is not one of" in bad.output
 
 
+def test_a_forced_conv_is_measured_and_reported(monkeypatch):
+    """--conv gemm computes the long kernels as one matrix product (PyTorch's layout), and says so."""
+    from audioenh.architectures import layers
+
+    calls = []
+    gemm = layers.conv1d_as_gemm
+    monkeypatch.setattr(layers, "conv1d_as_gemm", lambda x, w, *a: calls.append(w.shape[-1]) or gemm(x, w, *a))
+    args = ["benchmark", "--arch", "unet:width=4,depth=3,kernel=33,max_channels=16", "--device", "cpu"]
+    args += ["--precision", "fp32", "--layout", "pytorch", "--conv", "gemm", "--batch-size", "2", "--chunk", "1024"]
+    args += ["--seconds", "0.1", "--audio-seconds", "0.5"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "convolutions    gemm for kernels of 17 taps or more" in result.output
+    assert calls and min(calls) >= layers.GEMM_MIN_KERNEL
+    as_json = CliRunner().invoke(cli, [*args, "--json"])
+    assert json.loads(as_json.stdout[as_json.stdout.index("{") :])["conv"] == "gemm"
+    bad = CliRunner().invoke(cli, [*args[:-4], "--conv", "fft"])
+    assert bad.exit_code == 2 and "'fft' is not one of" in bad.output
+
+
+def test_the_commands_choices_are_the_layers_own():
+    """The command lists its choices without importing torch at start-up: they must stay the layers'."""
+    from audioenh.architectures import layers
+    from audioenh.commands.benchmark import benchmark
+
+    choices = {p.name: list(p.type.choices) for p in benchmark.params if p.name in ("layout", "conv")}
+    assert choices == {"layout": list(layers.LAYOUTS), "conv": list(layers.CONV_IMPLEMENTATIONS)}
+    conv_help = next(p.help for p in benchmark.params if p.name == "conv")
+    assert f"{layers.GEMM_MIN_KERNEL} taps or more" in conv_help
+
+
 def test_flops_follow_the_mac_count(measured):
     macs = count_macs(lambda: architectures().create("resnet:preset=tiny"), batch=2, samples=1024)
     assert measured["macs_per_step"] == macs

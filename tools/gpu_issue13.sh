@@ -8,9 +8,12 @@
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #       --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
 #       -d .whl soundfile soxr cffi pycparser
-# Then the device tool: run(command="bash tools/gpu_issue13.sh", carry=[".whl"], timeout_s=600).
+# and, for the side-by-side with the paper's reference code (step 4), its source in an ignored folder:
+#   echo /.ref/ >> .git/info/exclude
+#   git clone https://github.com/serkansulun/deep-music-enhancer .ref   # or: git --git-dir=MIRROR archive HEAD src | tar -x -C .ref
+# Then the device tool: run(command="bash tools/gpu_issue13.sh", carry=[".whl", ".ref"], timeout_s=600).
 # Results: $OUT/results.jsonl (one `audioenh benchmark --json` object per line, with its label) and
-# $OUT/log.txt.
+# $OUT/log.txt; step 4 writes $OUT/reference.json and its table to $OUT/reference.md.
 #
 # A dry run of this script on a CPU (tiny models, short timings):
 #   GPU_CHECK_DEVICE=cpu GPU_CHECK_QUICK=1 OUT=/tmp/gpu-check bash tools/gpu_issue13.sh
@@ -32,7 +35,7 @@ device=${GPU_CHECK_DEVICE:-cuda}
 py=${PYTHON:-python3}
 
 if [ "${GPU_CHECK_QUICK:-0}" = 1 ]; then  # the dry run: tiny models, short timings, a small corpus
-    unet=unet:preset=tiny resnet=resnet:preset=tiny
+    unet=unet:preset=tiny,kernel=33 resnet=resnet:preset=tiny  # kernel 33: --conv gemm has long kernels
     sizes="--batch-size 2 --chunk 1024 --seconds 0.2 --audio-seconds 0.5"
     fed="--data builtin:songs=3,seconds=2 --workers 0"
 else  # the paper's models and batch (8 x 2 x 8192), as the issue's tables
@@ -67,6 +70,8 @@ measure "unet fp32 pytorch" --arch $unet --precision fp32 --layout pytorch $size
 measure "unet bf16 pytorch" --arch $unet --precision bf16 --layout pytorch $sizes
 measure "unet bf16 channels-last" --arch $unet --precision bf16 --layout channels-last $sizes
 measure "unet fp32 channels-last" --arch $unet --precision fp32 --layout channels-last $sizes
+# ... or its long kernels (17-65 taps) as one matrix product each (im2col + GEMM: tensor cores in bf16)?
+measure "unet bf16 gemm" --arch $unet --precision bf16 --layout pytorch --conv gemm $sizes
 # 2. The ResNet: fp32 (auto's choice for accuracy) in both layouts, bf16 for reference
 measure "resnet fp32 pytorch" --arch $resnet --precision fp32 --layout pytorch $sizes
 measure "resnet fp32 channels-last" --arch $resnet --precision fp32 --layout channels-last $sizes
@@ -76,4 +81,13 @@ for degradation in cheby1:6 paper-multi; do
     measure "unet auto fed $degradation" --arch $unet --precision auto -d $degradation $fed $sizes
     measure "resnet auto fed $degradation" --arch $resnet --precision auto -d $degradation $fed $sizes
 done
+# 4. The reference's models beside audioenh's, same shapes, alternating (tools/reference_speed.py)
+if [ -d "${REFERENCE:-.ref}/src/models" ]; then
+    echo "== reference side by side" >>"$log"
+    if [ "${GPU_CHECK_QUICK:-0}" = 1 ]; then ref_sizes="--batch-size 1 --chunk 1024 --seconds 0.2 --audio-seconds 0.25 --rounds 1"; else ref_sizes="--rounds 2"; fi
+    $py tools/reference_speed.py --reference "${REFERENCE:-.ref}" --device "$device" $ref_sizes \
+        --json "$out/reference.json" >"$out/reference.md" 2>>"$log" || echo "   FAILED" >>"$log"
+else
+    echo "== reference side by side: skipped (no ${REFERENCE:-.ref}/src/models)" >>"$log"
+fi
 echo "finished $(date -u)" >>"$log"

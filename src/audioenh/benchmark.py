@@ -71,6 +71,8 @@ class BenchmarkResult:
     #: memory layout of the activations: "channels-last" or "pytorch" (batch, channels, samples)
     training_layout: str = "pytorch"
     inference_layout: str = "pytorch"
+    #: how long-kernel convolutions ran: "auto" (the rule), "native" or "gemm" (forced_conv)
+    conv: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -249,15 +251,19 @@ def run_benchmark(
     workers: int = 0,
     range_group: int = 1,
     layout: str = "auto",
+    conv: str = "auto",
 ) -> BenchmarkResult:
     """Measure ``arch`` on ``device`` in ``precision`` (``auto`` resolved as training would); the
-    built-in networks' activations in ``layout`` (:func:`~audioenh.architectures.layers.forced_layout`)."""
-    from .architectures.layers import forced_layout
+    built-in networks' activations in ``layout`` (:func:`~audioenh.architectures.layers.forced_layout`),
+    their long-kernel convolutions computed as ``conv`` (:func:`~audioenh.architectures.layers.forced_conv`)."""
+    from .architectures.layers import forced_conv, forced_layout
 
-    with forced_layout(layout):
-        return _run_benchmark(
+    with forced_layout(layout), forced_conv(conv):
+        result = _run_benchmark(
             arch, device, precision, batch_size, chunk, seconds, audio_seconds, degradation, data, workers, range_group
         )
+    result.conv = conv
+    return result
 
 
 def _run_benchmark(

@@ -65,12 +65,73 @@ def from_channels_last(x: torch.Tensor) -> torch.Tensor:
     return x.squeeze(2).contiguous()
 
 
+#: ways of computing a long-kernel 1-D convolution :func:`forced_conv` accepts: the rule (PyTorch's
+#: own everywhere until a measurement says otherwise), PyTorch's (cuDNN, oneDNN), or one matrix
+#: product over the unfolded input (:func:`conv1d_as_gemm`)
+CONV_IMPLEMENTATIONS = ("auto", "native", "gemm")
+#: kernels (taps) from which "gemm" applies: the paper U-Net's long kernels (65, 33 and 17 taps), whose
+#: bf16 convolutions cuDNN runs with slow, non-tensor-core kernels (docs/performance.md)
+GEMM_MIN_KERNEL = 17
+_forced_conv: contextvars.ContextVar[str] = contextvars.ContextVar("audioenh_conv", default="auto")
+
+
+@contextlib.contextmanager
+def forced_conv(implementation: str):
+    """Compute the built-in networks' 1-D convolutions of at least :data:`GEMM_MIN_KERNEL` taps as
+    ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`; "auto":
+    the rule, PyTorch's). For measuring a formulation on a device (``audioenh benchmark --conv``)."""
+    if implementation not in CONV_IMPLEMENTATIONS:
+        raise ValueError(f"conv must be one of {', '.join(CONV_IMPLEMENTATIONS)}; got {implementation!r}")
+    token = _forced_conv.set(implementation)
+    try:
+        yield
+    finally:
+        _forced_conv.reset(token)
+
+
+def conv1d_as_gemm(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: int, padding: int
+) -> torch.Tensor:
+    """``F.conv1d(x, weight, bias, stride, padding)`` for (batch, channels, samples) ``x`` as one matrix
+    product: the input unfolded into (batch x output samples, channels x taps) rows (im2col) times the
+    (channels x taps, output channels) weight. The same sums in another order (equal to float
+    rounding); a plain GEMM runs on tensor cores in bf16 where cuDNN's long-kernel convolutions do not.
+    Memory: the unfolded input holds ``taps / stride`` times the input's samples. Under autocast the
+    input is cast to autocast's type before it is unfolded, so the large copy is made once, in it."""
+    dtype = _autocast_dtype(x.device.type)
+    if dtype is not None:
+        x, weight = x.to(dtype), weight.to(dtype)
+        bias = None if bias is None else bias.to(dtype)
+    out_channels, channels, taps = weight.shape
+    if padding:
+        x = F.pad(x, (padding, padding))
+    rows = x.unfold(2, taps, stride)  # (batch, channels, samples_out, taps), a view
+    batch, _, samples, _ = rows.shape
+    rows = rows.permute(0, 2, 1, 3).reshape(batch * samples, channels * taps)
+    matrix = weight.reshape(out_channels, channels * taps).t()
+    y = rows @ matrix if bias is None else torch.addmm(bias, rows, matrix)
+    return y.reshape(batch, samples, out_channels).permute(0, 2, 1).contiguous()
+
+
+def _autocast_dtype(device_type: str) -> torch.dtype | None:
+    """Autocast's type on ``device_type`` where it is on there, else ``None``."""
+    if not _autocast_enabled(device_type):
+        return None
+    getter = getattr(torch, "get_autocast_dtype", None)
+    if getter is not None:
+        return getter(device_type)
+    return torch.get_autocast_gpu_dtype() if device_type == "cuda" else torch.get_autocast_cpu_dtype()
+
+
 class Conv1d(nn.Conv1d):
     """``nn.Conv1d`` (same parameters, same state dict) that also takes the channels-last form
-    (batch, channels, 1, samples) of ``to_channels_last`` and returns that form."""
+    (batch, channels, 1, samples) of ``to_channels_last`` and returns that form; inside
+    ``forced_conv("gemm")`` kernels of at least :data:`GEMM_MIN_KERNEL` taps run as one matrix product."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
+            if _forced_conv.get() == "gemm" and self.kernel_size[0] >= GEMM_MIN_KERNEL and x.dim() == 3:
+                return conv1d_as_gemm(x, self.weight, self.bias, self.stride[0], self.padding[0])
             return super().forward(x)
         return F.conv2d(
             x,
@@ -138,13 +199,18 @@ class Dropout(nn.Dropout):
 def full_precision(device_type: str) -> contextlib.AbstractContextManager:
     """A context that turns off autocast on ``device_type`` where it is on (a no-op elsewhere, e.g.
     on the ``meta`` device that counts MACs)."""
-    if device_type not in ("cpu", "cuda"):
-        return contextlib.nullcontext()
-    try:
-        enabled = torch.is_autocast_enabled(device_type)
-    except TypeError:  # torch < 2.4: no device argument
-        enabled = torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
+    enabled = _autocast_enabled(device_type)
     return torch.autocast(device_type, enabled=False) if enabled else contextlib.nullcontext()
+
+
+def _autocast_enabled(device_type: str) -> bool:
+    """Whether autocast is on for ``device_type`` (never for devices other than "cpu" and "cuda")."""
+    if device_type not in ("cpu", "cuda"):
+        return False
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch < 2.4: no device argument
+        return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
 
 
 def same_conv(in_ch: int, out_ch: int, kernel: int, stride: int = 1, bias: bool = True) -> Conv1d:

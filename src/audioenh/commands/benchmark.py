@@ -66,6 +66,15 @@ from .options import (
     "the CPU up to a width, PyTorch's elsewhere), or either one forced on any device, to measure a layout "
     "the rule has no figure for (e.g. channels-last on a GPU).",
 )
+@click.option(
+    "--conv",
+    type=click.Choice(["auto", "native", "gemm"]),
+    default="auto",
+    show_default=True,
+    help="How the built-in networks compute convolutions of 17 taps or more (the U-Net's long kernels): "
+    "auto, the rule (PyTorch's own everywhere), native (PyTorch's: cuDNN, oneDNN), or gemm (the input "
+    "unfolded, one matrix product), to measure a formulation on a device; gemm applies to PyTorch's layout.",
+)
 @json_option("Print JSON: every figure measured, with its settings.")
 @one_line_errors
 def benchmark(
@@ -81,6 +90,7 @@ def benchmark(
     workers,
     range_group,
     layout,
+    conv,
     as_json,
 ):
     """Measure training steps per second, runtime rate, peak memory and achieved TFLOP/s.
@@ -104,6 +114,7 @@ def benchmark(
         workers=default_workers() if workers is None else workers,
         range_group=range_group,
         layout=layout,
+        conv=conv,
     )
     if as_json:
         echo_json(result.to_dict())
@@ -111,6 +122,10 @@ def benchmark(
     r = result
     click.echo(f"architecture    {r.arch} ({r.parameters:,} parameters) on {r.device}, {r.precision}")
     click.echo(f"memory layout   {r.training_layout} in training, {r.inference_layout} in inference")
+    if r.conv != "auto":
+        from ..architectures.layers import GEMM_MIN_KERNEL
+
+        click.echo(f"convolutions    {r.conv} for kernels of {GEMM_MIN_KERNEL} taps or more")
     click.echo(
         f"training step   {r.bare_step_its:.2f} it/s on {r.batch_size} x 2 x {r.chunk} "
         f"({r.bare_step_tflops:.3f} TFLOP/s achieved)"
