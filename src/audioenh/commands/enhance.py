@@ -92,6 +92,15 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
     help="Print each input's detected band edge and what would be restored; write nothing.",
 )
 @click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="Also draw each input's and output's long-term spectra with the band edge and the band restored "
+    "(with --analyze: the input's and what would be restored): a .png, .svg or .pdf file for one INPUT, "
+    "a folder for several (named like the outputs, .png).",
+)
+@click.option(
     "--keep-rate",
     is_flag=True,
     help="Write at exactly the input's sample rate and length, even when it is below the checkpoint's "
@@ -131,6 +140,7 @@ def enhance(
     mode: str,
     edge_hz: float | None,
     analyze: bool,
+    plot: Path | None,
     keep_rate: bool,
     at_model_rate: bool,
     as_float: bool,
@@ -173,6 +183,7 @@ def enhance(
       audioenh enhance --model runs/resnet-da a.wav b.wav -o enhanced/ --float
       audioenh enhance runs/resnet-da song.flac -o song-enhanced.flac
     """
+    from ..analysis.spectrum_plot import plot_paths
     from ..checkpoint import load_model
     from ..evaluation.inference import select_device
     from ..evaluation.streaming import check_input, enhance_file
@@ -182,7 +193,8 @@ def enhance(
     if keep_rate and at_model_rate:
         raise AudioenhError("--keep-rate and --model-rate exclude each other; give one of them")
     if analyze:
-        _analyze(sources, inputs, edge_hz, mode, select_device(device), precision)
+        plots = plot_paths(inputs, plot) if plot is not None else None
+        _analyze(sources, inputs, edge_hz, mode, select_device(device), precision, plots)
         return
     if output is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
@@ -192,6 +204,7 @@ def enhance(
     subtype = "FLOAT" if as_float else (f"PCM_{bits}" if bits else None)
     torch_device = select_device(device)
     pairs = plan_outputs(inputs, output)
+    plots = plot_paths(inputs, plot, [dst.name for _, dst in pairs]) if plot is not None else [None] * len(pairs)
     for src, dst in pairs:  # cheap checks of every file before any work
         if not needs_decoding(src):  # (files PyAV decodes are checked as they are decoded)
             check_input(src)
@@ -201,7 +214,7 @@ def enhance(
         raise AudioenhError("the models of a bank must run at one sample rate")
     if len(pairs) > 1:
         output.mkdir(parents=True, exist_ok=True)
-    for src, dst in pairs:
+    for (src, dst), plot_path in zip(pairs, plots):
         with readable(src) as source:  # AAC/M4A and the like: decoded by PyAV into a temporary WAV
             chosen, plan, excerpt = choose_model(loaded, source, edge_hz) if len(loaded) > 1 else (0, None, None)
             model, ckpt = loaded[chosen]
@@ -224,6 +237,8 @@ def enhance(
                 progress=not quiet,
                 verbose=not quiet,
             )
+            if plot_path is not None:
+                _plot_enhanced(plot_path, src, source, dst, summary, excerpt, quiet)
         if not quiet:
             label = model_label(sources[chosen])
             if len(sources) > 1 and mode == "safe" and plan.skip:  # the input came back as it was
@@ -320,10 +335,11 @@ def _analyze(
     mode: str,
     device: torch.device,
     precision: str,
+    plots: list[Path] | None = None,
 ) -> None:
     """``--analyze``: the band edge of each input and what safe mode would restore (with which of a
     bank's models, and how far the level limit would hold it down: the chosen network runs on 20 s
-    of the excerpts); nothing written."""
+    of the excerpts); no audio written (with ``plots``, each input's spectrum drawn to them)."""
     from ..analysis.bandwidth import band_edges, file_excerpts
     from ..checkpoint import load_model
     from ..evaluation.selection import Candidate, choose_restoration
@@ -334,7 +350,7 @@ def _analyze(
     checkpoints = [ckpt for _, ckpt in loaded]
     model_rate = int(checkpoints[0]["sample_rate"])
     candidates = [Candidate.of(ckpt) for ckpt in checkpoints]
-    for src in inputs:
+    for k, src in enumerate(inputs):
         with readable(src) as source:
             check_input(source)
             excerpt, rate = file_excerpts(source)
@@ -366,22 +382,63 @@ def _analyze(
         elif len(sources) > 1 and plan.mismatch_db is not None and np.isfinite(plan.mismatch_db):
             which = f" [closest: {model_label(sources[chosen])}]"
         click.echo(f"{src}: {what}{given}{side}{which}")
+        if plots is not None:
+            from ..analysis.spectrum_plot import Curve, spectrum_plot
+
+            restored = None if mode != "safe" or plan.skip else (plan.edge_hz, model_rate / 2)
+            curves = [Curve("input", excerpt, rate, color="0.45")]
+            spectrum_plot(plots[k], curves, {"input": edge}, _title(src, what), restored_hz=restored)
+            click.echo(f"plotted {src} to {plots[k]}", err=True)
+
+
+def _title(src: Path, line: str, width: int = 120) -> str:
+    """A plot's title: the file's name and what was done, wrapped."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(f"{src.name}: {line}", width))
+
+
+def _describe(summary: dict) -> str:
+    """:func:`describe_restoration` of what :func:`~audioenh.evaluation.streaming.enhance_file` did."""
+    trained = summary["trained_edges_hz"]
+    return describe_restoration(
+        summary["edge_hz"],
+        summary["model_rate"] / 2,
+        summary["trust"],
+        tuple(trained) if trained else None,
+        summary.get("mismatch_db"),
+        summary.get("validated_gain_db"),
+        summary.get("limit_db"),
+    )
+
+
+def _plot_enhanced(
+    plot_path: Path, src: Path, source: Path, dst: Path, summary: dict, excerpt: tuple | None, quiet: bool
+) -> None:
+    """The input's and the written output's long-term spectra (the excerpts band-edge detection reads,
+    at the same places of both), the band edge and the band restored."""
+    from ..analysis.bandwidth import file_excerpts, recording_edge
+    from ..analysis.spectrum_plot import Curve, spectrum_plot
+
+    audio_in, rate_in = excerpt if excerpt is not None else file_excerpts(source)
+    audio_out, rate_out = file_excerpts(dst)
+    edge = summary.get("edge_hz")
+    if edge is None:  # raw mode: nothing was detected on the way
+        edge = recording_edge(audio_in, rate_in)
+    line = _describe(summary) if summary["mode"] == "safe" else "raw mode: the network's output as is"
+    restored = summary.get("restored_hz")
+    curves = [Curve("input", audio_in, rate_in, color="0.45"), Curve("output", audio_out, rate_out, color="C0")]
+    spectrum_plot(
+        plot_path, curves, {"input": edge}, _title(src, line), restored_hz=tuple(restored) if restored else None
+    )
+    if not quiet:
+        click.echo(f"plotted {src} and {dst} to {plot_path}", err=True)
 
 
 def _report(src: Path, dst: Path, summary: dict, model: str) -> None:
     """What enhance did with one file, on stderr."""
     if summary["mode"] == "safe":
-        trained = summary["trained_edges_hz"]
-        line = describe_restoration(
-            summary["edge_hz"],
-            summary["model_rate"] / 2,
-            summary["trust"],
-            tuple(trained) if trained else None,
-            summary.get("mismatch_db"),
-            summary.get("validated_gain_db"),
-            summary.get("limit_db"),
-        )
-        click.echo(f"{src}: {line}", err=True)
+        click.echo(f"{src}: {_describe(summary)}", err=True)
     if summary["clipped_samples"]:
         click.echo(
             f"{dst}: {summary['clipped_samples']} samples went beyond full scale and were clipped; "
