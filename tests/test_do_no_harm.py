@@ -120,6 +120,23 @@ def test_enhance_cli_says_what_it_restores_and_analyze_writes_nothing(song, tmp_
     assert "lp.wav: band ends at 13." in run.output and (tmp_path / "o.flac").is_file()
 
 
+def test_analyze_says_what_enhance_does_for_an_input_at_another_rate(song, tmp_path):
+    """At another rate than the model's, enhance detects the edge as the network sees the input (after
+    resampling); --analyze plans and prints the same, not the edge at the input's own rate."""
+    import soxr
+
+    model = random_model()
+    ckpt = tmp_path / "m.pt"
+    save_checkpoint(ckpt, checkpoint(model))
+    lowpassed = plugins.degradations().create("cheby1:order=10,cutoff=8000")(song, SR)
+    sf.write(tmp_path / "lp.wav", soxr.resample(lowpassed.T, SR, 22050), 22050, subtype="FLOAT")
+    analyzed = CliRunner().invoke(cli, ["enhance", str(ckpt), str(tmp_path / "lp.wav"), "--analyze"])
+    enhanced = CliRunner().invoke(cli, ["enhance", str(ckpt), str(tmp_path / "lp.wav"), "-o", str(tmp_path / "o.wav")])
+    assert analyzed.exit_code == enhanced.exit_code == 0, analyzed.output + enhanced.output
+    said = next(line for line in enhanced.output.splitlines() if line.startswith(f"{tmp_path / 'lp.wav'}: band"))
+    assert analyzed.output.strip().startswith(said), (analyzed.output, said)  # --analyze may add the side's edge
+
+
 def test_trust_follows_the_shape_mismatch():
     from audioenh.evaluation.crossover import MATCH_DB, MISMATCH_DB, trust_from_mismatch
 

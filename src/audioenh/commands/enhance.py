@@ -355,9 +355,9 @@ def _analyze(
             check_input(source)
             excerpt, rate = file_excerpts(source)
         edges = band_edges(excerpt, rate)
-        edge = edge_hz if edge_hz is not None else edges.edge
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
-        chosen, plan = choose_restoration(excerpt, rate, model_rate, candidates, edge)
+        chosen, plan = choose_restoration(excerpt, rate, model_rate, candidates, edge_hz)
+        edge = plan.edge_hz  # as enhance uses it: at another rate, detected as the network will see it
         if mode == "safe":
             model, ckpt = loaded[chosen]
             plan = limit_restoration(
