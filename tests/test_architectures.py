@@ -159,19 +159,25 @@ def test_channels_last_computes_what_pytorchs_layout_computes(spec):
     def run(channels_last: bool):
         net = copy.deepcopy(model)  # BatchNorm's running statistics start alike
         with forced_layout("channels-last" if channels_last else "pytorch"):
-            net.train()
-            torch.manual_seed(1)  # the same dropout masks
-            y = net(x)
-            (y**2).mean().backward()
-            net.eval()
-            with torch.no_grad():
-                out = net(x)
-        return y.detach(), out, [p.grad for p in net.parameters()]
+            return train_then_infer(net, x)
 
     fast, slow = run(True), run(False)
     assert fast[1].is_contiguous()
-    for a, b in zip((fast[0], fast[1], *fast[2]), (slow[0], slow[1], *slow[2])):
+    for a, b in zip(fast, slow):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5 * float(b.abs().max()))
+
+
+def train_then_infer(net: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+    """A training forward and backward pass (dropout masks seeded), then an inference pass: the
+    training output, the inference output and every parameter's gradient."""
+    net.train()
+    torch.manual_seed(1)  # the same dropout masks
+    y = net(x)
+    (y**2).mean().backward()
+    net.eval()
+    with torch.no_grad():
+        out = net(x)
+    return [y.detach(), out, *(p.grad for p in net.parameters())]
 
 
 @pytest.mark.parametrize(
@@ -209,14 +215,7 @@ def test_in_place_layers_compute_the_plain_formulas_bit_for_bit(spec, layout):
                 patch.setattr(ResidualBlock, "forward", plain_residual)
                 for m in relus:
                     m.inplace = False
-            net.train()
-            torch.manual_seed(1)  # the same dropout masks
-            y = net(x)
-            (y**2).mean().backward()
-            net.eval()
-            with torch.no_grad():
-                out = net(x)
-        return [y.detach(), out, *(p.grad for p in net.parameters())]
+            return train_then_infer(net, x)
 
     for fast, plain in zip(run(False), run(True)):
         assert torch.equal(fast, plain)

@@ -26,17 +26,22 @@ _forced: contextvars.ContextVar[str] = contextvars.ContextVar("audioenh_memory_l
 
 
 @contextlib.contextmanager
-def forced_layout(layout: str):
-    """Run the built-in networks in ``layout`` ("pytorch" or "channels-last", on any device) inside
-    the block; "auto": the measured rule of :func:`use_channels_last`. For measuring a layout where the
-    rule has no measurement yet (``audioenh benchmark --layout``, e.g. channels-last on a GPU)."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
-    token = _forced.set(layout)
+def _forcing(variable: contextvars.ContextVar[str], value: str, choices: tuple[str, ...], name: str):
+    """``variable`` set to ``value`` (one of ``choices``) inside the block."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    token = variable.set(value)
     try:
         yield
     finally:
-        _forced.reset(token)
+        variable.reset(token)
+
+
+def forced_layout(layout: str) -> contextlib.AbstractContextManager:
+    """Run the built-in networks in ``layout`` ("pytorch" or "channels-last", on any device) inside
+    the block; "auto": the measured rule of :func:`use_channels_last`. For measuring a layout where the
+    rule has no measurement yet (``audioenh benchmark --layout``, e.g. channels-last on a GPU)."""
+    return _forcing(_forced, layout, LAYOUTS, "layout")
 
 
 def use_channels_last(x: torch.Tensor, widest: int) -> bool:
@@ -75,18 +80,11 @@ GEMM_MIN_KERNEL = 17
 _forced_conv: contextvars.ContextVar[str] = contextvars.ContextVar("audioenh_conv", default="auto")
 
 
-@contextlib.contextmanager
-def forced_conv(implementation: str):
+def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
     """Compute the built-in networks' 1-D convolutions of at least :data:`GEMM_MIN_KERNEL` taps as
     ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`; "auto":
     the rule, PyTorch's). For measuring a formulation on a device (``audioenh benchmark --conv``)."""
-    if implementation not in CONV_IMPLEMENTATIONS:
-        raise ValueError(f"conv must be one of {', '.join(CONV_IMPLEMENTATIONS)}; got {implementation!r}")
-    token = _forced_conv.set(implementation)
-    try:
-        yield
-    finally:
-        _forced_conv.reset(token)
+    return _forcing(_forced_conv, implementation, CONV_IMPLEMENTATIONS, "conv")
 
 
 def conv1d_as_gemm(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import echo_json, json_option, one_line_errors
+from .options import echo_json, json_option, one_line_errors, plot_option
 
 
 def _khz(hz: float) -> str:
@@ -16,13 +16,9 @@ def _khz(hz: float) -> str:
 @click.command("bandwidth")
 @click.argument("inputs", metavar="FILE...", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @json_option("Print JSON: one object per file with the edges (Hz) of mid, side, left and right.")
-@click.option(
-    "--plot",
-    type=click.Path(path_type=Path),
-    default=None,
-    metavar="PATH",
-    help="Also draw each file's long-term spectrum (mid and side) with its band edges: a .png, .svg or "
-    ".pdf file for one FILE, a folder for several (FILE's name .png in it).",
+@plot_option(
+    "Also draw each file's long-term spectrum (mid and side) with its band edges: a .png, .svg or "
+    ".pdf file for one FILE, a folder for several (FILE's name .png in it)."
 )
 @one_line_errors
 def bandwidth(inputs: tuple[Path, ...], as_json: bool, plot: Path | None):

@@ -20,6 +20,7 @@ from .options import (
     mode_option,
     one_line_errors,
     output_option,
+    plot_option,
     precision_option,
     quiet_option,
 )
@@ -91,14 +92,10 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
     is_flag=True,
     help="Print each input's detected band edge and what would be restored; write nothing.",
 )
-@click.option(
-    "--plot",
-    type=click.Path(path_type=Path),
-    default=None,
-    metavar="PATH",
-    help="Also draw each input's and output's long-term spectra with the band edge and the band restored "
+@plot_option(
+    "Also draw each input's and output's long-term spectra with the band edge and the band restored "
     "(with --analyze: the input's and what would be restored): a .png, .svg or .pdf file for one INPUT, "
-    "a folder for several (named like the outputs, .png).",
+    "a folder for several (named like the outputs, .png)."
 )
 @click.option(
     "--keep-rate",

@@ -92,6 +92,11 @@ def quiet_option(f: Callable) -> Callable:
     )(f)
 
 
+def plot_option(help: str) -> Callable:
+    """``--plot PATH``: also draw what the command measured (a .png, .svg or .pdf file, or a folder)."""
+    return click.option("--plot", type=click.Path(path_type=Path), default=None, metavar="PATH", help=help)
+
+
 def json_option(help: str) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help=help)
 
