@@ -62,6 +62,8 @@ def measure(args: argparse.Namespace) -> dict:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
         results["device_name"] = torch.cuda.get_device_name(device)
+    if args.audio_seconds is None:  # the paper ResNet takes about 20 s per second of audio on 2 CPU cores
+        args.audio_seconds = 10.0 if device.type == "cuda" else 2.0
     for arch in args.arch:
         precision = resolve_precision(args.precision, device, args.spec or arch)
         batch = args.batch_size or (GPU_BATCH if device.type == "cuda" else CPU_BATCH[arch])
@@ -139,7 +141,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, help="default: 8 (CPU: U-Net 8, ResNet 1)")
     parser.add_argument("--chunk", type=int, default=8192, help="samples per training example (default 8192)")
     parser.add_argument("--seconds", type=float, default=5.0, help="least time per training measurement")
-    parser.add_argument("--audio-seconds", type=float, default=2.0, help="audio per inference measurement")
+    parser.add_argument(
+        "--audio-seconds", type=float, help="audio per inference measurement (default: 10 on a GPU, 2 on the CPU)"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
