@@ -95,3 +95,20 @@ def test_enhance_plots_input_and_output_and_the_band_restored(tmp_path, lowpasse
     refused = CliRunner().invoke(cli, ["enhance", str(song), "-o", str(tmp_path / "x.flac"), "--plot", str(out)])
     assert refused.exit_code == 1 and "use a .png, .svg, .pdf file name" in refused.output
     assert not (tmp_path / "x.flac").exists()  # refused before any work
+
+
+def test_curves_at_different_rates_are_drawn_at_one_frequency_resolution(tmp_path):
+    """A tone resampled from 8 to 44.1 kHz reads at the same level in both curves (Welch frames scaled
+    by the rate: the same Hz per bin), where frames of one length put the 44.1-kHz tone 7.4 dB lower."""
+    import soxr
+
+    t = np.arange(4 * 8000) / 8000
+    tone = 0.3 * np.sin(2 * np.pi * 1000 * t) + 0.001 * np.random.default_rng(0).standard_normal(t.size)
+    up = soxr.resample(tone, 8000, 44100)
+    drawn = spectrum_plot(tmp_path / "t.png", [Curve("8k", tone, 8000), Curve("44k", up, 44100)], {}, "tone")
+    (khz_a, a), (khz_b, b) = drawn["curves"]["8k"], drawn["curves"]["44k"]
+    assert khz_a[1] == pytest.approx(khz_b[1], rel=1e-3)  # the same Hz per bin
+    peak_a, peak_b = a[np.argmin(abs(khz_a - 1))], b[np.argmin(abs(khz_b - 1))]
+    assert peak_a == pytest.approx(peak_b, abs=1.0)
+    plain = long_term_spectrum(up, 44100)[1]  # the detection's own frames: another resolution
+    assert peak_a - plain[np.argmin(abs(long_term_spectrum(up, 44100)[0] - 1000))] > 5

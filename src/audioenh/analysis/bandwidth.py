@@ -34,10 +34,11 @@ LOWEST_EDGE_HZ = 2000.0  # edges are searched above this (Hz)
 SILENCE_DB = -150.0  # a spectrum lying wholly below this (dB) is silence
 
 
-def long_term_spectrum(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """Frequencies (Hz) and the median-smoothed long-term power spectrum (dB) of a mono signal."""
+def long_term_spectrum(audio: np.ndarray, sample_rate: int, frame: int = FRAME) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (Hz) and the median-smoothed long-term power spectrum (dB) of a mono signal, Welch
+    frames of ``frame`` samples (fewer for a shorter signal)."""
     x = np.asarray(audio, dtype=np.float64).reshape(-1)
-    frame = int(min(FRAME, max(256, x.size)))
+    frame = int(min(frame, max(256, x.size)))
     f, p = signal.welch(x, fs=sample_rate, nperseg=min(frame, x.size), window="hann", detrend=False)
     df = f[1] - f[0]
     smooth = 2 * int(round(SMOOTH_HZ / df)) + 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioenhError
-from .bandwidth import GATE_DB, long_term_spectrum
+from .bandwidth import FRAME, GATE_DB, long_term_spectrum
 
 #: the file types a plot may be written as (matplotlib's writers), by extension
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -34,11 +34,14 @@ class Curve:
     style: str = "-"  # matplotlib's line style
     color: str | None = None
 
-    def spectrum(self) -> tuple[np.ndarray, np.ndarray]:
-        """Frequencies (Hz) and level (dB) of the curve's mid signal."""
+    def spectrum(self, resolution_rate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Frequencies (Hz) and level (dB) of the curve's mid signal; with ``resolution_rate``, at the
+        frequency resolution the detection's frames have at that rate (so that curves at different
+        rates resolve alike: a tone's level then reads the same in each)."""
         x = np.atleast_2d(np.asarray(self.audio, dtype=np.float64))
         mid = x[0] if x.shape[0] == 1 else (x[0] + x[1]) / 2
-        return long_term_spectrum(mid, self.sample_rate)
+        frame = FRAME if resolution_rate is None else max(256, round(FRAME * self.sample_rate / resolution_rate))
+        return long_term_spectrum(mid, self.sample_rate, frame)
 
 
 def band_level_db(frequencies: np.ndarray, level_db: np.ndarray, edge_hz: float) -> float:
@@ -91,7 +94,7 @@ def spectrum_plot(
 
     check_plot_path(path)
     nyquist = max(c.sample_rate for c in curves) / 2
-    spectra = [c.spectrum() for c in curves]
+    spectra = [c.spectrum(curves[0].sample_rate) for c in curves]  # the first curve's frequency resolution
     first_edge = min([hz for hz in edges_hz.values() if hz < curves[0].sample_rate / 2] or [curves[0].sample_rate / 2])
     reference = band_level_db(*spectra[0], first_edge)
     drawn: dict = {"reference_db": reference, "curves": {}, "edges_khz": {}, "restored_khz": None}
