@@ -255,6 +255,16 @@ def test_train_and_test_through_the_cli(corpus, tmp_path):
     result = run_cli("train", "--output", run, "--resume", "--iterations", 30, "--quiet", "--workers", 0)
     assert result.exit_code == 0, result.output
     assert [r["iteration"] for r in read_records(run)] == [10, 20, 30]
+    # the curves drawn when it ended: every record's loss and each group's validation gain
+    from audioenh.reports.figures import training_curves
+
+    assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "curves: " in result.output
+    records = read_records(run)
+    drawn = training_curves(tmp_path / "curves.svg", records, "run")
+    assert drawn["iterations"] == [10, 20, 30] and drawn["loss"] == [r["loss"] for r in records]
+    for group in ("seen", "butter:6"):
+        gains = [(r["iteration"], r["val"][group]["output"] - r["val"][group]["input"]) for r in records]
+        assert drawn["gains_db"][group] == gains
 
     result = run_cli(
         "test",

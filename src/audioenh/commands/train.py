@@ -247,3 +247,8 @@ def train(
             f"{seen['input']:.2f} -> {seen['output']:.2f} dB; checkpoint {Run(output).checkpoint_path}",
             err=True,
         )
+        from ..reports.figures import training_curves
+
+        run = Run(output)
+        training_curves(run.curves_path, run.records(), run.name)
+        click.echo(f"curves: {run.curves_path}", err=True)

@@ -73,6 +73,38 @@ def validation_curves(path: Path, runs: Mapping[str, Mapping[str, list[dict]]], 
     return path
 
 
+def training_curves(path: Path, records: Sequence[Mapping], title: str) -> dict:
+    """One run's curves from its ``metrics.jsonl`` records: the training loss (log scale) with the
+    learning rate, and the validation gain (output SNR minus input SNR, dB) of each validation group
+    (the seen degradation(s), the unseen one). Returns the series drawn."""
+    iterations = [r["iteration"] for r in records]
+    groups = list(dict.fromkeys(g for r in records for g in r.get("val", {})))
+    gains = {
+        g: [(r["iteration"], r["val"][g]["output"] - r["val"][g]["input"]) for r in records if g in r.get("val", {})]
+        for g in groups
+    }
+    fig, (loss_ax, val_ax) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
+    loss_ax.semilogy(iterations, [r["loss"] for r in records], "o-", ms=3, color="C0", label="training loss")
+    loss_ax.set(xlabel="iteration", ylabel="loss (mean over the record)", title=f"{title}: training")
+    lr_ax = loss_ax.twinx()
+    lr_ax.step(iterations, [r["lr"] for r in records], where="post", color="0.5", ls="--", lw=1, label="learning rate")
+    lr_ax.set(ylabel="learning rate", yscale="log")
+    handles = loss_ax.get_legend_handles_labels()[0] + lr_ax.get_legend_handles_labels()[0]
+    loss_ax.legend(handles, [h.get_label() for h in handles], fontsize=8)
+    for i, (group, points) in enumerate(gains.items()):
+        name = "seen (training degradations)" if group == "seen" else f"{group} (unseen)"
+        val_ax.plot([p[0] for p in points], [p[1] for p in points], "o-", ms=3, color=f"C{i + 1}", label=name)
+    val_ax.axhline(0, color="0.4", lw=0.8)
+    val_ax.set(xlabel="iteration", ylabel="validation ΔSNR (dB)", title=f"{title}: validation gain")
+    for ax in (loss_ax, val_ax):
+        ax.grid(alpha=0.3)
+    if gains:
+        val_ax.legend(fontsize=8)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return {"iterations": iterations, "loss": [r["loss"] for r in records], "gains_db": gains}
+
+
 def _spectrogram_db(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mono = audio.mean(axis=0)
     f, t, z = signal.stft(mono, fs=sample_rate, window="hann", nperseg=1024, noverlap=512)

@@ -29,6 +29,7 @@ from ..fileio import dumps_json, write_json, write_text
 from .config import TrainConfig, differing_settings, resumable_settings
 
 CONFIG_FILE = "config.json"
+CURVES_FILE = "curves.png"  # the loss and validation curves `audioenh train` draws when it ends
 METRICS_FILE = "metrics.jsonl"
 RESULTS_FILE = "test.json"
 
@@ -53,6 +54,10 @@ class Run:
     @property
     def checkpoint_path(self) -> Path:
         return self.path / RUN_CHECKPOINT
+
+    @property
+    def curves_path(self) -> Path:
+        return self.path / CURVES_FILE
 
     def exists(self) -> bool:
         """True when the folder holds a training run (its config.json)."""
