@@ -83,7 +83,8 @@ def spectrum_plot(
     *,
     restored_hz: tuple[float, float] | None = None,
 ) -> dict:
-    """Draw ``curves`` (the first sets the 0-dB band level), a dashed vertical line per band edge
+    """Draw ``curves`` (the first sets the 0-dB band level, up to the first of ``edges_hz`` below its
+    Nyquist frequency), a dashed vertical line per band edge
     (``edges_hz``: label -> Hz; an edge at or above a curve's Nyquist frequency is not drawn) and, when
     given, the ``restored_hz`` span shaded; write it to ``path`` (PNG, SVG or PDF by extension).
     Returns what was drawn (kHz and dB), for tests and JSON."""
@@ -95,8 +96,9 @@ def spectrum_plot(
     check_plot_path(path)
     nyquist = max(c.sample_rate for c in curves) / 2
     spectra = [c.spectrum(curves[0].sample_rate) for c in curves]  # the first curve's frequency resolution
-    first_edge = min([hz for hz in edges_hz.values() if hz < curves[0].sample_rate / 2] or [curves[0].sample_rate / 2])
-    reference = band_level_db(*spectra[0], first_edge)
+    first_nyquist = curves[0].sample_rate / 2
+    band_edge = next((hz for hz in edges_hz.values() if hz < first_nyquist), first_nyquist)  # the first edge given
+    reference = band_level_db(*spectra[0], band_edge)
     drawn: dict = {"reference_db": reference, "curves": {}, "edges_khz": {}, "restored_khz": None}
     fig, ax = plt.subplots(figsize=(9, 4.2), constrained_layout=True)
     for curve, (f, level) in zip(curves, spectra):
