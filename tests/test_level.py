@@ -101,3 +101,41 @@ def test_model_info_shows_the_level():
     assert "input level    -16 dBFS RMS (each input is scaled to it and back)" in result.output.splitlines()
     result = CliRunner().invoke(cli, ["model-info", "resnet-16k", "--json"])
     assert '"input_level_db": -16.0' in result.output
+
+
+def test_training_level_is_the_mean_of_the_songs_middles(tmp_path):
+    """``audioenh train``'s level: the mean RMS (dBFS) of 30 s from the middle of each training song."""
+    from audioenh.data.corpus import Song
+    from audioenh.evaluation.level import LEVEL_EXCERPT_SECONDS, training_level_db
+
+    songs, levels = [], []
+    for i, (scale, seconds) in enumerate(((0.05, 40.0), (0.2, 3.0), (0.0, 2.0))):  # the silent one is skipped
+        t = np.arange(int(seconds * SR)) / SR
+        envelope = np.where(t < seconds / 2, 0.5, 1.0)  # louder in the second half: which part is measured shows
+        audio = (scale * envelope * np.sin(2 * np.pi * 440 * t))[None].repeat(2, 0)
+        path = tmp_path / f"s{i}.wav"
+        sf.write(path, audio.T, SR, subtype="FLOAT")
+        songs.append(Song.from_file(path, "train", cache_dir=tmp_path / "cache"))
+        half = int(LEVEL_EXCERPT_SECONDS * SR / 2)
+        middle = audio.shape[1] // 2
+        levels.append(rms_db(audio[:, max(0, middle - half) : middle + half]))
+    assert training_level_db(songs) == pytest.approx(np.mean(levels[:2]), abs=1e-4)
+    assert training_level_db(songs[2:]) is None
+
+
+@pytest.mark.parametrize(
+    "request_, expected", [("auto", "auto"), ("NONE", "none"), ("-20", "-20"), ("-19.5", "-19.5"), ("0", "0")]
+)
+def test_input_level_requests(request_, expected):
+    from audioenh.evaluation.level import check_input_level
+
+    assert check_input_level(request_) == expected
+
+
+@pytest.mark.parametrize("bad", ["loud", "5", "-100", "nan", ""])
+def test_bad_input_level_requests_fail_in_one_line(bad):
+    from audioenh.errors import AudioenhError
+    from audioenh.evaluation.level import check_input_level
+
+    with pytest.raises(AudioenhError, match="--input-level must be auto, none or a level in dBFS from -80 to 0"):
+        check_input_level(bad)

@@ -13,6 +13,7 @@ from audioenh.checkpoint import load_checkpoint, load_model, save_checkpoint
 from audioenh.cli import cli
 from audioenh.data.chunks import TrainingChunks, batches
 from audioenh.data.corpus import resolve_corpus
+from audioenh.evaluation.level import LEVEL_KEY, rms_db
 from audioenh.plugins import architectures
 from audioenh.training.batchnorm import recompute_batchnorm_statistics
 from audioenh.training.config import TrainConfig
@@ -250,6 +251,11 @@ def test_train_and_test_through_the_cli(corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads((run / "config.json").read_text())["degradations"][:2] == ["cheby1:6", "cheby1:8"]
     assert len(read_records(run)) == 2
+    # the network runs at the training songs' mean level (their RMS in dBFS; 2-s songs: all of each)
+    songs = sorted((corpus / "train").glob("*.flac"))
+    mean_level = np.mean([rms_db(sf.read(path, dtype="float32", always_2d=True)[0].T) for path in songs])
+    assert json.loads((run / "config.json").read_text())["input_level"] == "auto"
+    assert load_checkpoint(run)[LEVEL_KEY] == pytest.approx(mean_level, abs=1e-4)
 
     # extending a finished run
     result = run_cli("train", "--output", run, "--resume", "--iterations", 30, "--quiet", "--workers", 0)
@@ -322,6 +328,20 @@ def test_identity_model_reproduces_the_input_in_test(corpus, tmp_path):
     for song in data["songs"]:
         assert song["output"]["snr"] == pytest.approx(song["input"]["snr"], abs=1e-4)
     assert data["mean"]["delta"]["snr"] == pytest.approx(0.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("request_, level", [("none", None), ("-20", -20.0)])
+def test_input_level_none_or_given(corpus, tmp_path, request_, level):
+    run = tmp_path / "run"
+    args = ["--arch", "resnet:preset=tiny", "-d", "cheby1:6", "--data", corpus, "--output", run]
+    result = run_cli("train", *args, "--iterations", 10, "--input-level", request_, *TRAIN_ARGS)
+    assert result.exit_code == 0, result.output
+    assert load_checkpoint(run).get(LEVEL_KEY) == level
+    assert getattr(load_model(run)[0], LEVEL_KEY) == level  # what test, enhance and matrix run it at
+    refused = run_cli("train", "--output", run, "--resume", "--iterations", 20, "--input-level", "auto", "--quiet")
+    assert refused.exit_code == 2 and "--input-level cannot change when resuming" in refused.output
+    bad = run_cli("train", *args[:-1], tmp_path / "r2", "--input-level", "loud", *TRAIN_ARGS)
+    one_line_error(bad, "--input-level must be auto, none or a level in dBFS from -80 to 0; got 'loud'")
 
 
 def test_cli_refusals(corpus, tmp_path):

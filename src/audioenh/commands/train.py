@@ -111,6 +111,15 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
     help="Weight of the error below --loss-split in the loss.",
 )
 @click.option(
+    "--input-level",
+    default="auto",
+    show_default=True,
+    metavar="auto|none|DB",
+    help="RMS level (dBFS) the trained network runs its inputs at, in validation and wherever its "
+    "checkpoint is used (each input scaled to it by one gain and back): auto, the training songs' mean; "
+    "none, each input's own level (the paper's code); or a number from -80 to 0.",
+)
+@click.option(
     "--record-every",
     type=click.IntRange(min=1),
     default=2500,
@@ -161,6 +170,7 @@ def train(
     bn_batches,
     loss_split_hz,
     loss_below_weight,
+    input_level,
     record_every,
     val_offset,
     val_seconds,
@@ -227,6 +237,7 @@ def train(
             bn_batches=bn_batches,
             loss_split_hz=loss_split_hz,
             loss_below_weight=loss_below_weight,
+            input_level=input_level,
             record_every=record_every,
             val_offset=val_offset,
             val_seconds=val_seconds,

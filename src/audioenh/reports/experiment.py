@@ -112,8 +112,9 @@ def train_grid(
 ) -> dict[str, dict[str, Run]]:
     """Train (or resume, or reuse) every run of the grid; returns ``{arch: {variant: run}}``.
 
-    An existing run keeps the precision it was started with unless ``precision`` names one, and its
-    ``range_group`` (runs written before it existed drew ranges per example)."""
+    An existing run keeps the precision it was started with unless ``precision`` names one, its
+    ``range_group`` (runs written before it existed drew ranges per example) and its ``input_level``
+    (runs written before it existed ran at each input's own level)."""
     runs: dict[str, dict[str, Run]] = {}
     for arch in preset.archs:
         for variant in VARIANTS:
@@ -123,6 +124,7 @@ def train_grid(
                 if precision == "auto":
                     config.precision = run.load_config().precision
                 config.range_group = run.load_config().range_group
+                config.input_level = run.load_config().input_level
                 run.check_same_settings(config)
                 train(
                     None,

@@ -83,6 +83,12 @@ class TrainConfig:
         None, legacy=None, help="the loss weighs the error below this frequency (Hz) by loss_below_weight"
     )
     loss_below_weight: float = _setting(1.0, legacy=1.0, help="weight of the error below loss_split_hz (1: the MSE)")
+    input_level: str = _setting(
+        "auto",
+        legacy="none",
+        help="RMS level (dBFS) the network runs its inputs at, in validation and in every checkpoint: auto "
+        "(the training songs' mean), none (each input's own, as the paper) or a number",
+    )
     resolved_arch: str = _setting("", help="arch with every constructor argument written out")
     resolved_degradations: list[str] = _setting(factory=list, help="degradations in canonical form")
     resolved_unseen: list[str] = _setting(factory=list, help="unseen in canonical form")
@@ -90,8 +96,10 @@ class TrainConfig:
     def resolve(self) -> TrainConfig:
         """Fill the ``resolved_*`` fields from the specs (checking every name and argument); returns self."""
         from ..degradations.chain import resolve_degradations
+        from ..evaluation.level import check_input_level
         from ..plugins import architectures
 
+        self.input_level = check_input_level(self.input_level)
         self.resolved_arch = architectures().resolve(self.arch)
         self.resolved_degradations = [d.canonical for d in resolve_degradations(self.degradations, self.sample_rate)]
         self.resolved_unseen = [d.canonical for d in resolve_degradations(self.unseen, self.sample_rate)]

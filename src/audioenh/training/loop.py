@@ -22,6 +22,7 @@ from ..data.chunks import TrainingChunks, batches
 from ..data.corpus import resolve_corpus
 from ..errors import AudioenhError
 from ..evaluation.inference import select_device
+from ..evaluation.level import LEVEL_KEY, resolve_input_level
 from ..plugins import architectures
 from . import distributed
 from .batchnorm import batchnorm_layers, recompute_batchnorm_statistics
@@ -124,6 +125,10 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     corpus.require("train", "val")
     torch.manual_seed(config.seed)
     model = architectures().create(config.resolved_arch).to(device)
+    # the level the network runs its inputs at (validation here, every checkpoint later): the same
+    # songs give the same level on every start and in every process
+    level = resolve_input_level(config.input_level, corpus.train)
+    setattr(model, LEVEL_KEY, level)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
     schedule = PlateauHalving(config.lr, config.patience)
     scaler = _grad_scaler(device, enabled=config.precision == "fp16")
@@ -260,6 +265,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                     rng=_rng_state(),
                     validation=validation,
                     **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {}),
+                    **({LEVEL_KEY: level} if level is not None else {}),
                 )
                 distributed.barrier(place)
                 seen = validation["seen"]
