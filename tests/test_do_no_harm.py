@@ -112,9 +112,14 @@ def test_enhance_cli_says_what_it_restores_and_analyze_writes_nothing(song, tmp_
     lines = result.output.strip().splitlines()
     assert lines[0].startswith(f"{tmp_path / 'lp.wav'}: band ends at 13.") and "restoring 13." in lines[0]
     assert lines[1] == f"{tmp_path / 'full.wav'}: full band (up to 22.05 kHz): nothing to restore, the input is kept"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.wav", "lp.wav", "m.pt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full.wav", "lp.wav", "m.pt"]  # --analyze wrote nothing
     given = CliRunner().invoke(cli, ["enhance", str(ckpt), str(tmp_path / "full.wav"), "--analyze", "--edge", "16000"])
     assert "band ends at 16.00 kHz: restoring 16.00–22.05 kHz (given by --edge)" in given.output
+    full, out = str(tmp_path / "full.wav"), str(tmp_path / "g.flac")
+    given_run = CliRunner().invoke(cli, ["enhance", str(ckpt), full, "-o", out, "--edge", "16000"])
+    assert f"{tmp_path / 'full.wav'}: band ends at 16.00 kHz: restoring 16.00–22.05 kHz (given by --edge)\n" in (
+        given_run.output
+    )  # enhance says what --analyze says
     run = CliRunner().invoke(cli, ["enhance", str(ckpt), str(tmp_path / "lp.wav"), "-o", str(tmp_path / "o.flac")])
     assert run.exit_code == 0, run.output
     assert "lp.wav: band ends at 13." in run.output and (tmp_path / "o.flac").is_file()

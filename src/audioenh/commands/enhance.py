@@ -235,14 +235,14 @@ def enhance(
                 verbose=not quiet,
             )
             if plot_path is not None:
-                _plot_enhanced(plot_path, src, source, dst, summary, excerpt, quiet)
+                _plot_enhanced(plot_path, src, source, dst, summary, excerpt, quiet, edge_hz is not None)
         if not quiet:
             label = model_label(sources[chosen])
             if len(sources) > 1 and mode == "safe" and plan.skip:  # the input came back as it was
                 label = f"bundled bank {model_ref or DEFAULT!s}, no model used"
             elif len(sources) > 1:
                 label += f" (picked from {model_ref or DEFAULT!s})"
-            _report(src, dst, summary, label)
+            _report(src, dst, summary, label, edge_given=edge_hz is not None)
 
 
 def choose_model(
@@ -395,10 +395,11 @@ def _title(src: Path, line: str, width: int = 120) -> str:
     return "\n".join(textwrap.wrap(f"{src.name}: {line}", width))
 
 
-def _describe(summary: dict) -> str:
-    """:func:`describe_restoration` of what :func:`~audioenh.evaluation.streaming.enhance_file` did."""
+def _describe(summary: dict, edge_given: bool = False) -> str:
+    """:func:`describe_restoration` of what :func:`~audioenh.evaluation.streaming.enhance_file` did
+    (saying so when ``--edge`` gave the edge, as ``--analyze`` does)."""
     trained = summary["trained_edges_hz"]
-    return describe_restoration(
+    line = describe_restoration(
         summary["edge_hz"],
         summary["model_rate"] / 2,
         summary["trust"],
@@ -407,10 +408,18 @@ def _describe(summary: dict) -> str:
         summary.get("validated_gain_db"),
         summary.get("limit_db"),
     )
+    return line + (" (given by --edge)" if edge_given else "")
 
 
 def _plot_enhanced(
-    plot_path: Path, src: Path, source: Path, dst: Path, summary: dict, excerpt: tuple | None, quiet: bool
+    plot_path: Path,
+    src: Path,
+    source: Path,
+    dst: Path,
+    summary: dict,
+    excerpt: tuple | None,
+    quiet: bool,
+    edge_given: bool = False,
 ) -> None:
     """The input's and the written output's long-term spectra (the excerpts band-edge detection reads,
     at the same places of both), the band edge and the band restored."""
@@ -422,7 +431,7 @@ def _plot_enhanced(
     edge = summary.get("edge_hz")
     if edge is None:  # raw mode: nothing was detected on the way
         edge = recording_edge(audio_in, rate_in)
-    line = _describe(summary) if summary["mode"] == "safe" else "raw mode: the network's output as is"
+    line = _describe(summary, edge_given) if summary["mode"] == "safe" else "raw mode: the network's output as is"
     restored = summary.get("restored_hz")
     curves = [Curve("input", audio_in, rate_in, color="0.45"), Curve("output", audio_out, rate_out, color="C0")]
     spectrum_plot(
@@ -432,10 +441,10 @@ def _plot_enhanced(
         click.echo(f"plotted {src} and {dst} to {plot_path}", err=True)
 
 
-def _report(src: Path, dst: Path, summary: dict, model: str) -> None:
+def _report(src: Path, dst: Path, summary: dict, model: str, edge_given: bool = False) -> None:
     """What enhance did with one file, on stderr."""
     if summary["mode"] == "safe":
-        click.echo(f"{src}: {_describe(summary)}", err=True)
+        click.echo(f"{src}: {_describe(summary, edge_given)}", err=True)
     if summary["clipped_samples"]:
         click.echo(
             f"{dst}: {summary['clipped_samples']} samples went beyond full scale and were clipped; "
