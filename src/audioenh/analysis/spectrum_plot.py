@@ -34,13 +34,13 @@ class Curve:
     style: str = "-"  # matplotlib's line style
     color: str | None = None
 
-    def spectrum(self, resolution_rate: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Frequencies (Hz) and level (dB) of the curve's mid signal; with ``resolution_rate``, at the
-        frequency resolution the detection's frames have at that rate (so that curves at different
-        rates resolve alike: a tone's level then reads the same in each)."""
+    def spectrum(self, resolution_rate: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frequencies (Hz) and level (dB) of the curve's mid signal, at the frequency resolution the
+        detection's frames have at ``resolution_rate`` (Hz; the curve's own rate: the detection's
+        spectrum), so that curves at different rates resolve alike (a tone reads the same in each)."""
         x = np.atleast_2d(np.asarray(self.audio, dtype=np.float64))
         mid = x[0] if x.shape[0] == 1 else (x[0] + x[1]) / 2
-        frame = FRAME if resolution_rate is None else max(256, round(FRAME * self.sample_rate / resolution_rate))
+        frame = max(256, round(FRAME * self.sample_rate / resolution_rate))
         return long_term_spectrum(mid, self.sample_rate, frame)
 
 

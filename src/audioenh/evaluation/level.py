@@ -63,9 +63,11 @@ def model_gain(model: Any, audio: np.ndarray) -> float:
 def training_level_db(songs) -> float | None:
     """The mean RMS level (dBFS) of ``songs`` (corpus :class:`~audioenh.data.corpus.Song` objects),
     each measured on :data:`LEVEL_EXCERPT_SECONDS` from its middle; ``None`` when all are silent."""
+    from ..data.corpus import SAMPLE_RATE  # the rate Song.read's sample indices count at
+
+    half = int(LEVEL_EXCERPT_SECONDS * SAMPLE_RATE / 2)
     levels = []
     for song in songs:
-        half = int(LEVEL_EXCERPT_SECONDS * 44100 / 2)
         middle = song.frames_at_rate // 2
         level = rms_db(song.read(max(0, middle - half), middle + half))
         if np.isfinite(level):
