@@ -20,13 +20,15 @@ def test_auto_on_the_cpu_is_bf16_only_for_the_unet_with_native_bfloat16(monkeypa
     assert resolve_precision("bf16", "cpu", "resnet") == "bf16"  # asked for: allowed, even if emulated
 
 
-def test_auto_on_cuda_is_fp32(monkeypatch):
+def test_auto_on_cuda_is_bf16_only_for_the_unet_on_gpus_with_bfloat16(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
     assert resolve_precision("auto", "cuda", "resnet:preset=small") == "fp32"
-    assert resolve_precision("auto", "cuda", "unet") == "fp32"
+    assert resolve_precision("auto", "cuda", "unet") == "bf16"  # its long kernels as GEMMs (use_gemm)
+    assert resolve_precision("auto", "cuda", "example-conv") == "fp32"
     assert resolve_precision("fp16", "cuda", "unet") == "fp16"
     assert resolve_precision("bf16", "cuda", "resnet") == "bf16"
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert resolve_precision("auto", "cuda", "unet") == "fp32"  # e.g. a pre-Ampere GPU
     with pytest.raises(AudioenhError, match="no bfloat16"):
         resolve_precision("bf16", "cuda", "resnet")
 

@@ -13,7 +13,8 @@
 #   git clone https://github.com/serkansulun/deep-music-enhancer .ref   # or: git --git-dir=MIRROR archive HEAD src | tar -x -C .ref
 # Then the device tool: run(command="bash tools/gpu_issue13.sh", carry=[".whl", ".ref"], timeout_s=600).
 # Results: $OUT/results.jsonl (one `audioenh benchmark --json` object per line, with its label) and
-# $OUT/log.txt; step 4 writes $OUT/reference.json and its table to $OUT/reference.md.
+# $OUT/log.txt; step 4 writes $OUT/reference.json and its table to $OUT/reference.md, step 5
+# $OUT/compile.jsonl.
 #
 # A dry run of this script on a CPU (tiny models, short timings):
 #   GPU_CHECK_DEVICE=cpu GPU_CHECK_QUICK=1 OUT=/tmp/gpu-check bash tools/gpu_issue13.sh
@@ -65,12 +66,13 @@ measure() {  # LABEL ARGS...: one benchmark, its JSON object appended to results
     rm -f "$out/one.json"
 }
 
-# 1. The U-Net's bf16 path, slow in PyTorch's layout on CUDA: is channels-last (conv2d, 1 x K) fast?
+# 1. The U-Net's bf16 path: cuDNN's long-kernel convolutions are slow in either layout (H200, 2026-11-27),
+#    its kernels as GEMMs (auto's rule on CUDA under bf16) fast
 measure "unet fp32 pytorch" --arch $unet --precision fp32 --layout pytorch $sizes
-measure "unet bf16 pytorch" --arch $unet --precision bf16 --layout pytorch $sizes
+measure "unet bf16 pytorch" --arch $unet --precision bf16 --layout pytorch --conv native $sizes
 measure "unet bf16 channels-last" --arch $unet --precision bf16 --layout channels-last $sizes
 measure "unet fp32 channels-last" --arch $unet --precision fp32 --layout channels-last $sizes
-# ... or its long kernels (17-65 taps) as one matrix product each (im2col + GEMM: tensor cores in bf16)?
+# ... its long kernels (17-65 taps) as one matrix product each (im2col + GEMM: tensor cores in bf16)
 measure "unet bf16 gemm" --arch $unet --precision bf16 --layout pytorch --conv gemm $sizes
 # 2. The ResNet: fp32 (auto's choice for accuracy) in both layouts, bf16 for reference
 measure "resnet fp32 pytorch" --arch $resnet --precision fp32 --layout pytorch $sizes
@@ -90,4 +92,12 @@ if [ -d "${REFERENCE:-.ref}/src/models" ]; then
 else
     echo "== reference side by side: skipped (no ${REFERENCE:-.ref}/src/models)" >>"$log"
 fi
+# 5. torch.compile: eager against compiled, fixed shapes (tools/compile_speed.py); last, as compiling takes long
+if [ "${GPU_CHECK_QUICK:-0}" = 1 ]; then compile_sizes="--batch-size 2 --chunk 1024 --seconds 0.2 --audio-seconds 0.5 --rounds 1"; else compile_sizes="--rounds 2"; fi
+for what in "$resnet bf16" "$resnet fp32" "$unet fp32"; do
+    set -- $what
+    echo "== compile $1 $2" >>"$log"
+    $py tools/compile_speed.py --arch "$1" --device "$device" --precision "$2" $compile_sizes \
+        --json "$out/compile.jsonl" >>"$log" 2>&1 || echo "   FAILED" >>"$log"
+done
 echo "finished $(date -u)" >>"$log"

@@ -70,9 +70,9 @@ def from_channels_last(x: torch.Tensor) -> torch.Tensor:
     return x.squeeze(2).contiguous()
 
 
-#: ways of computing a long-kernel 1-D convolution :func:`forced_conv` accepts: the rule (PyTorch's
-#: own everywhere until a measurement says otherwise), PyTorch's (cuDNN, oneDNN), or one matrix
-#: product over the unfolded input (:func:`conv1d_as_gemm`)
+#: ways of computing a long-kernel 1-D convolution :func:`forced_conv` accepts: the rule
+#: (:func:`use_gemm`), PyTorch's (cuDNN, oneDNN), or one matrix product over the unfolded input
+#: (:func:`conv1d_as_gemm`)
 CONV_IMPLEMENTATIONS = ("auto", "native", "gemm")
 #: kernels (taps) from which "gemm" applies: the paper U-Net's long kernels (65, 33 and 17 taps), whose
 #: bf16 convolutions cuDNN runs with slow, non-tensor-core kernels (docs/performance.md)
@@ -83,8 +83,23 @@ _forced_conv: contextvars.ContextVar[str] = contextvars.ContextVar("audioenh_con
 def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
     """Compute the built-in networks' 1-D convolutions of at least :data:`GEMM_MIN_KERNEL` taps as
     ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`; "auto":
-    the rule, PyTorch's). For measuring a formulation on a device (``audioenh benchmark --conv``)."""
+    the rule of :func:`use_gemm`). For measuring a formulation on a device (``audioenh benchmark --conv``)."""
     return _forcing(_forced_conv, implementation, CONV_IMPLEMENTATIONS, "conv")
+
+
+def use_gemm(x: torch.Tensor, taps: int) -> bool:
+    """Whether a 1-D convolution of ``taps`` taps over (batch, channels, samples) ``x`` runs as
+    :func:`conv1d_as_gemm`: inside :func:`forced_conv`, as forced; else (the measured rule,
+    docs/performance.md) only kernels of at least :data:`GEMM_MIN_KERNEL` taps on a CUDA GPU under
+    bf16 or fp16 autocast, where cuDNN's long-kernel convolutions fall to slow kernels (the paper
+    U-Net on an H200, bf16: 9.7 training steps/s natively, 77.9 as GEMMs, 58.4 in fp32). The CPU and
+    fp32 keep PyTorch's own (on a CPU the GEMM form trained the quick U-Net 1.3x slower)."""
+    if x.dim() != 3 or taps < GEMM_MIN_KERNEL:
+        return False
+    forced = _forced_conv.get()
+    if forced != "auto":
+        return forced == "gemm"
+    return x.device.type == "cuda" and _autocast_dtype("cuda") in (torch.bfloat16, torch.float16)
 
 
 def conv1d_as_gemm(
@@ -124,11 +139,11 @@ def _autocast_dtype(device_type: str) -> torch.dtype | None:
 class Conv1d(nn.Conv1d):
     """``nn.Conv1d`` (same parameters, same state dict) that also takes the channels-last form
     (batch, channels, 1, samples) of ``to_channels_last`` and returns that form; inside
-    ``forced_conv("gemm")`` kernels of at least :data:`GEMM_MIN_KERNEL` taps run as one matrix product."""
+    long kernels run as one matrix product where :func:`use_gemm` says so."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
-            if _forced_conv.get() == "gemm" and self.kernel_size[0] >= GEMM_MIN_KERNEL and x.dim() == 3:
+            if use_gemm(x, self.kernel_size[0]):
                 return conv1d_as_gemm(x, self.weight, self.bias, self.stride[0], self.padding[0])
             return super().forward(x)
         return F.conv2d(

@@ -82,7 +82,8 @@ def precision_option(f: Callable) -> Callable:
         default="auto",
         show_default=True,
         help="Arithmetic of the network: fp32, bf16 or fp16 autocast. auto: bf16 where measured faster and as "
-        "accurate (the U-Net on CPUs with AMX or AVX-512 BF16), else fp32 (docs/performance.md).",
+        "accurate (the U-Net on CPUs with AMX or AVX-512 BF16 and on CUDA GPUs with bfloat16), else "
+        "fp32 (docs/performance.md).",
     )(f)
 
 
