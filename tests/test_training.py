@@ -168,6 +168,14 @@ def test_training_loss_falls_and_run_dir_is_complete(corpus, tmp_path):
     assert config["arch"].startswith("resnet:preset=tiny") and config["degradations"] == ["cheby1:6"]
     state = load_checkpoint(run)  # weights_only=True inside
     assert state["iteration"] == 60 and state["arch"] == config["arch"]
+    # the end of training validated which training responses the network restores (safe mode's trust)
+    from audioenh.evaluation.response_validation import RULE
+
+    validation = state["response_validation"]
+    assert validation["rule"] == RULE and validation["songs"] == 2
+    (response,) = validation["responses"]
+    assert response["spec"] == state["resolved_degradations"][0] and len(response["positions"]) == 1
+    assert np.isfinite(response["positions"][0]["mean_db"])
     model, _ = load_model(run)
     assert sum(p.numel() for p in model.parameters()) == sum(
         p.numel() for p in architectures().create(config["arch"]).parameters()

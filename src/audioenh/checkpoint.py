@@ -194,6 +194,14 @@ def validated_gain_db(checkpoint: dict[str, Any]) -> float | None:
     return float(seen["output"]) - float(seen["input"])
 
 
+def validated_ranges(checkpoint: dict[str, Any]) -> tuple | None:
+    """The edge ranges of the training responses the model was validated to restore
+    (:mod:`audioenh.evaluation.response_validation`); ``None`` in checkpoints never validated."""
+    from .evaluation.response_validation import ranges_of
+
+    return ranges_of(checkpoint.get("response_validation"))
+
+
 def architecture_of(checkpoint: dict[str, Any]) -> str:
     """The architecture spec to rebuild: the fully resolved one, or ``arch`` in older checkpoints."""
     return str(checkpoint.get("architecture") or checkpoint["arch"])

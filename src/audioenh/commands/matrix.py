@@ -104,7 +104,7 @@ def matrix(
     summary (worst and mean ΔSNR, cells that lose more than 0.05 dB) and, with -o, writes the tables
     and heatmaps.
     """
-    from ..checkpoint import load_model, training_degradations, validated_gain_db
+    from ..checkpoint import load_model, training_degradations, validated_gain_db, validated_ranges
     from ..data.corpus import resolve_corpus
     from ..evaluation.inference import select_device
     from ..evaluation.matrix import MODES, ORACLE, MatrixModel, score_matrix
@@ -130,6 +130,7 @@ def matrix(
                     int(checkpoint["sample_rate"]),
                     resolve_precision(precision, torch_device, checkpoint["arch"]),
                     validated_gain_db(checkpoint),
+                    validated_ranges(checkpoint),
                 )
             )
         rows.append(MatrixModel.bank(name, members) if len(members) > 1 else replace(members[0], name=name))

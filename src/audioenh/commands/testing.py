@@ -84,7 +84,7 @@ def test(
     Songs are processed block-wise with context on both sides (no seams, every sample kept);
     metrics are computed per song and averaged over songs, as in the paper.
     """
-    from ..checkpoint import load_model, training_degradations, validated_gain_db
+    from ..checkpoint import load_model, training_degradations, validated_gain_db, validated_ranges
     from ..data.corpus import resolve_corpus
     from ..evaluation.inference import select_device
     from ..evaluation.testing import evaluate_songs
@@ -120,6 +120,7 @@ def test(
                 mode=mode,
                 trained_specs=training_degradations(checkpoint),
                 validated_gain_db=validated_gain_db(checkpoint),
+                validated_ranges=validated_ranges(checkpoint),
                 on_song=lambda _name: bar.update(1),
             )
             results.append(

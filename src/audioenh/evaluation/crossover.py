@@ -21,7 +21,9 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * L(H(network
   band-limited in any other way, even with the same edge (a model trained on ``cheby1:6`` loses
   3-6 dB on ``cheby2:6`` or ``ellip:6`` above the edge): there the input is returned. Gentle
   training responses (Bessel, attenuating over more than :data:`GENTLE_SPAN_HZ` below their edge)
-  are not compared at all: their slope cannot be told from the music's own.
+  are not compared at all: their slope cannot be told from the music's own. A model validated at
+  the end of its training (:mod:`audioenh.evaluation.response_validation`) is matched only to the
+  responses it was measured to restore on its validation songs, each moved only as far as it was.
 
 - ``L`` is the level limit (:meth:`Restoration.limited`, a zero-phase FIR measured from the network's
   answer to the input or an excerpt of it): where the matched training response attenuates, the
@@ -49,7 +51,7 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-10+level-limit-3"
+SAFE_MODE_RULE = "shape-match-10+level-limit-3+validated-responses"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -126,6 +128,9 @@ class TrainingResponse:
     response_db: np.ndarray
     edge_hz: float
     edge_range_hz: tuple[float, float]
+    #: the part of ``edge_range_hz`` where the trained network was validated to gain
+    #: (:mod:`audioenh.evaluation.response_validation`); ``None``: not validated, the whole range
+    validated_range_hz: tuple[float, float] | None = None
 
     @property
     def movable(self) -> bool:
@@ -146,20 +151,33 @@ EDGE_PARAMETERS = ("cutoff", "rate")
 def _edge_variants(draw: str, ranged: list) -> list[str]:
     """``draw`` (a concrete chain text) with each :data:`EDGE_PARAMETERS` value of its members set to both
     ends of the range the training spec (``ranged``, its parsed members) draws it from."""
+    return [steps[-1] for steps in edge_steps(draw, ranged, (1.0,))]
+
+
+def edge_steps(draw: str, ranged: list, fractions: tuple[float, ...]) -> list[list[str]]:
+    """For each :data:`EDGE_PARAMETERS` value of ``draw``'s members that the training spec (``ranged``, its
+    parsed members) draws from a range, and each end of that range: ``draw`` with the value moved that
+    ``fractions`` of the way to the end (outwards, e.g. ``(0.5, 1.0)``; integers where the range's are)."""
     from ..spec import Range, Spec, format_chain, parse_chain
 
     members = parse_chain(draw)
-    variants = []
+    sides = []
     for i, original in enumerate(ranged):
         for name in EDGE_PARAMETERS:
             value = original.kwargs.get(name)
             if not isinstance(value, Range):
                 continue
+            current = members[i].kwargs[name]
             for end in (value.low, value.high):
-                changed = list(members)
-                changed[i] = Spec(members[i].name, members[i].args, {**members[i].kwargs, name: end})
-                variants.append(format_chain(changed))
-    return variants
+                steps = []
+                for fraction in fractions:
+                    moved = end if fraction == 1.0 else current + fraction * (end - current)
+                    moved = int(round(moved)) if value.integer else moved
+                    changed = list(members)
+                    changed[i] = Spec(members[i].name, members[i].args, {**members[i].kwargs, name: moved})
+                    steps.append(format_chain(changed))
+                sides.append(steps)
+    return sides
 
 
 @functools.lru_cache(maxsize=64)
@@ -183,15 +201,27 @@ def training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[Traini
 def measure_training_responses(specs: tuple[str, ...], sample_rate: int) -> tuple[TrainingResponse, ...]:
     """:func:`training_responses`, measured now."""
     from ..analysis.bandwidth import band_edge, long_term_spectrum
-    from ..degradations.chain import DegradationSampler, resolve_degradations
 
-    noise = np.random.default_rng(0).standard_normal((2, int(PROBE_SECONDS * sample_rate))) * 0.1
+    noise = probe_noise(sample_rate)
     freqs, noise_db = long_term_spectrum(noise.mean(axis=0), sample_rate)
 
-    def degrade(sampler: DegradationSampler, text: str) -> np.ndarray:
-        return sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
-
     out = []
+    for sampler, text, variants in training_draws(specs, sample_rate):
+        degraded = sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0)
+        _, level = long_term_spectrum(degraded, sample_rate)
+        edge = band_edge(degraded, sample_rate)
+        # the variants' edges only: their spectra are not needed
+        edges = [edge, *(probe_edge_hz(sampler, v, sample_rate) for v in variants)]
+        out.append(TrainingResponse(text, freqs, level - noise_db, edge, (min(edges), max(edges))))
+    return tuple(out)
+
+
+def training_draws(specs: tuple[str, ...], sample_rate: int):
+    """``(sampler, concrete text, edge variants)`` of every training response :func:`training_responses`
+    measures, in its order: each spec itself, or a range's extremes and :data:`RANGE_DRAWS` draws, with
+    the draw's :data:`EDGE_PARAMETERS` set to either end of its range (:func:`_edge_variants`)."""
+    from ..degradations.chain import DegradationSampler, resolve_degradations
+
     for resolved in resolve_degradations(list(specs), sample_rate):
         sampler = DegradationSampler(resolved.canonical, sample_rate)
         concrete = [resolved.canonical]
@@ -199,18 +229,31 @@ def measure_training_responses(specs: tuple[str, ...], sample_rate: int) -> tupl
             rng = np.random.default_rng(0)
             concrete = list(dict.fromkeys([*sampler.extremes(), *(sampler.draw(rng) for _ in range(RANGE_DRAWS))]))
         for text in concrete:
-            degraded = degrade(sampler, text)
-            _, level = long_term_spectrum(degraded, sample_rate)
-            edge = band_edge(degraded, sample_rate)
-            # the variants' edges only: their spectra are not needed
-            edges = [edge, *(band_edge(degrade(sampler, v), sample_rate) for v in _edge_variants(text, sampler.specs))]
-            out.append(TrainingResponse(text, freqs, level - noise_db, edge, (min(edges), max(edges))))
-    return tuple(out)
+            yield sampler, text, _edge_variants(text, sampler.specs)
+
+
+def probe_noise(sample_rate: int) -> np.ndarray:
+    """The white noise (2 channels, :data:`PROBE_SECONDS`) training responses are measured on (a copy)."""
+    return _probe_noise(sample_rate).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _probe_noise(sample_rate: int) -> np.ndarray:
+    return np.random.default_rng(0).standard_normal((2, int(PROBE_SECONDS * sample_rate))) * 0.1
+
+
+def probe_edge_hz(sampler, text: str, sample_rate: int) -> float:
+    """The band edge (Hz) of :data:`PROBE_SECONDS` of white noise degraded by the concrete ``text``."""
+    from ..analysis.bandwidth import band_edge
+
+    noise = probe_noise(sample_rate)
+    return band_edge(sampler.build(text)(noise, sample_rate, np.random.default_rng(0)).mean(axis=0), sample_rate)
 
 
 def response_shift_hz(edge_hz: float, response: TrainingResponse) -> float:
-    """How far ``response`` is moved towards the input's edge: within the edges its spec spans (Hz)."""
-    return float(np.clip(edge_hz, *response.edge_range_hz)) - response.edge_hz
+    """How far ``response`` is moved towards the input's edge: within the edges its spec spans (Hz), or
+    the part of them where the network was validated to gain."""
+    return float(np.clip(edge_hz, *(response.validated_range_hz or response.edge_range_hz))) - response.edge_hz
 
 
 def attenuation_start_hz(response: TrainingResponse) -> float:
@@ -443,13 +486,17 @@ def plan_restoration(
     trained_specs: list[str],
     edge_hz: float | None = None,
     validated_gain_db: float | None = None,
+    validated_ranges: ValidatedRanges | None = None,
 ) -> Restoration:
     """Safe mode's decision for an input of which ``audio`` is (an excerpt of) the samples, at
     ``audio_rate`` Hz, for a network at ``model_rate`` Hz trained on ``trained_specs``: the band edge
     (detected unless ``edge_hz`` is given), the crossover, and the trust: how well the input's band
     limit matches one of the training degradations (module docstring). No training degradations
     (an old checkpoint): trusted. A model whose own validation did not gain (``validated_gain_db``
-    ≤ 0: it makes even its training conditions worse) is not trusted anywhere."""
+    ≤ 0: it makes even its training conditions worse) is not trusted anywhere. ``validated_ranges``
+    (:mod:`audioenh.evaluation.response_validation`; ``None``: not validated, every response
+    counts): only the training responses the network was validated to restore are matched, each
+    moved only within the edges where it was."""
     from ..analysis.bandwidth import recording_edge
 
     edge = float(edge_hz) if edge_hz is not None else recording_edge(audio, audio_rate)
@@ -465,20 +512,43 @@ def plan_restoration(
     if not trained_specs:
         return Restoration(edge, taps, 1.0, None, validated_gain_db=validated_gain_db)
     responses = training_responses(tuple(trained_specs), model_rate)
+    if validated_ranges is not None:
+        responses = with_validated_ranges(responses, validated_ranges)
     compared = tuple(r for r in responses if not r.gentle)
     named = compared or responses  # the training edges messages name
+    if not named:  # validation left none
+        return Restoration(edge, taps, 0.0, None, validated_gain_db=validated_gain_db)
     trained = (min(r.edge_hz for r in named), max(r.edge_hz for r in named))
     mismatch, matched = best_match(audio, model_rate, edge, compared)
     gain = trust_from_mismatch(mismatch)
-    # a fixed training filter that matched says where the input stops being intact, if it attenuates
-    # from close to the edge; responses moved from a range are not trusted that far from the edge
-    if gain > 0 and matched is not None and not matched.movable:
-        start = attenuation_start_hz(matched)
-        if start >= edge - MAX_BELOW_EDGE_HZ:
-            taps = restoration_filter(edge, model_rate, pass_from_hz=start)
+    if gain > 0 and matched is not None:
+        taps = matched_filter(edge, model_rate, matched)
     spec = matched.spec if matched is not None else None
     fixed = matched is not None and not matched.movable
     return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db, fixed, matched)
+
+
+def matched_filter(edge_hz: float, model_rate: int, matched: TrainingResponse) -> np.ndarray | None:
+    """The crossover for an input matched to ``matched``: from the edge, or, for a fixed training filter
+    that attenuates from close to the edge, from where it starts to (the input is not intact there);
+    responses moved from a range are not trusted that far from the edge."""
+    if not matched.movable:
+        start = attenuation_start_hz(matched)
+        if start >= edge_hz - MAX_BELOW_EDGE_HZ:
+            return restoration_filter(edge_hz, model_rate, pass_from_hz=start)
+    return restoration_filter(edge_hz, model_rate)
+
+
+#: validated edge ranges of training responses: ``(spec, low Hz, high Hz)`` per validated response
+ValidatedRanges = tuple[tuple[str, float, float], ...]
+
+
+def with_validated_ranges(
+    responses: tuple[TrainingResponse, ...], validated: ValidatedRanges
+) -> tuple[TrainingResponse, ...]:
+    """The ``responses`` named in ``validated``, each with its validated edge range; the others dropped."""
+    ranges = {spec: (float(low), float(high)) for spec, low, high in validated}
+    return tuple(replace(r, validated_range_hz=ranges[r.spec]) for r in responses if r.spec in ranges)
 
 
 def enhance_array_safely(
@@ -493,6 +563,7 @@ def enhance_array_safely(
     device=None,
     precision: str = "fp32",
     validated_gain_db: float | None = None,
+    validated_ranges: ValidatedRanges | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Safe mode on a whole (channels, samples) array (``audioenh test --mode safe``): returns the output
     and :meth:`Restoration.info` of the plan. Same rule as ``enhance``'s streamed safe mode
@@ -501,7 +572,9 @@ def enhance_array_safely(
     from ..architectures.receptive import receptive_field
     from .inference import DEFAULT_CHUNK, enhance_array
 
-    plan = plan_restoration(audio, sample_rate, sample_rate, trained_specs, edge_hz, validated_gain_db)
+    plan = plan_restoration(
+        audio, sample_rate, sample_rate, trained_specs, edge_hz, validated_gain_db, validated_ranges
+    )
     if plan.skip:
         return np.asarray(audio, dtype=np.float32).copy(), plan.info()
     reach = (context if context is not None else receptive_field(model)) + len(plan.taps) // 2

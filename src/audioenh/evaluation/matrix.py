@@ -57,6 +57,7 @@ class MatrixModel:
     sample_rate: int = 44100
     precision: str = "fp32"
     validated_gain_db: float | None = None  # its own validation gain (checkpoint.validated_gain_db)
+    validated_ranges: tuple | None = None  # its validated training responses (checkpoint.validated_ranges)
     #: a bank: the other models it may use; per input the one safe mode trusts most is used, this one
     #: when none is trusted (:mod:`audioenh.evaluation.selection`)
     alternatives: tuple[MatrixModel, ...] = ()
@@ -80,7 +81,7 @@ class MatrixModel:
 
     @property
     def candidate(self) -> Candidate:
-        return Candidate(tuple(self.trained_specs), self.validated_gain_db)
+        return Candidate(tuple(self.trained_specs), self.validated_gain_db, self.validated_ranges)
 
 
 def log_power(audio: np.ndarray) -> np.ndarray:

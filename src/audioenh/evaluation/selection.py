@@ -27,13 +27,17 @@ class Candidate:
 
     trained_specs: tuple[str, ...]
     validated_gain_db: float | None = None
+    #: the edge ranges of the responses it was validated to restore (``None``: not validated)
+    validated_ranges: tuple | None = None
 
     @classmethod
     def of(cls, checkpoint: dict[str, Any]) -> Candidate:
         """The candidate a loaded checkpoint describes."""
-        from ..checkpoint import training_degradations, validated_gain_db
+        from ..checkpoint import training_degradations, validated_gain_db, validated_ranges
 
-        return cls(tuple(training_degradations(checkpoint)), validated_gain_db(checkpoint))
+        return cls(
+            tuple(training_degradations(checkpoint)), validated_gain_db(checkpoint), validated_ranges(checkpoint)
+        )
 
 
 def preference(plan: Restoration, index: int) -> tuple[float, bool, float, int]:
@@ -61,7 +65,9 @@ def choose_restoration(
 
         edge_hz = recording_edge(audio, audio_rate)  # what each plan would detect
     plans = [
-        plan_restoration(audio, audio_rate, model_rate, list(c.trained_specs), edge_hz, c.validated_gain_db)
+        plan_restoration(
+            audio, audio_rate, model_rate, list(c.trained_specs), edge_hz, c.validated_gain_db, c.validated_ranges
+        )
         for c in candidates
     ]
     best = max(range(len(plans)), key=lambda i: preference(plans[i], i))

@@ -35,7 +35,7 @@ import soundfile as sf
 import torch
 
 from ..audio_io import FLOAT_SUBTYPES, AudioInfo, copy_tags, output_format, probe_audio, same_file, sndfile_reason
-from ..checkpoint import training_degradations, validated_gain_db
+from ..checkpoint import training_degradations, validated_gain_db, validated_ranges
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
 from .crossover import Restoration, at_model_rate, keep_below_edge, limit_excerpt, plan_restoration
@@ -377,7 +377,12 @@ def enhance_file(
         excerpt = excerpt if excerpt is not None else file_excerpts(in_p)
         if plan is None:
             plan = plan_restoration(
-                *excerpt, model_rate, training_degradations(checkpoint), edge_hz, validated_gain_db(checkpoint)
+                *excerpt,
+                model_rate,
+                training_degradations(checkpoint),
+                edge_hz,
+                validated_gain_db(checkpoint),
+                validated_ranges(checkpoint),
             )
         plan = limit_restoration(plan, model, checkpoint, *excerpt, device, precision)
     taps = plan.taps if plan is not None else None

@@ -38,6 +38,7 @@ def evaluate_songs(
     mode: str = "raw",
     trained_specs: Sequence[str] = (),
     validated_gain_db: float | None = None,
+    validated_ranges: tuple | None = None,
     on_song: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Per-song and mean metrics for one degradation: ``{"degradation", "mode", "songs", "mean"}``.
@@ -67,6 +68,7 @@ def evaluate_songs(
                 device=device,
                 precision=precision,
                 validated_gain_db=validated_gain_db,
+                validated_ranges=validated_ranges,
             )
         else:
             enhanced = enhance_array(model, degraded, chunk=chunk, context=context, device=device, precision=precision)

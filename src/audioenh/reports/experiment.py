@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..architectures import count_macs, count_parameters
-from ..checkpoint import training_degradations, validated_gain_db
+from ..checkpoint import training_degradations, validated_gain_db, validated_ranges
 from ..data.corpus import resolve_corpus
 from ..degradations.chain import resolve_degradations
 from ..errors import AudioenhError, SpecError, UnknownNameError
@@ -240,7 +240,17 @@ def run_experiment(
                     matrix_key,
                     lambda model=model, ck=checkpoint, sr=sample_rate, pr=run_precision, name=f"{arch} {variant}": (
                         score_matrix(
-                            [MatrixModel(name, model, training_degradations(ck), sr, pr, validated_gain_db(ck))],
+                            [
+                                MatrixModel(
+                                    name,
+                                    model,
+                                    training_degradations(ck),
+                                    sr,
+                                    pr,
+                                    validated_gain_db(ck),
+                                    validated_ranges(ck),
+                                )
+                            ],
                             corpus.test,
                             list(preset.matrix_cells),
                             ["snr"],  # and lsd-edge, which the matrix always computes

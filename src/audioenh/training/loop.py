@@ -23,6 +23,7 @@ from ..data.corpus import resolve_corpus
 from ..errors import AudioenhError
 from ..evaluation.inference import select_device
 from ..evaluation.level import LEVEL_KEY, resolve_input_level
+from ..evaluation.response_validation import validate_on_songs
 from ..plugins import architectures
 from . import distributed
 from .batchnorm import batchnorm_layers, recompute_batchnorm_statistics
@@ -246,6 +247,18 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                     recompute_batchnorm_statistics(model, recent, config.precision, device)
                     recent.clear()
                 validation = validator.evaluate(model, device)
+                stopping = finished or (config.min_lr is not None and new_lr < config.min_lr)
+                final = {}
+                if stopping:  # which training band limits it restores, for safe mode (response_validation)
+                    final["response_validation"] = validate_on_songs(
+                        model,
+                        config.resolved_degradations,
+                        corpus.val,
+                        config.sample_rate,
+                        device,
+                        config.precision,
+                        progress,
+                    )
                 trained.train()
                 last = {
                     "iteration": iteration,
@@ -266,13 +279,14 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                     validation=validation,
                     **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {}),
                     **({LEVEL_KEY: level} if level is not None else {}),
+                    **final,
                 )
                 distributed.barrier(place)
                 seen = validation["seen"]
                 bar.set_postfix_str(
                     f"loss {mean_loss:.2e} lr {lr_used:.1e} val {seen['output'] - seen['input']:+.2f} dB"
                 )
-                if finished or (config.min_lr is not None and new_lr < config.min_lr):
+                if stopping:
                     break
             if stop_after is not None and iteration >= stop_after:
                 break
