@@ -243,6 +243,9 @@ def test_list_models_and_model_info_describe_the_bundled_model():
     net = architectures().create(data["model"]["architecture"])
     assert data["params"] == sum(p.numel() for p in net.parameters())
     assert data["model"]["card"]["data_licence"]
+    # the paper's eight filters, each validated on the built-in validation songs (response_validation)
+    assert data["model"]["responses_validated"] == {"validated": 8, "responses": 8}
+    assert "safe mode      trusted on 8 of 8 training band limits" in info.output
 
 
 def test_model_info_needs_a_model_or_an_architecture():

@@ -266,8 +266,24 @@ def train(name: str, run: Path, output: Path, iterations: int) -> None:
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(output, {**inference_checkpoint(checkpoint, card), LEVEL_KEY: INPUT_LEVEL_DB})
+    validate_packaged(output)
     size = output.stat().st_size
     print(f"wrote {output} ({size / 1e6:.2f} MB) after {wall / 60:.1f} min of training", flush=True)
+
+
+def validate_packaged(path: Path) -> None:
+    """Validate the training responses of the model written to ``path`` as ``enhance`` runs it (at
+    :data:`INPUT_LEVEL_DB`; training validated it at its training songs' level) on the built-in
+    validation songs, and store the result in it (:mod:`audioenh.evaluation.response_validation`)."""
+    from audioenh.checkpoint import load_model, save_checkpoint, training_degradations
+    from audioenh.data.corpus import resolve_corpus
+    from audioenh.evaluation.response_validation import validate_on_songs
+
+    model, checkpoint = load_model(path)
+    corpus = resolve_corpus(["builtin"], echo=lambda m: None, progress=False)
+    specs = training_degradations(checkpoint)
+    checkpoint["response_validation"] = validate_on_songs(model, specs, corpus.val, int(checkpoint["sample_rate"]))
+    save_checkpoint(path, checkpoint)
 
 
 def main() -> int:

@@ -100,9 +100,21 @@ def describe_model(reference: str) -> dict:
         "chunk": config.get("chunk"),
         "data": config.get("data"),
         "validated_gain_db": validated_gain_db(checkpoint),
+        "responses_validated": responses_validated(checkpoint),
         "versions": checkpoint.get("versions"),
         "card": checkpoint.get("card"),
     }
+
+
+def responses_validated(checkpoint: dict) -> dict | None:
+    """How many of the checkpoint's training responses safe mode trusts after its response validation
+    (:mod:`audioenh.evaluation.response_validation`); ``None`` when it was never validated."""
+    from ..checkpoint import validated_ranges
+
+    ranges = validated_ranges(checkpoint)
+    if ranges is None:
+        return None
+    return {"validated": len(ranges), "responses": len(checkpoint["response_validation"]["responses"])}
 
 
 def _echo_model(about: dict) -> None:
@@ -123,6 +135,12 @@ def _echo_model(about: dict) -> None:
         click.echo(f"data           {', '.join(about['data'])}")
     if about.get("validated_gain_db") is not None:
         click.echo(f"validation     {about['validated_gain_db']:+.2f} dB SNR on its training degradations")
+    validated = about.get("responses_validated")
+    if validated is not None:
+        click.echo(
+            f"safe mode      trusted on {validated['validated']} of {validated['responses']} training band limits "
+            "(those it gained on in safe mode on its validation songs)"
+        )
     for key in ("command", "data_licence", "licence", "card"):
         if card.get(key):
             click.echo(f"{key.replace('_', ' '):<15}{card[key]}")
