@@ -190,3 +190,23 @@ def test_the_tool_adds_the_validation_to_an_existing_checkpoint(tmp_path, capsys
     edge = position["edge_hz"]
     expected = ((spec, edge, edge),) if rv.PositionGain(**position).validated else ()
     assert validated_ranges(saved) == expected
+
+
+def test_enhance_says_when_validation_left_the_model_nothing_to_restore(song):
+    from audioenh.commands.enhance import describe_restoration
+
+    x = plugins.degradations().create("cheby1:6")(song, SR).astype(np.float32)
+    plan = plan_restoration(x, SR, SR, ["cheby1:6"], validated_gain_db=0.5, validated_ranges=())
+    info = plan.info()
+    assert info["validated_responses"] == 0 and info["trust"] == 0.0
+    line = describe_restoration(plan.edge_hz, SR / 2, plan.gain, plan.trained, info["mismatch_db"], 0.5, None, 0)
+    said = "but the model restored none of its training band limits on its own validation songs"
+    assert line.endswith(f"{said}: the input is kept as it is")
+    far = plan_restoration(x, SR, SR, ["cheby2:6", "cheby1:6"], validated_ranges=(("cheby2:order=6,x", 0, 0),))
+    assert far.info()["validated_responses"] == 0  # a spec it was not trained on does not count
+    unvalidated = plan_restoration(x, SR, SR, ["cheby1:6"])
+    assert unvalidated.info()["validated_responses"] is None
+    line = describe_restoration(11000.0, SR / 2, 0.0, (11500.0, 11500.0), 9.8, None, None, 3)
+    assert "differs by 9.8 dB from the closest it restores" in line
+    line = describe_restoration(11000.0, SR / 2, 0.0, (11500.0, 11500.0), 9.8, None, None, None)
+    assert "differs by 9.8 dB from the closest the model was trained on" in line

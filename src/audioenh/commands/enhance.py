@@ -294,9 +294,11 @@ def describe_restoration(
     mismatch_db: float | None = None,
     validated_gain_db: float | None = None,
     limit_db: float | None = None,
+    validated_responses: int | None = None,
 ) -> str:
     """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line; ``limit_db``:
-    the level limit's largest cut (dB), named from 1 dB on."""
+    the level limit's largest cut (dB), named from 1 dB on; ``validated_responses``: how many training
+    band limits the model was validated to restore (``None``: not validated)."""
     from ..evaluation.crossover import nothing_to_restore
 
     if nothing_to_restore(edge, 2 * nyquist):
@@ -307,6 +309,12 @@ def describe_restoration(
             f"{head}, but the model made its own validation audio worse ({validated_gain_db:+.2f} dB): "
             "the input is kept as it is"
         )
+    if validated_responses == 0:
+        return (
+            f"{head}, but the model restored none of its training band limits on its own validation songs: "
+            "the input is kept as it is"
+        )
+    closest = "the closest the model was trained on" if validated_responses is None else "the closest it restores"
     if trained is None:
         scope = ""
     elif mismatch_db is None:
@@ -314,7 +322,7 @@ def describe_restoration(
             f"its band limit is unlike any the model was trained on (edges {trained[0] / 1000:.2f}–{_khz(trained[1])})"
         )
     else:
-        scope = f"its band limit differs by {mismatch_db:.1f} dB from the closest the model was trained on"
+        scope = f"its band limit differs by {mismatch_db:.1f} dB from {closest}"
     if gain <= 0:
         return f"{head}, but {scope}: the input is kept as it is"
     share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
@@ -369,6 +377,7 @@ def _analyze(
                 info["mismatch_db"],
                 info["validated_gain_db"],
                 plan.limit_db,
+                info["validated_responses"],
             )
         else:
             what = "raw mode: the network's output as is"
@@ -407,6 +416,7 @@ def _describe(summary: dict, edge_given: bool = False) -> str:
         summary.get("mismatch_db"),
         summary.get("validated_gain_db"),
         summary.get("limit_db"),
+        summary.get("validated_responses"),
     )
     return line + (" (given by --edge)" if edge_given else "")
 

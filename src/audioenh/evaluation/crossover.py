@@ -401,6 +401,8 @@ class Restoration:
     matched: str | None = None
     validated_gain_db: float | None = None
     fixed_match: bool = False
+    #: how many training responses the model was validated to restore (``None``: not validated)
+    validated_responses: int | None = None
     #: the matched training response (for :meth:`limited`)
     response: TrainingResponse | None = field(default=None, compare=False, repr=False)
     #: the level limit's largest cut (dB; ``None``: not applied yet, 0: nothing cut)
@@ -427,6 +429,7 @@ class Restoration:
             "matched": self.matched,
             "validated_gain_db": self.validated_gain_db,
             "fixed_match": self.fixed_match,
+            "validated_responses": self.validated_responses,
             "limit_db": self.limit_db,
         }
 
@@ -512,12 +515,14 @@ def plan_restoration(
     if not trained_specs:
         return Restoration(edge, taps, 1.0, None, validated_gain_db=validated_gain_db)
     responses = training_responses(tuple(trained_specs), model_rate)
+    validated = None
     if validated_ranges is not None:
         responses = with_validated_ranges(responses, validated_ranges)
+        validated = len(responses)
     compared = tuple(r for r in responses if not r.gentle)
     named = compared or responses  # the training edges messages name
     if not named:  # validation left none
-        return Restoration(edge, taps, 0.0, None, validated_gain_db=validated_gain_db)
+        return Restoration(edge, taps, 0.0, None, validated_gain_db=validated_gain_db, validated_responses=0)
     trained = (min(r.edge_hz for r in named), max(r.edge_hz for r in named))
     mismatch, matched = best_match(audio, model_rate, edge, compared)
     gain = trust_from_mismatch(mismatch)
@@ -525,7 +530,7 @@ def plan_restoration(
         taps = matched_filter(edge, model_rate, matched)
     spec = matched.spec if matched is not None else None
     fixed = matched is not None and not matched.movable
-    return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db, fixed, matched)
+    return Restoration(edge, taps, gain, trained, mismatch, spec, validated_gain_db, fixed, validated, matched)
 
 
 def matched_filter(edge_hz: float, model_rate: int, matched: TrainingResponse) -> np.ndarray | None:
