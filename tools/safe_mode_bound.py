@@ -69,8 +69,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
             raw = enhance_array(model, degraded, context=receptive_field(model) + taps_half)
             safe = degraded.copy()
             if not plan.skip:
-                limited = plan.limited(degraded, raw, rate)
-                safe = keep_below_edge(degraded, raw, limited.taps, limited.gain)
+                safe, _ = plan.apply(degraded, raw, rate)
             bound = keep_below_edge(degraded, raw, plan.taps, 1.0)
             before = snr(target, degraded, rate)
             row = [snr(target, out, rate) - before for out in (raw, safe, bound)]

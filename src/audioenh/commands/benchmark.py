@@ -72,8 +72,9 @@ from .options import (
     default="auto",
     show_default=True,
     help="How the built-in networks compute convolutions of 17 taps or more (the U-Net's long kernels): "
-    "auto, the rule (PyTorch's own everywhere), native (PyTorch's: cuDNN, oneDNN), or gemm (the input "
-    "unfolded, one matrix product), to measure a formulation on a device; gemm applies to PyTorch's layout.",
+    "auto, the rule (one matrix product on CUDA under bf16 or fp16, PyTorch's own elsewhere), native "
+    "(PyTorch's: cuDNN, oneDNN), or gemm (the input unfolded, one matrix product), to measure a "
+    "formulation on a device; gemm applies to PyTorch's layout.",
 )
 @json_option("Print JSON: every figure measured, with its settings.")
 @one_line_errors

@@ -368,17 +368,7 @@ def _analyze(
             plan = limit_restoration(
                 plan, model, ckpt, excerpt, rate, device, resolve_precision(precision, device, ckpt["arch"])
             )
-            info = plan.info()
-            what = describe_restoration(
-                edge,
-                model_rate / 2,
-                plan.gain,
-                plan.trained,
-                info["mismatch_db"],
-                info["validated_gain_db"],
-                plan.limit_db,
-                info["validated_responses"],
-            )
+            what = describe_plan(plan.info(), model_rate / 2)
         else:
             what = "raw mode: the network's output as is"
         given = " (given by --edge)" if edge_hz is not None else ""
@@ -404,21 +394,26 @@ def _title(src: Path, line: str, width: int = 120) -> str:
     return "\n".join(textwrap.wrap(f"{src.name}: {line}", width))
 
 
-def _describe(summary: dict, edge_given: bool = False) -> str:
-    """:func:`describe_restoration` of what :func:`~audioenh.evaluation.streaming.enhance_file` did
-    (saying so when ``--edge`` gave the edge, as ``--analyze`` does)."""
-    trained = summary["trained_edges_hz"]
-    line = describe_restoration(
-        summary["edge_hz"],
-        summary["model_rate"] / 2,
-        summary["trust"],
+def describe_plan(info: dict, nyquist: float) -> str:
+    """:func:`describe_restoration` of a plan's :meth:`~audioenh.evaluation.crossover.Restoration.info`
+    (or a summary of :func:`~audioenh.evaluation.streaming.enhance_file`, which holds its keys)."""
+    trained = info["trained_edges_hz"]
+    return describe_restoration(
+        info["edge_hz"],
+        nyquist,
+        info["trust"],
         tuple(trained) if trained else None,
-        summary.get("mismatch_db"),
-        summary.get("validated_gain_db"),
-        summary.get("limit_db"),
-        summary.get("validated_responses"),
+        info.get("mismatch_db"),
+        info.get("validated_gain_db"),
+        info.get("limit_db"),
+        info.get("validated_responses"),
     )
-    return line + (" (given by --edge)" if edge_given else "")
+
+
+def _describe(summary: dict, edge_given: bool = False) -> str:
+    """:func:`describe_plan` of what :func:`~audioenh.evaluation.streaming.enhance_file` did (saying so
+    when ``--edge`` gave the edge, as ``--analyze`` does)."""
+    return describe_plan(summary, summary["model_rate"] / 2) + (" (given by --edge)" if edge_given else "")
 
 
 def _plot_enhanced(

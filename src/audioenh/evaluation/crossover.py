@@ -433,6 +433,13 @@ class Restoration:
             "limit_db": self.limit_db,
         }
 
+    def apply(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> tuple[np.ndarray, Restoration]:
+        """Safe mode's output (float32) for ``inputs`` from the network's answer ``outputs`` to them (at
+        ``sample_rate``): the level limit folded in (:meth:`limited`), then the crossover; with the plan
+        as applied. A plan that skips the network returns ``inputs``."""
+        plan = self.limited(inputs, outputs, sample_rate)
+        return keep_below_edge(np.asarray(inputs, dtype=np.float32), outputs, plan.taps, plan.gain), plan
+
     def limited(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
         """This plan with the level limit folded into its crossover (module constants from
         :data:`LIMIT_FROM_DB`): ``outputs`` is the network's answer to ``inputs`` (channels, samples, at the
@@ -574,15 +581,35 @@ def enhance_array_safely(
     and :meth:`Restoration.info` of the plan. Same rule as ``enhance``'s streamed safe mode
     (beyond the signal's ends the crossover sees zeros, where streamed blocks see the network's answer
     to zeros: the two differ only within half the filter's length of the ends)."""
-    from ..architectures.receptive import receptive_field
-    from .inference import DEFAULT_CHUNK, enhance_array
-
     plan = plan_restoration(
         audio, sample_rate, sample_rate, trained_specs, edge_hz, validated_gain_db, validated_ranges
     )
+    out, plan = restore_array(
+        model, audio, plan, sample_rate, chunk=chunk, context=context, device=device, precision=precision
+    )
+    return out, plan.info()
+
+
+def restore_array(
+    model,
+    audio: np.ndarray,
+    plan: Restoration,
+    sample_rate: int,
+    *,
+    chunk: int | None = None,
+    context: int | None = None,
+    device=None,
+    precision: str = "fp32",
+) -> tuple[np.ndarray, Restoration]:
+    """Safe mode's ``plan`` carried out on a whole (channels, samples) array: the network run block by
+    block (``context``, default its receptive field, plus the crossover's reach), then
+    :meth:`Restoration.apply`; the output (float32) and the plan as applied. A plan that skips the
+    network returns a copy of ``audio``."""
+    from ..architectures.receptive import receptive_field
+    from .inference import DEFAULT_CHUNK, enhance_array
+
     if plan.skip:
-        return np.asarray(audio, dtype=np.float32).copy(), plan.info()
+        return np.asarray(audio, dtype=np.float32).copy(), plan
     reach = (context if context is not None else receptive_field(model)) + len(plan.taps) // 2
     out = enhance_array(model, audio, chunk=chunk or DEFAULT_CHUNK, context=reach, device=device, precision=precision)
-    plan = plan.limited(audio, out, sample_rate)
-    return keep_below_edge(np.asarray(audio, dtype=np.float32), out, plan.taps, plan.gain), plan.info()
+    return plan.apply(audio, out, sample_rate)

@@ -215,8 +215,7 @@ def score_matrix(
                     )
                 safe = None  # skipped: the input itself, whose scores are known
                 if not plan.skip:
-                    limited = plan.limited(degraded, raw, sample_rate)
-                    safe = keep_below_edge(degraded, raw, limited.taps, limited.gain)
+                    safe, _ = plan.apply(degraded, raw, sample_rate)
                 outputs = {"raw": raw, "safe": safe}
                 for mode in modes:
                     out = outputs[mode]

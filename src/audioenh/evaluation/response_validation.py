@@ -37,9 +37,9 @@ from .crossover import (
     Restoration,
     ValidatedRanges,
     edge_steps,
-    keep_below_edge,
     matched_filter,
     probe_edge_hz,
+    restore_array,
     training_draws,
     training_responses,
 )
@@ -79,19 +79,13 @@ def safe_gain_db(
     """ΔSNR (dB) of safe mode's output for ``degraded`` (a (channels, samples) version of ``clean``) with
     ``response`` matched at full trust; 0 when there is nothing to restore."""
     from ..analysis.bandwidth import recording_edge
-    from ..architectures.receptive import receptive_field
-    from .inference import enhance_array
 
     edge = recording_edge(degraded, sample_rate)
     taps = matched_filter(edge, sample_rate, response)
     if taps is None:
         return 0.0
     plan = Restoration(edge, taps, 1.0, None, response=response, fixed_match=not response.movable)
-    out = enhance_array(
-        model, degraded, context=receptive_field(model) + len(taps) // 2, device=device, precision=precision
-    )
-    plan = plan.limited(degraded, out, sample_rate)
-    safe = keep_below_edge(degraded, out, plan.taps, plan.gain)
+    safe, _ = restore_array(model, degraded, plan, sample_rate, device=device, precision=precision)
     before, after = SNR().score_many(clean, [degraded, safe], sample_rate)
     return after - before
 

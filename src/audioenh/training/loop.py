@@ -237,17 +237,17 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                 lr_used = step_lr
                 mean_loss = distributed.mean(loss_sum / loss_count, place, device)  # the same on every process
                 new_lr = schedule.step(mean_loss)
+                stopping = finished or (config.min_lr is not None and new_lr < config.min_lr)
                 loss_sum, loss_count = 0.0, 0
                 if not place.is_main:
                     distributed.barrier(place)  # while process 0 validates and saves
-                    if finished or (config.min_lr is not None and new_lr < config.min_lr):
+                    if stopping:
                         break
                     continue
                 if recent:
                     recompute_batchnorm_statistics(model, recent, config.precision, device)
                     recent.clear()
                 validation = validator.evaluate(model, device)
-                stopping = finished or (config.min_lr is not None and new_lr < config.min_lr)
                 final = {}
                 if stopping:  # which training band limits it restores, for safe mode (response_validation)
                     final["response_validation"] = validate_on_songs(
