@@ -17,6 +17,7 @@ from pathlib import Path
 
 from audioenh.checkpoint import load_model, resolve_checkpoint, save_checkpoint, training_degradations
 from audioenh.data.corpus import resolve_corpus
+from audioenh.errors import AudioenhError
 from audioenh.evaluation.inference import select_device
 from audioenh.evaluation.response_validation import PositionGain, validate_on_songs
 from audioenh.precision import resolve_precision
@@ -66,4 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except AudioenhError as exc:  # a missing or foreign checkpoint, a corpus without validation songs, ...
+        sys.exit(f"error: {exc}")
