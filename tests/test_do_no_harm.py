@@ -236,7 +236,7 @@ def write_degraded(song, spec: str, path):
     return x
 
 
-def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path):
+def test_a_model_is_not_used_far_from_what_it_was_trained_on(song, tmp_path, self_test_passes):
     """Trained on cheby1:6 (an edge near 12 kHz), given a 16-kHz band: the input comes back as it is."""
     model = random_model()
     src = tmp_path / "in.wav"
@@ -292,7 +292,7 @@ def test_test_command_scores_either_mode(song, tmp_path):
         assert row["trust"] == 0.0 and abs(row["edge_hz"] - 15700) < 400
 
 
-def test_safe_mode_on_arrays_matches_the_streamed_files(song, tmp_path):
+def test_safe_mode_on_arrays_matches_the_streamed_files(song, tmp_path, self_test_passes):
     """test --mode safe (whole arrays) and enhance (streamed blocks) compute the same thing, away
     from the signal's ends (there only the crossover's view beyond the end differs)."""
     from audioenh.evaluation.crossover import enhance_array_safely

@@ -86,7 +86,7 @@ def cheby_48k(tmp_path_factory):
     return path, y
 
 
-def test_48k_input_stays_48k_and_keeps_its_own_band(model, cheby_48k, tmp_path):
+def test_48k_input_stays_48k_and_keeps_its_own_band(model, cheby_48k, tmp_path, self_test_passes):
     """Safe mode at 48 kHz: below the band edge the output is the input's own signal, above the
     model's Nyquist frequency nothing is added, and what is added equals the model-rate correction."""
     src, y = cheby_48k

@@ -76,7 +76,7 @@ def test_preference_is_trust_then_a_fixed_match_then_mismatch_then_order():
         choose_restoration(np.zeros((2, SR)), SR, SR, [])
 
 
-def test_a_banks_matrix_row_is_cell_by_cell_the_model_it_picks(tmp_path):
+def test_a_banks_matrix_row_is_cell_by_cell_the_model_it_picks(tmp_path, self_test_passes):
     for split, seeds in (("train", (50,)), ("test", (51,))):
         (tmp_path / split).mkdir()
         for seed in seeds:

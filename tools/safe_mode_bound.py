@@ -3,11 +3,11 @@
 Safe mode (``enhance``'s default) keeps the input below the crossover at the band edge and adds the
 network's contribution above it only as far as it trusts the model there, held to the music's level.
 This tool scores, for each model and song, the raw output (the network's), the safe output (exactly as
-``audioenh matrix`` scores it) and the *bound*: the network's output above the same crossover, fully
-trusted and not level-limited. ``bound / raw`` is the share of the raw gain the do-no-harm contract
-itself ("below the edge the output is the input") leaves a model; the rest of the raw gain is what the
-network changed below the edge (a filter's pass-band ripple, for instance). Songs are cut and degraded
-as the matrix does (a centred excerpt, degraded with seed [0, song]).
+``audioenh matrix`` scores it, self-test included) and the *bound*: the network's output above the same
+crossover, fully trusted, not level-limited and not self-tested. ``bound / raw`` is the share of the
+raw gain the do-no-harm contract itself ("below the edge the output is the input") leaves a model; the
+rest of the raw gain is what the network changed below the edge (a filter's pass-band ripple, for
+instance). Songs are cut and degraded as the matrix does (a centred excerpt, degraded with seed [0, song]).
 
     python tools/safe_mode_bound.py B=runs/resnet-baseline DA=runs/resnet-da --degrade cheby1:6 \\
         --data real --split test --seconds 4
@@ -24,14 +24,13 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
     """Print the table; return ``(name, raw, safe, bound)`` mean ΔSNRs (dB) per model."""
 
     from audioenh.analysis.bandwidth import recording_edge
-    from audioenh.architectures.receptive import receptive_field
     from audioenh.checkpoint import load_model
     from audioenh.data.corpus import resolve_corpus
     from audioenh.degradations.chain import DegradationSampler, resolve_degradations
-    from audioenh.evaluation.crossover import keep_below_edge, restoration_filter
-    from audioenh.evaluation.inference import enhance_array
+    from audioenh.evaluation.crossover import keep_below_edge, network_run
     from audioenh.evaluation.matrix import centred_excerpt
     from audioenh.evaluation.selection import Candidate, choose_restoration
+    from audioenh.evaluation.self_test import self_tested
     from audioenh.plugins import metrics
     from audioenh.pretrained import resolve_model
 
@@ -48,7 +47,6 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
     songs = resolve_corpus([args.data], progress=False).split(args.split)
     cell = resolve_degradations([args.degrade])[0]
     sampler = DegradationSampler(cell.canonical, rate)
-    taps_half = len(restoration_filter(1000.0, rate)) // 2
     inputs = []
     for i, song in enumerate(songs):
         audio = song.read()
@@ -63,10 +61,12 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
         model, checkpoint = load_model(resolve_model(source))
         model.eval()
         candidate = Candidate.of(checkpoint)
+        run = network_run(model, rate)  # the network as the matrix runs it
         rows = []
         for song, target, degraded, edge in inputs:
             _, plan = choose_restoration(degraded, rate, rate, [candidate], edge)
-            raw = enhance_array(model, degraded, context=receptive_field(model) + taps_half)
+            raw = run(degraded)
+            plan = self_tested(plan, degraded, rate, run)
             safe = degraded.copy()
             if not plan.skip:
                 safe, _ = plan.apply(degraded, raw, rate)

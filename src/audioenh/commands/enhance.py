@@ -295,11 +295,14 @@ def describe_restoration(
     validated_gain_db: float | None = None,
     limit_db: float | None = None,
     validated_responses: int | None = None,
+    self_test_db: float | None = None,
 ) -> str:
     """What safe mode does with an input whose band ends at ``edge`` (Hz), in one line; ``limit_db``:
     the level limit's largest cut (dB), named from 1 dB on; ``validated_responses``: how many training
-    band limits the model was validated to restore (``None``: not validated)."""
+    band limits the model was validated to restore (``None``: not validated); ``self_test_db``: the
+    self-test's gain (dB; ``None``: not run)."""
     from ..evaluation.crossover import nothing_to_restore
+    from ..evaluation.self_test import MIN_GAIN_DB, UNTESTABLE_DB
 
     if nothing_to_restore(edge, 2 * nyquist):
         return f"full band (up to {_khz(nyquist)}): nothing to restore, the input is kept"
@@ -323,6 +326,13 @@ def describe_restoration(
         )
     else:
         scope = f"its band limit differs by {mismatch_db:.1f} dB from {closest}"
+    if gain <= 0 and self_test_db is not None and self_test_db <= MIN_GAIN_DB:
+        if self_test_db <= UNTESTABLE_DB:
+            return f"{head}, too close to {_khz(nyquist)} for the model's self-test: the input is kept as it is"
+        return (
+            f"{head}, but the model failed its self-test on this music ({self_test_db:+.2f} dB on a "
+            "pitched-up copy): the input is kept as it is"
+        )
     if gain <= 0:
         return f"{head}, but {scope}: the input is kept as it is"
     share = "" if gain >= 1 else f" (the network at {gain:.0%}: {scope})"
@@ -348,7 +358,7 @@ def _analyze(
     from ..analysis.bandwidth import band_edges, file_excerpts
     from ..checkpoint import load_model
     from ..evaluation.selection import Candidate, choose_restoration
-    from ..evaluation.streaming import check_input, limit_restoration
+    from ..evaluation.streaming import check_input, finish_plan
     from ..pretrained import model_label
 
     loaded = [load_model(source, device) for source in sources]
@@ -365,7 +375,7 @@ def _analyze(
         edge = plan.edge_hz  # as enhance uses it: at another rate, detected as the network will see it
         if mode == "safe":
             model, ckpt = loaded[chosen]
-            plan = limit_restoration(
+            plan = finish_plan(
                 plan, model, ckpt, excerpt, rate, device, resolve_precision(precision, device, ckpt["arch"])
             )
             what = describe_plan(plan.info(), model_rate / 2)
@@ -407,6 +417,7 @@ def describe_plan(info: dict, nyquist: float) -> str:
         info.get("validated_gain_db"),
         info.get("limit_db"),
         info.get("validated_responses"),
+        info.get("self_test_db"),
     )
 
 

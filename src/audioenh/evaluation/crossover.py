@@ -51,7 +51,7 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-10+level-limit-3+validated-responses"
+SAFE_MODE_RULE = "shape-match-10+level-limit-3+validated-responses+self-test-pitch-2500"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -95,6 +95,11 @@ LIMIT_BELOW_EDGE_HZ = 1000.0  # the limit applies from this far below the band e
 LIMIT_SMOOTH_HZ = 220.0  # the gains are smoothed over this width (Hz)
 LIMIT_SECONDS = 20.0  # enhance measures the limit on this much of a file's analysis excerpts (s)
 LIMITER_TAPS = 255  # length of the symmetric FIR that applies the gains (samples)
+
+
+def crossover_reach(sample_rate: int) -> int:
+    """How far (samples) the crossover reaches either side of a sample: half its length, fixed per rate."""
+    return len(restoration_filter(1000.0, sample_rate)) // 2
 
 
 def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
@@ -409,6 +414,8 @@ class Restoration:
     response: TrainingResponse | None = field(default=None, compare=False, repr=False)
     #: the level limit's largest cut (dB; ``None``: not applied yet, 0: nothing cut)
     limit_db: float | None = None
+    #: the self-test's gain (dB; ``None``: not run; :mod:`audioenh.evaluation.self_test`)
+    self_test_db: float | None = None
 
     @property
     def skip(self) -> bool:
@@ -433,6 +440,7 @@ class Restoration:
             "fixed_match": self.fixed_match,
             "validated_responses": self.validated_responses,
             "limit_db": self.limit_db,
+            "self_test_db": None if self.self_test_db is None else float(self.self_test_db),
         }
 
     def apply(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> tuple[np.ndarray, Restoration]:
@@ -585,13 +593,39 @@ def enhance_array_safely(
     and :meth:`Restoration.info` of the plan. Same rule as ``enhance``'s streamed safe mode
     (beyond the signal's ends the crossover sees zeros, where streamed blocks see the network's answer
     to zeros: the two differ only within half the filter's length of the ends)."""
+    from .self_test import self_tested
+
     plan = plan_restoration(
         audio, sample_rate, sample_rate, trained_specs, edge_hz, validated_gain_db, validated_ranges
     )
-    out, plan = restore_array(
-        model, audio, plan, sample_rate, chunk=chunk, context=context, device=device, precision=precision
-    )
+    run = network_run(model, sample_rate, chunk=chunk, context=context, device=device, precision=precision)
+    plan = self_tested(plan, audio, sample_rate, run)
+    out, plan = restore_array(model, audio, plan, sample_rate, run=run)
     return out, plan.info()
+
+
+def network_run(
+    model,
+    sample_rate: int,
+    *,
+    chunk: int | None = None,
+    context: int | None = None,
+    device=None,
+    precision: str = "fp32",
+):
+    """The network's output for a whole (channels, samples) array at ``sample_rate``, as a function: run
+    block by block with ``context`` (default its receptive field) plus the crossover's reach."""
+    from ..architectures.receptive import receptive_field
+    from .inference import DEFAULT_CHUNK, enhance_array
+
+    reach = (context if context is not None else receptive_field(model)) + crossover_reach(sample_rate)
+
+    def run(audio: np.ndarray) -> np.ndarray:
+        return enhance_array(
+            model, audio, chunk=chunk or DEFAULT_CHUNK, context=reach, device=device, precision=precision
+        )
+
+    return run
 
 
 def restore_array(
@@ -604,16 +638,13 @@ def restore_array(
     context: int | None = None,
     device=None,
     precision: str = "fp32",
+    run=None,
 ) -> tuple[np.ndarray, Restoration]:
     """Safe mode's ``plan`` carried out on a whole (channels, samples) array: the network run block by
-    block (``context``, default its receptive field, plus the crossover's reach), then
-    :meth:`Restoration.apply`; the output (float32) and the plan as applied. A plan that skips the
-    network returns a copy of ``audio``."""
-    from ..architectures.receptive import receptive_field
-    from .inference import DEFAULT_CHUNK, enhance_array
-
+    block (``run``, default :func:`network_run` with ``chunk``, ``context``, ``device`` and
+    ``precision``), then :meth:`Restoration.apply`; the output (float32) and the plan as applied. A
+    plan that skips the network returns a copy of ``audio``."""
     if plan.skip:
         return np.asarray(audio, dtype=np.float32).copy(), plan
-    reach = (context if context is not None else receptive_field(model)) + len(plan.taps) // 2
-    out = enhance_array(model, audio, chunk=chunk or DEFAULT_CHUNK, context=reach, device=device, precision=precision)
-    return plan.apply(audio, out, sample_rate)
+    run = run or network_run(model, sample_rate, chunk=chunk, context=context, device=device, precision=precision)
+    return plan.apply(audio, run(audio), sample_rate)

@@ -33,9 +33,10 @@ from ..data.corpus import Song
 from ..degradations.chain import DegradationSampler, resolve_degradations
 from ..metrics.lsd import HighBandLSD, log_power_spectrogram
 from ..plugins import metrics
-from .crossover import keep_below_edge, restoration_filter
+from .crossover import crossover_reach, keep_below_edge, restoration_filter
 from .inference import DEFAULT_CHUNK, enhance_array
 from .selection import Candidate, choose_restoration
+from .self_test import self_tested
 
 MODES = ("raw", "safe")
 #: degraded songs, their band edges and input scores, kept across calls: (cell, song, ...) -> entry
@@ -164,9 +165,15 @@ def score_matrix(
     if len(rates) > 1:
         raise ValueError(f"all models must run at one sample rate, got {sorted(rates)}")
     sample_rate = rates.pop() if rates else 44100
-    taps_half = len(restoration_filter(1000.0, sample_rate)) // 2  # the crossover's length is fixed
-    reach = {id(member): receptive_field(member.model) + taps_half for m in models for member in m.members}
+    reach = {
+        id(member): receptive_field(member.model) + crossover_reach(sample_rate) for m in models for member in m.members
+    }
     all_metrics = [*metric_list, EDGE_LSD]
+
+    def run_network(network: MatrixModel, audio: np.ndarray) -> np.ndarray:
+        return enhance_array(
+            network.model, audio, chunk=chunk, context=reach[id(network)], device=device, precision=network.precision
+        )
 
     inputs: dict[str, Any] = {}
     per_song: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {
@@ -194,25 +201,21 @@ def score_matrix(
             cell_inputs.append(row_in)
             song_scores = functools.partial(_scores, scorers, target, target_logs[i], sample_rate, edge)
             plans: dict[tuple, Any] = {}  # one choice and plan per distinct set of candidates
+            tested: dict[tuple, Any] = {}  # the self-tested plan per set of candidates and chosen network
             for m in models:
                 candidates = tuple(member.candidate for member in m.members)
                 if candidates not in plans:
                     plans[candidates] = choose_restoration(degraded, sample_rate, sample_rate, candidates, edge)
                 chosen, plan = plans[candidates]
                 network = m.members[chosen]
+                key = (candidates, id(network))  # networks trained alike share a plan, not a self-test
+                if key not in tested:
+                    tested[key] = self_tested(plan, degraded, sample_rate, functools.partial(run_network, network))
+                plan = tested[key]
                 trusts[m.name].setdefault(cell.text, []).append(plan.gain)
                 if m.alternatives:
                     used[m.name].setdefault(cell.text, []).append(network.label)
-                raw = None
-                if "raw" in modes or not plan.skip:
-                    raw = enhance_array(
-                        network.model,
-                        degraded,
-                        chunk=chunk,
-                        context=reach[id(network)],
-                        device=device,
-                        precision=network.precision,
-                    )
+                raw = run_network(network, degraded) if "raw" in modes or not plan.skip else None
                 safe = None  # skipped: the input itself, whose scores are known
                 if not plan.skip:
                     safe, _ = plan.apply(degraded, raw, sample_rate)

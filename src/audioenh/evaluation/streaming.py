@@ -173,7 +173,7 @@ def audio_channels(model: torch.nn.Module, checkpoint: dict) -> int:
     return int(checkpoint.get("audio_channels", getattr(model, "audio_channels", 2)) or 2)
 
 
-def limit_restoration(
+def finish_plan(
     plan: Restoration,
     model: torch.nn.Module,
     checkpoint: dict,
@@ -182,10 +182,14 @@ def limit_restoration(
     device: torch.device | str | None = None,
     precision: str = "fp32",
 ) -> Restoration:
-    """``plan`` with safe mode's level limit (:meth:`Restoration.limited`), measured from the network's
-    answer to :func:`limit_excerpt` of the analysis ``excerpt`` (channels, samples at ``excerpt_rate``
-    Hz), run at the file's gain (:func:`~audioenh.evaluation.level.model_gain` of those excerpts); a
-    plan that keeps the input, or is limited already, comes back as it is."""
+    """``plan`` with the steps of safe mode that need the network, both on :func:`limit_excerpt` of the
+    analysis ``excerpt`` (channels, samples at ``excerpt_rate`` Hz), run at the file's gain
+    (:func:`~audioenh.evaluation.level.model_gain` of those excerpts): the self-test
+    (:mod:`audioenh.evaluation.self_test`; a failed one keeps the input), then the level limit
+    (:meth:`Restoration.limited`). A plan that keeps the input, or is finished already, comes back
+    as it is."""
+    from .self_test import self_tested
+
     if plan.skip or plan.limit_db is not None:
         return plan
     model_rate = int(checkpoint["sample_rate"])
@@ -194,6 +198,9 @@ def limit_restoration(
     analysed = at_model_rate(limit_excerpt(excerpt, excerpt_rate), excerpt_rate, model_rate).astype(np.float32)
     gain = model_gain(model, excerpt)  # the file's gain, from its analysis excerpts, as enhance_file's
     mapped = _ModelRunner(model, model_channels, analysed.shape[0], device, precision, input_gain=gain)
+    plan = self_tested(plan, analysed, model_rate, mapped.whole)
+    if plan.skip:
+        return plan
     return plan.limited(analysed, mapped.whole(analysed), model_rate)
 
 
@@ -384,7 +391,7 @@ def enhance_file(
                 validated_gain_db(checkpoint),
                 validated_ranges(checkpoint),
             )
-        plan = limit_restoration(plan, model, checkpoint, *excerpt, device, precision)
+        plan = finish_plan(plan, model, checkpoint, *excerpt, device, precision)
     taps = plan.taps if plan is not None else None
     if context is None and taps is not None:
         from ..architectures.receptive import receptive_field
