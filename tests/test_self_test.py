@@ -53,6 +53,13 @@ def test_the_matched_degradation_is_moved_to_the_input_edge(spec, shift, moved):
     assert moved_spec(spec, shift) == moved
 
 
+def test_every_edge_parameter_is_moved():
+    from audioenh.evaluation.crossover import EDGE_PARAMETERS
+    from audioenh.evaluation.self_test import EDGE_PER_HZ
+
+    assert set(EDGE_PER_HZ) == set(EDGE_PARAMETERS)
+
+
 def test_pitching_up_multiplies_every_frequency():
     t = np.arange(SR) / SR
     x = np.stack([np.sin(2 * np.pi * 1000 * t), np.sin(2 * np.pi * 3000 * t)])

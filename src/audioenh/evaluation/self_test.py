@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import signal
 
-from .crossover import EDGE_PARAMETERS, Restoration, matched_filter, response_shift_hz
+from .crossover import Restoration, matched_filter, response_shift_hz
 
 PITCH_MARGIN_HZ = 2500.0  # the pitched copy's band reaches this far above the input's edge (Hz)
 MIN_PITCH = 1.05  # an input that cannot be pitched up this much (edge near Nyquist) is not trusted
@@ -35,6 +35,9 @@ TOP_MARGIN_HZ = 300.0  # ... and ends this far below the copy's own band end (Hz
 BAND_TAPS = 1023  # length of the linear-phase band-pass the test band is cut with (samples)
 MIN_GAIN_DB = 0.0  # the network passes when it gains more than this in the test band (dB)
 UNTESTABLE_DB = -999.0  # the result recorded for an input that cannot be pitched up (dB)
+
+#: how far each of :data:`~audioenh.evaluation.crossover.EDGE_PARAMETERS` moves per Hz of band edge
+EDGE_PER_HZ = {"cutoff": 1.0, "rate": 2.0}
 
 #: ``run(audio)``: the network's output for a (channels, samples) array at the model's rate
 Network = Callable[[np.ndarray], np.ndarray]
@@ -52,7 +55,7 @@ def moved_spec(spec: str, shift_hz: float) -> str:
     moved = []
     for member in members:
         kwargs = dict(member.kwargs)
-        for name, factor in zip(EDGE_PARAMETERS, (1.0, 2.0)):
+        for name, factor in EDGE_PER_HZ.items():
             if isinstance(kwargs.get(name), (int, float)):
                 kwargs[name] = round(float(kwargs[name]) + factor * shift_hz, 1)
         moved.append(Spec(member.name, member.args, kwargs))
