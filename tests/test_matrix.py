@@ -138,6 +138,22 @@ def test_matrix_scores_equal_the_test_command_in_both_modes(corpus):
     assert summary["raw"]["random"]["harmed"] >= 1
 
 
+def test_raw_mode_alone_runs_no_self_test(corpus, monkeypatch):
+    """The self-test only decides safe mode's trust: a raw-only matrix does not pay for it."""
+    from audioenh.evaluation import matrix
+
+    def never(*args):
+        raise AssertionError("the self-test ran for a raw-only matrix")
+
+    monkeypatch.setattr(matrix, "self_tested", never)
+    songs = resolve_corpus([str(corpus)]).test
+    row = MatrixModel("random", random_model(), ["cheby1:6"])
+    result = score_matrix([row], songs, ["cheby1:6"], modes=("raw",), device=torch.device("cpu"))
+    assert result["results"]["raw"]["random"]["cheby1:6"]["delta"]["snr"] != 0.0
+    with pytest.raises(AssertionError, match="self-test ran"):
+        score_matrix([row], songs, ["cheby1:6"], modes=("safe",), device=torch.device("cpu"))
+
+
 def test_matrix_command_writes_tables_heatmaps_and_json(corpus, tmp_path):
     model = random_model()
     ckpt = tmp_path / "m.pt"

@@ -209,9 +209,9 @@ def score_matrix(
                 chosen, plan = plans[candidates]
                 network = m.members[chosen]
                 key = (candidates, id(network))  # networks trained alike share a plan, not a self-test
-                if key not in tested:
+                if key not in tested and "safe" in modes:  # (raw mode alone needs no self-test)
                     tested[key] = self_tested(plan, degraded, sample_rate, functools.partial(run_network, network))
-                plan = tested[key]
+                plan = tested.get(key, plan)
                 trusts[m.name].setdefault(cell.text, []).append(plan.gain)
                 if m.alternatives:
                     used[m.name].setdefault(cell.text, []).append(network.label)
