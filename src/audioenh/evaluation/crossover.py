@@ -417,6 +417,16 @@ class Restoration:
     #: the self-test's gain (dB; ``None``: not run; :mod:`audioenh.evaluation.self_test`)
     self_test_db: float | None = None
 
+    @classmethod
+    def matched_at(cls, edge_hz: float, sample_rate: int, response: TrainingResponse) -> Restoration | None:
+        """The plan for an input whose band ends at ``edge_hz`` (Hz) and is taken to be band-limited by
+        ``response`` (moved there as safe mode moves it), fully trusted: what response validation and
+        the self-test restore with; ``None`` when there is nothing to restore at that edge."""
+        taps = matched_filter(edge_hz, sample_rate, response)
+        if taps is None:
+            return None
+        return cls(edge_hz, taps, 1.0, None, response=response, fixed_match=not response.movable)
+
     @property
     def skip(self) -> bool:
         """True when the network is not run at all: nothing to restore, or not trusted here."""

@@ -37,7 +37,6 @@ from .crossover import (
     Restoration,
     ValidatedRanges,
     edge_steps,
-    matched_filter,
     probe_edge_hz,
     restore_array,
     training_draws,
@@ -80,11 +79,9 @@ def safe_gain_db(
     ``response`` matched at full trust; 0 when there is nothing to restore."""
     from ..analysis.bandwidth import recording_edge
 
-    edge = recording_edge(degraded, sample_rate)
-    taps = matched_filter(edge, sample_rate, response)
-    if taps is None:
+    plan = Restoration.matched_at(recording_edge(degraded, sample_rate), sample_rate, response)
+    if plan is None:
         return 0.0
-    plan = Restoration(edge, taps, 1.0, None, response=response, fixed_match=not response.movable)
     safe, _ = restore_array(model, degraded, plan, sample_rate, device=device, precision=precision)
     before, after = SNR().score_many(clean, [degraded, safe], sample_rate)
     return after - before

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import signal
 
-from .crossover import Restoration, matched_filter, response_shift_hz
+from .crossover import Restoration, response_shift_hz
 
 PITCH_MARGIN_HZ = 2500.0  # the pitched copy's band reaches this far above the input's edge (Hz)
 MIN_PITCH = 1.05  # an input that cannot be pitched up this much (edge near Nyquist) is not trusted
@@ -134,10 +134,9 @@ def self_test_db(plan: Restoration, audio: np.ndarray, sample_rate: int, run: Ne
     samples at the model's rate ``sample_rate``; the input or an excerpt of it) under ``plan``;
     :data:`UNTESTABLE_DB` when no test copy can be made (:func:`pitched_copy`)."""
     copy = pitched_copy(plan, audio, sample_rate)
-    taps = None if copy is None else matched_filter(copy.edge_hz, sample_rate, plan.response)
-    if taps is None:  # no copy, or the copy's band reaches the Nyquist frequency
+    probe = None if copy is None else Restoration.matched_at(copy.edge_hz, sample_rate, plan.response)
+    if probe is None:  # no copy, or the copy's band reaches the Nyquist frequency
         return UNTESTABLE_DB
-    probe = Restoration(copy.edge_hz, taps, 1.0, None, response=plan.response, fixed_match=plan.fixed_match)
     restored, _ = probe.apply(copy.degraded, run(copy.degraded), sample_rate)
     return band_snr_gain_db(copy.reference, copy.degraded, restored, copy.low_hz, copy.high_hz, sample_rate)
 
