@@ -19,13 +19,14 @@ from audioenh.evaluation.streaming import enhance_file
 SR = 44100
 
 
-def random_model(seed=3):
-    """A tiny ResNet whose output differs from its input in every band (its tail is not zero)."""
+def random_model(seed=3, scale=0.05):
+    """A tiny ResNet whose output differs from its input in every band (its tail is not zero); its
+    weights perturbed by ``scale`` times Gaussian noise (0.5: far from the identity, a noise maker)."""
     torch.manual_seed(seed)
     model = plugins.architectures().create("resnet:preset=tiny,width=8")
     with torch.no_grad():
         for p in model.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+            p.add_(scale * torch.randn_like(p))
     return model.eval()
 
 

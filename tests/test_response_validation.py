@@ -160,6 +160,7 @@ def test_the_tool_adds_the_validation_to_an_existing_checkpoint(tmp_path, capsys
     from audioenh.checkpoint import load_checkpoint, save_checkpoint, validated_ranges
 
     from .conftest import music_like, tool_module
+    from .test_do_no_harm import checkpoint
 
     for split in ("train", "val", "test"):
         (tmp_path / "corpus" / split).mkdir(parents=True)
@@ -168,10 +169,7 @@ def test_the_tool_adds_the_validation_to_an_existing_checkpoint(tmp_path, capsys
     model = plugins.architectures().create("resnet:preset=tiny,width=8")
     spec = plugins.degradations().canonical("cheby1:6")
     ckpt = {
-        "arch": "resnet:preset=tiny,width=8",
-        "sample_rate": SR,
-        "audio_channels": 2,
-        "model": model.state_dict(),
+        **checkpoint(model),
         "degradations": ["cheby1:6"],
         "resolved_degradations": [spec],
         "config": {"data": [str(tmp_path / "corpus")], "precision": "fp32"},

@@ -182,20 +182,6 @@ def test_enhance_says_when_the_self_test_kept_the_input(gain, self_test, said):
     assert describe_plan(info, SR / 2) == said
 
 
-def noisy_model():
-    """A tiny ResNet perturbed far from the identity: it adds its own noise in every band."""
-    import torch
-
-    from audioenh import plugins
-
-    torch.manual_seed(7)
-    model = plugins.architectures().create("resnet:preset=tiny,width=8")
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.5 * torch.randn_like(p))
-    return model.eval()
-
-
 def test_enhance_keeps_an_input_its_model_fails_the_self_test_on(low_passed, tmp_path):
     """End to end: a network that only adds noise, on its own training filter (full trust before the
     test), fails the self-test; enhance says so and writes the input unchanged; --analyze says the same."""
@@ -204,16 +190,10 @@ def test_enhance_keeps_an_input_its_model_fails_the_self_test_on(low_passed, tmp
 
     from audioenh.checkpoint import save_checkpoint
     from audioenh.cli import cli
+    from tests.test_do_no_harm import checkpoint, random_model
 
     x, _ = low_passed
-    model = noisy_model()
-    ckpt = {
-        "arch": "resnet:preset=tiny,width=8",
-        "sample_rate": SR,
-        "audio_channels": 2,
-        "model": model.state_dict(),
-        "degradations": ["cheby1:6"],
-    }
+    ckpt = {**checkpoint(random_model(seed=7, scale=0.5)), "degradations": ["cheby1:6"]}  # adds noise
     save_checkpoint(tmp_path / "m.pt", ckpt)
     src = tmp_path / "in.wav"
     sf.write(src, x.T, SR, subtype="FLOAT")
