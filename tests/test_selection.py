@@ -1,6 +1,8 @@
 """A bank of models: per input, the one safe mode trusts most; in the matrix, a bank's row equals,
 cell by cell, the member it picks."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -11,7 +13,7 @@ from audioenh.data.corpus import resolve_corpus
 from audioenh.degradations.chain import DegradationSampler
 from audioenh.evaluation.crossover import Restoration, plan_restoration
 from audioenh.evaluation.matrix import MatrixModel, score_matrix
-from audioenh.evaluation.selection import Candidate, choose_restoration, preference
+from audioenh.evaluation.selection import Candidate, choose_restoration, first_passing, preference, ranked_restorations
 from audioenh.reports.matrix import matrix_table
 from tests.test_do_no_harm import random_model
 
@@ -76,6 +78,42 @@ def test_preference_is_trust_then_a_fixed_match_then_mismatch_then_order():
         choose_restoration(np.zeros((2, SR)), SR, SR, [])
 
 
+def test_the_ranking_puts_the_chosen_model_first_and_the_untrusted_last(song):
+    limited = degrade(song, "cheby1:order=8,cutoff=11025")
+    bank = [AT_16K, Candidate(("cheby1:order=6..8,cutoff=9000..13000",)), AT_11K]
+    ranked = ranked_restorations(limited, SR, SR, bank)
+    assert [i for i, _ in ranked] == [2, 1, 0]  # trained at 11025 Hz, then at a range of cut-offs, then 16 kHz
+    chosen, plan = choose_restoration(limited, SR, SR, bank)
+    assert (chosen, plan.edge_hz, plan.matched) == (ranked[0][0], ranked[0][1].edge_hz, ranked[0][1].matched)
+    assert [p.gain for _, p in ranked] == [1.0, 1.0, 0.0]
+
+
+def test_a_model_that_fails_its_test_hands_the_input_to_the_next_trusted_one():
+    def plan(gain):
+        return Restoration(12000.0, np.ones(3) if gain else None, gain, (11000.0, 11000.0), 1.0)
+
+    ranked = [(2, plan(1.0)), (0, plan(0.5)), (1, plan(0.0))]
+    tried = []
+
+    def test(passing):
+        def run(index, p):
+            tried.append(index)
+            return p if index in passing else dataclasses.replace(p, gain=0.0, self_test_db=-1.0)
+
+        return run
+
+    assert first_passing(ranked, test({0, 2}))[1] is ranked[0][1] and tried == [2]
+    tried.clear()
+    chosen, tested = first_passing(ranked, test({0}))  # the first fails: the next trusted one is used
+    assert (chosen, tested.gain, tried) == (0, 0.5, [2, 0])
+    tried.clear()
+    chosen, tested = first_passing(ranked, test({1}))  # every trusted one fails; the untrusted is not tried
+    assert (chosen, tested.gain, tested.self_test_db, tried) == (2, 0.0, -1.0, [2, 0])
+    tried.clear()
+    kept = [(1, plan(0.0)), (0, plan(0.0))]
+    assert first_passing(kept, test({0, 1}))[1] is kept[0][1] and tried == []  # nothing trusted: nothing tested
+
+
 def test_a_banks_matrix_row_is_cell_by_cell_the_model_it_picks(tmp_path, self_test_passes):
     for split, seeds in (("train", (50,)), ("test", (51,))):
         (tmp_path / split).mkdir()
@@ -99,3 +137,39 @@ def test_a_banks_matrix_row_is_cell_by_cell_the_model_it_picks(tmp_path, self_te
     assert result["models"]["bank"]["trained"] == [*AT_11K.trained_specs, *AT_16K.trained_specs]
     _, rows = matrix_table(result, "safe")
     assert rows[1][-1].endswith("[high]") and "[" not in rows[2][-1]  # untrusted: the input, no model named
+
+
+def test_a_bank_hands_an_input_its_first_choice_fails_on_to_the_next_trusted_model(song, tmp_path):
+    """Real networks: a noise maker said to be trained on exactly the input's band limit ranks first and
+    fails its self-test; the bundled Chebyshev I specialist, trusted there too, passes and restores the
+    input, in enhance's choice and in the matrix."""
+    from audioenh.checkpoint import load_model, training_degradations
+    from audioenh.commands.enhance import plan_with_bank
+    from audioenh.pretrained import resolve_model
+    from tests.test_do_no_harm import checkpoint
+
+    spec = "cheby1:order=8,cutoff=11025"
+    noise = random_model(seed=7, scale=0.5)
+    noise_ckpt = {**checkpoint(noise), "degradations": [spec]}
+    good, good_ckpt = load_model(resolve_model("resnet-11k-cheby1"))
+    limited = degrade(song, spec)
+    cpu = torch.device("cpu")
+    ranked = ranked_restorations(limited, SR, SR, [Candidate.of(noise_ckpt), Candidate.of(good_ckpt)])
+    assert [i for i, _ in ranked] == [0, 1] and all(p.gain == 1.0 for _, p in ranked)  # the noise maker first
+    alone, plan = plan_with_bank([(noise, noise_ckpt)], limited, SR, None, "safe", cpu, "fp32")
+    assert alone == 0 and plan.skip and plan.self_test_db < 0  # alone, it fails and keeps the input
+    chosen, plan = plan_with_bank([(noise, noise_ckpt), (good, good_ckpt)], limited, SR, None, "safe", cpu, "fp32")
+    assert chosen == 1 and plan.gain == 1.0 and plan.self_test_db > 0 and plan.limit_db is not None
+    chosen, _ = plan_with_bank([(noise, noise_ckpt), (good, good_ckpt)], limited, SR, None, "raw", cpu, "fp32")
+    assert chosen == 0  # raw mode has no self-test: the first choice
+
+    (tmp_path / "test").mkdir()
+    sf.write(tmp_path / "test" / "s.flac", song.T, SR, subtype="PCM_24")
+    songs = resolve_corpus([str(tmp_path)]).test
+    rows = [MatrixModel("noise", noise, [spec]), MatrixModel("good", good, training_degradations(good_ckpt))]
+    bank = MatrixModel.bank("bank", rows)
+    result = score_matrix([*rows, bank], songs, [spec], device=cpu, modes=("safe",))["results"]["safe"]
+    assert result["noise"][spec]["delta"]["snr"] == 0.0 and result["noise"][spec]["trust"] == 0.0
+    assert result["good"][spec]["delta"]["snr"] > 1.0
+    assert result["bank"][spec]["delta"]["snr"] == pytest.approx(result["good"][spec]["delta"]["snr"], abs=1e-6)
+    assert result["bank"][spec]["used"] == {"noise": 0, "good": 1}

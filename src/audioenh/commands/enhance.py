@@ -213,7 +213,11 @@ def enhance(
         output.mkdir(parents=True, exist_ok=True)
     for (src, dst), plot_path in zip(pairs, plots):
         with readable(src) as source:  # AAC/M4A and the like: decoded by PyAV into a temporary WAV
-            chosen, plan, excerpt = choose_model(loaded, source, edge_hz) if len(loaded) > 1 else (0, None, None)
+            chosen, plan, excerpt = (
+                choose_model(loaded, source, edge_hz, mode, torch_device, precision)
+                if len(loaded) > 1
+                else (0, None, None)
+            )
             model, ckpt = loaded[chosen]
             summary = enhance_file(
                 model,
@@ -246,20 +250,47 @@ def enhance(
 
 
 def choose_model(
-    loaded: list[tuple], path: Path, edge_hz: float | None
+    loaded: list[tuple], path: Path, edge_hz: float | None, mode: str, device: torch.device, precision: str
 ) -> tuple[int, Restoration, tuple[np.ndarray, int]]:
     """Which of the ``loaded`` ``(model, checkpoint)`` pairs (a bank) enhances the file at ``path``,
-    safe mode's plan with it (:func:`~audioenh.evaluation.selection.choose_restoration` on the
-    excerpts band-edge detection reads), and those excerpts with their rate (for the level limit)."""
+    safe mode's plan with it (:func:`plan_with_bank` on the excerpts band-edge detection reads), and
+    those excerpts with their rate."""
     from ..analysis.bandwidth import file_excerpts
-    from ..evaluation.selection import Candidate, choose_restoration
     from ..evaluation.streaming import check_input
 
     check_input(path)
     excerpt, rate = file_excerpts(path)
-    model_rate = int(loaded[0][1]["sample_rate"])
-    chosen, plan = choose_restoration(excerpt, rate, model_rate, [Candidate.of(ckpt) for _, ckpt in loaded], edge_hz)
+    chosen, plan = plan_with_bank(loaded, excerpt, rate, edge_hz, mode, device, precision)
     return chosen, plan, (excerpt, rate)
+
+
+def plan_with_bank(
+    loaded: list[tuple],
+    excerpt: np.ndarray,
+    rate: int,
+    edge_hz: float | None,
+    mode: str,
+    device: torch.device,
+    precision: str,
+) -> tuple[int, Restoration]:
+    """Which of the ``loaded`` ``(model, checkpoint)`` pairs enhances an input with analysis ``excerpt``
+    (channels, samples at ``rate`` Hz), and safe mode's plan with it: the models ranked by
+    :func:`~audioenh.evaluation.selection.ranked_restorations`; in safe mode, the first whose network
+    passes the self-test, finished (:func:`~audioenh.evaluation.streaming.finish_plan`), so that a
+    model failing on this music hands the input to the next one trusted with its band limit."""
+    from ..evaluation.selection import Candidate, first_passing, ranked_restorations
+    from ..evaluation.streaming import finish_plan
+
+    model_rate = int(loaded[0][1]["sample_rate"])
+    ranked = ranked_restorations(excerpt, rate, model_rate, [Candidate.of(ckpt) for _, ckpt in loaded], edge_hz)
+    if mode != "safe":
+        return ranked[0]
+
+    def test(index: int, plan: Restoration) -> Restoration:
+        model, ckpt = loaded[index]
+        return finish_plan(plan, model, ckpt, excerpt, rate, device, resolve_precision(precision, device, ckpt["arch"]))
+
+    return first_passing(ranked, test)
 
 
 def split_model_argument(
@@ -357,27 +388,20 @@ def _analyze(
     of the excerpts); no audio written (with ``plots``, each input's spectrum drawn to them)."""
     from ..analysis.bandwidth import band_edges, file_excerpts
     from ..checkpoint import load_model
-    from ..evaluation.selection import Candidate, choose_restoration
-    from ..evaluation.streaming import check_input, finish_plan
+    from ..evaluation.streaming import check_input
     from ..pretrained import model_label
 
     loaded = [load_model(source, device) for source in sources]
-    checkpoints = [ckpt for _, ckpt in loaded]
-    model_rate = int(checkpoints[0]["sample_rate"])
-    candidates = [Candidate.of(ckpt) for ckpt in checkpoints]
+    model_rate = int(loaded[0][1]["sample_rate"])
     for k, src in enumerate(inputs):
         with readable(src) as source:
             check_input(source)
             excerpt, rate = file_excerpts(source)
         edges = band_edges(excerpt, rate)
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
-        chosen, plan = choose_restoration(excerpt, rate, model_rate, candidates, edge_hz)
+        chosen, plan = plan_with_bank(loaded, excerpt, rate, edge_hz, mode, device, precision)
         edge = plan.edge_hz  # as enhance uses it: at another rate, detected as the network will see it
         if mode == "safe":
-            model, ckpt = loaded[chosen]
-            plan = finish_plan(
-                plan, model, ckpt, excerpt, rate, device, resolve_precision(precision, device, ckpt["arch"])
-            )
             what = describe_plan(plan.info(), model_rate / 2)
         else:
             what = "raw mode: the network's output as is"

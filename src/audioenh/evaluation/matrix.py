@@ -35,7 +35,7 @@ from ..metrics.lsd import HighBandLSD, log_power_spectrogram
 from ..plugins import metrics
 from .crossover import crossover_reach, keep_below_edge, restoration_filter
 from .inference import DEFAULT_CHUNK, enhance_array
-from .selection import Candidate, choose_restoration
+from .selection import Candidate, first_passing, ranked_restorations
 from .self_test import self_tested
 
 MODES = ("raw", "safe")
@@ -66,7 +66,8 @@ class MatrixModel:
 
     @classmethod
     def bank(cls, name: str, members: Sequence[MatrixModel]) -> MatrixModel:
-        """A row that uses, per input, the one of ``members`` safe mode trusts most (the first when none)."""
+        """A row that uses, per input, the one of ``members`` safe mode trusts most (the first when none;
+        in safe mode, the next one trusted when it fails its self-test)."""
         first, *others = members
         return replace(first, name=name, alternatives=tuple(others), own_name=first.name)
 
@@ -127,6 +128,20 @@ def _scores(
     scores = {k: s(target, out, sample_rate) for k, s in scorers.items()}
     scores[EDGE_LSD] = edge_lsd_of_logs(target_log, log_power(out), sample_rate, edge_hz)
     return scores
+
+
+def _self_test(tested: dict, candidates: tuple, members, degraded: np.ndarray, sample_rate: int, run_network):
+    """``test(index, plan)`` for :func:`~audioenh.evaluation.selection.first_passing`: the self-test of
+    ``members[index]`` on ``degraded``, remembered in ``tested`` (networks trained alike share a plan,
+    not a self-test)."""
+
+    def test(index: int, plan):
+        key = (candidates, index, id(members[index]))
+        if key not in tested:
+            tested[key] = self_tested(plan, degraded, sample_rate, functools.partial(run_network, members[index]))
+        return tested[key]
+
+    return test
 
 
 def score_matrix(
@@ -200,18 +215,18 @@ def score_matrix(
             degraded, edge, row_in = _DEGRADED[key]
             cell_inputs.append(row_in)
             song_scores = functools.partial(_scores, scorers, target, target_logs[i], sample_rate, edge)
-            plans: dict[tuple, Any] = {}  # one choice and plan per distinct set of candidates
-            tested: dict[tuple, Any] = {}  # the self-tested plan per set of candidates and chosen network
+            ranked: dict[tuple, Any] = {}  # the ranked plans per distinct set of candidates
+            tested: dict[tuple, Any] = {}  # the self-tested plan per network and its plan
             for m in models:
                 candidates = tuple(member.candidate for member in m.members)
-                if candidates not in plans:
-                    plans[candidates] = choose_restoration(degraded, sample_rate, sample_rate, candidates, edge)
-                chosen, plan = plans[candidates]
+                if candidates not in ranked:
+                    ranked[candidates] = ranked_restorations(degraded, sample_rate, sample_rate, candidates, edge)
+                if "safe" in modes:  # (raw mode alone needs no self-test)
+                    test = _self_test(tested, candidates, m.members, degraded, sample_rate, run_network)
+                    chosen, plan = first_passing(ranked[candidates], test)
+                else:
+                    chosen, plan = ranked[candidates][0]
                 network = m.members[chosen]
-                key = (candidates, id(network))  # networks trained alike share a plan, not a self-test
-                if key not in tested and "safe" in modes:  # (raw mode alone needs no self-test)
-                    tested[key] = self_tested(plan, degraded, sample_rate, functools.partial(run_network, network))
-                plan = tested.get(key, plan)
                 trusts[m.name].setdefault(cell.text, []).append(plan.gain)
                 if m.alternatives:
                     used[m.name].setdefault(cell.text, []).append(network.label)

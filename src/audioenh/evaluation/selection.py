@@ -6,12 +6,14 @@ like one of its training degradations. :func:`choose_restoration` plans the inpu
 and keeps the plan with the highest trust, then one matched to a degradation trained at a fixed band
 edge over one drawn from a range of cut-offs (a specialist trained at this band limit before a
 generalist), then the smallest mismatch (RMS dB), then the earliest model: the first model is the
-bank's fallback, used (and named in messages) when none is trusted.
+bank's fallback, used (and named in messages) when none is trusted. The models' own checks on the
+input (the self-test) come after the ranking: :func:`first_passing` hands the input down the ranking
+to the first trusted model that passes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,17 +49,17 @@ def preference(plan: Restoration, index: int) -> tuple[float, bool, float, int]:
     return (plan.gain, plan.fixed_match, -mismatch, -index)
 
 
-def choose_restoration(
+def ranked_restorations(
     audio: np.ndarray,
     audio_rate: int,
     model_rate: int,
     candidates: Sequence[Candidate],
     edge_hz: float | None = None,
-) -> tuple[int, Restoration]:
-    """Which of ``candidates`` (models running at ``model_rate`` Hz) to use on an input of which ``audio``
-    is (an excerpt of) the samples at ``audio_rate`` Hz, and safe mode's plan with it
-    (:func:`~audioenh.evaluation.crossover.plan_restoration`; ``edge_hz`` overrides detection).
-    The band edge is detected once for all candidates."""
+) -> list[tuple[int, Restoration]]:
+    """Safe mode's plan with each of ``candidates`` (models running at ``model_rate`` Hz) for an input of
+    which ``audio`` is (an excerpt of) the samples at ``audio_rate`` Hz, as ``(index, plan)`` pairs, the
+    preferred first (:func:`preference`; ``edge_hz`` overrides detection). The band edge is detected
+    once for all candidates."""
     if not candidates:
         raise ValueError("no models to choose from")
     if edge_hz is None and audio_rate == model_rate and len(candidates) > 1:
@@ -70,5 +72,36 @@ def choose_restoration(
         )
         for c in candidates
     ]
-    best = max(range(len(plans)), key=lambda i: preference(plans[i], i))
-    return best, plans[best]
+    order = sorted(range(len(plans)), key=lambda i: preference(plans[i], i), reverse=True)
+    return [(i, plans[i]) for i in order]
+
+
+def choose_restoration(
+    audio: np.ndarray,
+    audio_rate: int,
+    model_rate: int,
+    candidates: Sequence[Candidate],
+    edge_hz: float | None = None,
+) -> tuple[int, Restoration]:
+    """Which of ``candidates`` to use on an input, and safe mode's plan with it: the first of
+    :func:`ranked_restorations` (same arguments), before any test that needs the networks."""
+    return ranked_restorations(audio, audio_rate, model_rate, candidates, edge_hz)[0]
+
+
+def first_passing(
+    ranked: Sequence[tuple[int, Restoration]], test: Callable[[int, Restoration], Restoration]
+) -> tuple[int, Restoration]:
+    """The first of ``ranked`` ``(index, plan)`` pairs (:func:`ranked_restorations`) whose network still
+    runs after ``test(index, plan)`` (e.g. the self-test: a plan it does not trust comes back skipped),
+    with its tested plan: when the preferred model fails on this input, the next one the input's band
+    limit is trusted to (e.g. a generalist after a specialist) gets its turn. Plans that keep the input
+    are not tested; when every trusted one fails, the first pair comes back with its failed test."""
+    failed = None
+    for index, plan in ranked:
+        if plan.skip:
+            break
+        tested = test(index, plan)
+        if not tested.skip:
+            return index, tested
+        failed = failed or (index, tested)
+    return failed or ranked[0]
