@@ -134,6 +134,25 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_songs_rendered_in_parallel_processes_are_the_same_files(tmp_path, monkeypatch):
+    write_corpus(tmp_path / "serial", songs=3, seconds=1.0, seed=4, progress=False)
+    monkeypatch.setattr(builtin_corpus, "usable_cores", lambda: 2)
+    monkeypatch.setattr(builtin_corpus, "PARALLEL_MIN_SECONDS", 0.0)
+    assert builtin_corpus.render_processes(3, 1.0) == 2
+    write_corpus(tmp_path / "parallel", songs=3, seconds=1.0, seed=4, progress=False)
+    files = sorted(p.relative_to(tmp_path / "serial") for p in (tmp_path / "serial").rglob("*") if p.is_file())
+    assert len(files) == 4  # three songs and the manifest
+    for rel in files:
+        assert (tmp_path / "parallel" / rel).read_bytes() == (tmp_path / "serial" / rel).read_bytes(), rel
+
+
+def test_small_corpora_are_rendered_in_this_process(monkeypatch):
+    monkeypatch.setattr(builtin_corpus, "usable_cores", lambda: 8)
+    assert builtin_corpus.render_processes(3, 2.0) == 1  # 6 s of audio: starting processes costs more
+    assert builtin_corpus.render_processes(24, 16.0) == 8
+    assert builtin_corpus.render_processes(4, 30.0) == 4  # at most one process per song
+
+
 def test_write_corpus_refuses_a_non_empty_directory(tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "keep.txt").write_text("mine")

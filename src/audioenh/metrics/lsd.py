@@ -10,6 +10,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..parallel import usable_cores
 from .base import Metric, check_pair
 
 #: Added to power spectra before the log, so silent bins give a finite distance.
@@ -66,18 +67,11 @@ def _spectrogram(audio: np.ndarray, n_fft: int, hop: int, log: bool) -> np.ndarr
 _pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, pool): a forked child makes its own
 
 
-def _threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _run_in_threads(transform: Callable[[tuple[int, int, int]], None], channels: int, frames: int) -> None:
     """``transform((channel, first frame, stop frame))`` over every channel's frames, split into one
     share per core (numpy and scipy's FFT release the GIL on arrays this size)."""
     global _pool
-    threads = _threads()
+    threads = usable_cores()
     shares = max(1, min(-(-threads // max(channels, 1)), frames // _FRAMES_PER_BLOCK))
     bounds = np.linspace(0, frames, shares + 1).astype(int)
     spans = [(c, int(a), int(b)) for c in range(channels) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]

@@ -1,14 +1,17 @@
 """Built-in corpora on disk: song seeds, the train/val/test split, writing and caching.
 
-:func:`write_corpus` renders songs with :func:`.song.generate_song` into
-``out_dir``/{train,val,test}/song-NNN.flac (44.1 kHz stereo, 24-bit FLAC) plus ``corpus.json``;
+:func:`write_corpus` renders songs with :func:`.song.generate_song` (in one process per core: each
+song depends on its own seed only) into ``out_dir``/{train,val,test}/song-NNN.flac (44.1 kHz stereo,
+24-bit FLAC) plus ``corpus.json``;
 :func:`ensure_builtin_corpus` keeps one such corpus per setting under the cache folder
 (:func:`audioenh.cache.default_cache_dir`).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,11 @@ import soundfile as sf
 from ...cache import cache_subdir
 from ...errors import AudioenhError
 from ...fileio import atomic_path, write_json
+from ...parallel import usable_cores
 from .song import GENERATOR_VERSION, SAMPLE_RATE, generate_song
+
+#: corpora with less audio than this (s, all songs together) are rendered in the calling process
+PARALLEL_MIN_SECONDS = 60.0
 
 
 def song_seed(seed: int, index: int) -> int:
@@ -73,12 +80,35 @@ def write_corpus(out_dir, songs: int = 24, seconds: float = 16.0, seed: int = 0,
         for name in names:
             (tmp / name).mkdir()
         files = [f for name in names for f in splits[name]]
-        bar = tqdm(files, desc="built-in corpus", unit="song", disable=not progress, file=sys.stderr)
-        for i, rel in enumerate(bar):
-            audio = generate_song(song_seed(seed, i), seconds, SAMPLE_RATE)
-            sf.write(tmp / rel, audio.T, SAMPLE_RATE, format="FLAC", subtype="PCM_24")
+        jobs = [(song_seed(seed, i), float(seconds), tmp / rel) for i, rel in enumerate(files)]
+        workers = render_processes(len(jobs), float(seconds))
+        with tqdm(total=len(jobs), desc="built-in corpus", unit="song", disable=not progress, file=sys.stderr) as bar:
+            if workers == 1:
+                for job in jobs:
+                    render_song_file(*job)
+                    bar.update(1)
+            else:  # songs are independent (each from its own seed): the same files, in parallel
+                spawn = multiprocessing.get_context("spawn")  # no fork of a process that may run threads
+                with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+                    for _ in pool.map(render_song_file, *zip(*jobs)):
+                        bar.update(1)
         write_json(tmp / "corpus.json", manifest)
     return manifest
+
+
+def render_processes(songs: int, seconds: float) -> int:
+    """Processes :func:`write_corpus` renders ``songs`` songs of ``seconds`` s with: one per usable core
+    (at most one per song), or 1 for corpora under :data:`PARALLEL_MIN_SECONDS` of audio, where
+    starting processes costs more than it saves."""
+    if songs * seconds < PARALLEL_MIN_SECONDS:
+        return 1
+    return max(1, min(songs, usable_cores()))
+
+
+def render_song_file(song_seed: int, seconds: float, path: Path) -> None:
+    """Render the song of ``song_seed`` (``seconds`` s) to ``path`` as 44.1 kHz stereo 24-bit FLAC."""
+    audio = generate_song(song_seed, seconds, SAMPLE_RATE)
+    sf.write(path, audio.T, SAMPLE_RATE, format="FLAC", subtype="PCM_24")
 
 
 def ensure_builtin_corpus(
