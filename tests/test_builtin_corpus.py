@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -144,6 +146,24 @@ def test_songs_rendered_in_parallel_processes_are_the_same_files(tmp_path, monke
     assert len(files) == 4  # three songs and the manifest
     for rel in files:
         assert (tmp_path / "parallel" / rel).read_bytes() == (tmp_path / "serial" / rel).read_bytes(), rel
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="elsewhere processes are spawned: scripts need the guard")
+def test_a_script_without_a_main_guard_can_render_in_parallel(tmp_path):
+    """Rendering processes are forked, not spawned: a script that builds the corpus at its top level
+    is not run again by each of them."""
+    script = tmp_path / "build.py"
+    script.write_text(
+        "from audioenh.data.builtin import corpus\n"
+        "corpus.PARALLEL_MIN_SECONDS = 0.0\n"
+        "corpus.usable_cores = lambda: 2\n"
+        f"corpus.write_corpus({str(tmp_path / 'c')!r}, songs=3, seconds=0.5, progress=False)\n"
+        "print('built')\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("built") == 1
+    assert len(list((tmp_path / "c").glob("*/*.flac"))) == 3
 
 
 def test_small_corpora_are_rendered_in_this_process(monkeypatch):

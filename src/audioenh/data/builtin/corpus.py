@@ -88,8 +88,7 @@ def write_corpus(out_dir, songs: int = 24, seconds: float = 16.0, seed: int = 0,
                     render_song_file(*job)
                     bar.update(1)
             else:  # songs are independent (each from its own seed): the same files, in parallel
-                spawn = multiprocessing.get_context("spawn")  # no fork of a process that may run threads
-                with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+                with ProcessPoolExecutor(workers, mp_context=_process_context()) as pool:
                     for _ in pool.map(render_song_file, *zip(*jobs)):
                         bar.update(1)
         write_json(tmp / "corpus.json", manifest)
@@ -103,6 +102,14 @@ def render_processes(songs: int, seconds: float) -> int:
     if songs * seconds < PARALLEL_MIN_SECONDS:
         return 1
     return max(1, min(songs, usable_cores()))
+
+
+def _process_context():
+    """Forked processes where the platform has them (Linux: no second import, and a script that builds
+    the corpus needs no ``if __name__ == "__main__"`` guard; PyTorch's DataLoader forks alike),
+    spawned ones elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods and sys.platform == "linux" else "spawn")
 
 
 def render_song_file(song_seed: int, seconds: float, path: Path) -> None:
