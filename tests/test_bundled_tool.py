@@ -40,7 +40,8 @@ def test_the_shipped_model_was_trained_by_its_recipe(tool, name):
     assert card["command"].startswith("python tools/train_bundled_model.py")
     shown = shlex.split(card["command"].split("(runs: ", 1)[1].rstrip(")"))
     assert shown[:2] == ["audioenh", "train"]
-    expected = [*tool.COMMON_ARGS, *recipe.args, "--iterations", str(recipe.iterations), "--output", "RUN"]
+    expected = ["--arch", recipe.arch, *tool.COMMON_ARGS, *recipe.args, "--iterations", str(recipe.iterations)]
+    expected += ["--output", "RUN"]
     assert options(shown[2:]) == options(expected)
     assert card["summary"] == recipe.summary
 

@@ -263,6 +263,11 @@ def test_model_info_describes_a_bank_model_by_model():
         assert f"bundled model {name}" in info.output
     data = json.loads(runner.invoke(cli, ["model-info", "auto", "--json"]).output)
     assert [m["model"] for m in data["bank"]["members"]] == [f"bundled model {n}" for n in members]
+    # each model its own counts (resnet-11k-cheby2 has twice the blocks); the bank's are the largest
+    counts = {m["model"]: m["params"] for m in data["bank"]["members"]}
+    assert counts["bundled model resnet-11k-cheby1"] == 21970 and counts["bundled model resnet-11k-cheby2"] == 43666
+    assert data["params"] == max(counts.values()) and data["macs"] == max(m["macs"] for m in data["bank"]["members"])
+    assert info.output.count("parameters     21,970") == len(members) - 1 and "parameters     43,666" in info.output
 
 
 def test_resolve_models_expands_a_bank_and_one_model_commands_refuse_it(tmp_path, monkeypatch, stereo_wav):

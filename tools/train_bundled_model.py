@@ -33,8 +33,11 @@ ARCH = "resnet:width=16,blocks=6,kernel=7"
 #: the bank's specialists: their validation still rose from 12,000 to 30,000 steps (resnet-11k +2.43
 #: -> +2.72 dB, the bank's 11025-Hz matrix mean +1.48 -> +1.75 dB: docs/recipes.md)
 ITERATIONS = 30000
+#: the 11025-Hz Chebyshev II / elliptic model: twice the blocks, so its receptive field (151 samples,
+#: 3.4 ms) resolves the steep stop-band edges it undoes (docs/recipes.md: a deeper specialist)
+DEEP_ARCH = "resnet:width=16,blocks=12,kernel=7"
 COMMON_ARGS = [
-    "--arch", ARCH, "--data", "builtin", "--chunk", "2048", "--batch-size", "16", "--lr", "3e-3",
+    "--data", "builtin", "--chunk", "2048", "--batch-size", "16", "--lr", "3e-3",
     "--val-offset", "1", "--val-seconds", "4", "--seed", "0", "--precision", "fp32",
 ]  # fmt: skip
 
@@ -93,6 +96,7 @@ class Recipe:
     args: list[str]
     summary: str
     iterations: int = ITERATIONS
+    arch: str = ARCH
 
 
 RECIPES = {
@@ -132,9 +136,10 @@ RECIPES = {
             *LATE_DECAY,
             *BAND_LOSS,
         ],
-        "small ResNet (16 channels, 6 blocks of 7-tap convolutions) trained on Chebyshev II and elliptic "
+        "small ResNet (16 channels, 12 blocks of 7-tap convolutions) trained on Chebyshev II and elliptic "
         "low-passes (orders 4-12, stop bands at 20 dB) at 11025 Hz, its loss weighted towards the band above "
         "9 kHz; restores the band above the input's band edge",
+        arch=DEEP_ARCH,
     ),
     # between 11025 and 13 kHz: at 12 kHz the 11-kHz specialist took steep Butterworth inputs for its
     # Chebyshev I 6 and lost up to 0.99 dB on real recordings (docs/model.md, Known limits)
@@ -229,7 +234,7 @@ def train(name: str, run: Path, output: Path, iterations: int) -> None:
     checkpoint with its card to ``output``."""
     recipe = RECIPES[name]
     cached_before = degraded_cache_files()
-    train_args = [*COMMON_ARGS, *recipe.args, "--iterations", str(iterations)]
+    train_args = ["--arch", recipe.arch, *COMMON_ARGS, *recipe.args, "--iterations", str(iterations)]
     if (run / "checkpoints" / "last.pt").exists():
         # a finished run is left as it is; an interrupted (or shorter) one goes on with the settings
         # its config.json fixes (resuming refuses them on the command line)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 
-from ..errors import AudioenhError
 from ..plugins import architectures
 from .options import echo_json, json_option
 
@@ -27,7 +26,8 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
     """Parameter count and MACs of one forward pass over BATCH x CHANNELS x SAMPLES, of an
     architecture (-a SPEC) or of a trained MODEL: a bundled model's name (audioenh list models), a
     training run folder or a checkpoint file, which is also described (training, data, licence).
-    A bundled bank (auto) is described model by model; the counts are per model.
+    A bundled bank (auto) is described model by model, each with its own counts (JSON: the
+    largest of them at the top level).
 
     MACs count convolution multiply-accumulates without bias additions (the paper's Table IV:
     415.3 G for the U-Net and 3608.3 G for the ResNet on 8 x 2 x 8192).
@@ -39,20 +39,28 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
 
     if (model_ref is None) == (spec is None):
         raise click.UsageError("give either a MODEL or -a/--arch SPEC")
-    about, bank = None, None
+    about, bank, members = None, None, []
     if model_ref is not None:
         bank = bundled_bank(model_ref)
         members = [describe_model(name) for name in bank.members] if bank else [describe_model(model_ref)]
         about = members[0]
         spec = about["architecture"]
         channels = about["audio_channels"]
-        if bank and len({m["architecture"] for m in members}) > 1:
-            raise AudioenhError(f"the models of bank {bank.name!r} differ in architecture; describe them one by one")
     registry = architectures()
-    registry.bind(spec)  # unknown names and bad arguments fail here, before any work
-    with torch.device("meta"):
-        params = count_parameters(_build(registry, spec, channels))
-    macs = count_macs(lambda: _build(registry, spec, channels), batch=batch, channels=channels, samples=samples)
+
+    def counted(arch: str, arch_channels: int) -> tuple[int, float]:
+        registry.bind(arch)  # unknown names and bad arguments fail here, before any work
+        with torch.device("meta"):
+            params = count_parameters(_build(registry, arch, arch_channels))
+        build = lambda: _build(registry, arch, arch_channels)  # noqa: E731
+        return params, count_macs(build, batch=batch, channels=arch_channels, samples=samples)
+
+    if bank:  # each model its own counts (one runs per input); the bank's are the largest
+        for member in members:
+            member["params"], member["macs"] = counted(member["architecture"], member["audio_channels"])
+        params, macs = max(m["params"] for m in members), max(m["macs"] for m in members)
+    else:
+        params, macs = counted(spec, channels)
     if as_json:
         extra = {"model": about} if about else {}
         if bank:
@@ -61,13 +69,18 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
         return
     if bank:
         click.echo(f"bank           {bank.name}: {bank.summary}")
-        click.echo(f"models         {len(members)}, each of the architecture below")
+        click.echo(f"models         {len(members)}, one of which runs per input")
         for member in members:
             click.echo("")
             _echo_model(member)
-        click.echo("")
-    elif about:
+            _echo_counts(registry, member["architecture"], member["params"], member["macs"], batch, channels, samples)
+        return
+    if about:
         _echo_model(about)
+    _echo_counts(registry, spec, params, macs, batch, channels, samples)
+
+
+def _echo_counts(registry, spec: str, params: int, macs: float, batch: int, channels: int, samples: int) -> None:
     per_second = macs / (batch * samples) * 44100
     click.echo(f"architecture   {registry.canonical(spec)}")
     click.echo(f"parameters     {params:,}")
