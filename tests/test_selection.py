@@ -161,7 +161,7 @@ def test_a_bank_hands_an_input_its_first_choice_fails_on_to_the_next_trusted_mod
     chosen, plan = plan_with_bank([(noise, noise_ckpt), (good, good_ckpt)], limited, SR, None, "safe", cpu, "fp32")
     assert chosen == 1 and plan.gain == 1.0 and plan.self_test_db > 0 and plan.limit_db is not None
     chosen, _ = plan_with_bank([(noise, noise_ckpt), (good, good_ckpt)], limited, SR, None, "raw", cpu, "fp32")
-    assert chosen == 0  # raw mode has no self-test: the first choice
+    assert chosen == 1  # raw mode runs the model safe mode picks
 
     (tmp_path / "test").mkdir()
     sf.write(tmp_path / "test" / "s.flac", song.T, SR, subtype="PCM_24")
@@ -173,3 +173,6 @@ def test_a_bank_hands_an_input_its_first_choice_fails_on_to_the_next_trusted_mod
     assert result["good"][spec]["delta"]["snr"] > 1.0
     assert result["bank"][spec]["delta"]["snr"] == pytest.approx(result["good"][spec]["delta"]["snr"], abs=1e-6)
     assert result["bank"][spec]["used"] == {"noise": 0, "good": 1}
+    raw = score_matrix([*rows, bank], songs, [spec], device=cpu, modes=("raw",))["results"]["raw"]
+    assert raw["bank"][spec]["used"] == {"noise": 0, "good": 1}  # raw mode alone: the same choice
+    assert raw["bank"][spec]["delta"]["snr"] == pytest.approx(raw["good"][spec]["delta"]["snr"], abs=1e-6)

@@ -275,15 +275,16 @@ def plan_with_bank(
 ) -> tuple[int, Restoration]:
     """Which of the ``loaded`` ``(model, checkpoint)`` pairs enhances an input with analysis ``excerpt``
     (channels, samples at ``rate`` Hz), and safe mode's plan with it: the models ranked by
-    :func:`~audioenh.evaluation.selection.ranked_restorations`; in safe mode, the first whose network
-    passes the self-test, finished (:func:`~audioenh.evaluation.streaming.finish_plan`), so that a
-    model failing on this music hands the input to the next one trusted with its band limit."""
+    :func:`~audioenh.evaluation.selection.ranked_restorations`, the first whose network passes the
+    self-test, its plan finished (:func:`~audioenh.evaluation.streaming.finish_plan`), so that a model
+    failing on this music hands the input to the next one trusted with its band limit. Raw mode runs
+    the model safe mode would pick (for one model: that one, untested)."""
     from ..evaluation.selection import Candidate, first_passing, ranked_restorations
     from ..evaluation.streaming import finish_plan
 
     model_rate = int(loaded[0][1]["sample_rate"])
     ranked = ranked_restorations(excerpt, rate, model_rate, [Candidate.of(ckpt) for _, ckpt in loaded], edge_hz)
-    if mode != "safe":
+    if mode != "safe" and len(loaded) == 1:
         return ranked[0]
 
     def test(index: int, plan: Restoration) -> Restoration:

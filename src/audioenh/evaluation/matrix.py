@@ -221,7 +221,8 @@ def score_matrix(
                 candidates = tuple(member.candidate for member in m.members)
                 if candidates not in ranked:
                     ranked[candidates] = ranked_restorations(degraded, sample_rate, sample_rate, candidates, edge)
-                if "safe" in modes:  # (raw mode alone needs no self-test)
+                if "safe" in modes or m.alternatives:  # (one model's raw output needs no self-test; a
+                    # bank's choice does, in either mode: raw mode runs the model safe mode would pick)
                     test = _self_test(tested, candidates, m.members, degraded, sample_rate, run_network)
                     chosen, plan = first_passing(ranked[candidates], test)
                 else:
