@@ -85,3 +85,66 @@ def test_a_run_stores_its_resolved_precision_and_keeps_it(tmp_path, monkeypatch)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["precision"] == "bf16"  # kept
     refused = CliRunner().invoke(cli, ["train", "-o", str(tmp_path / "run"), "--resume", "--precision", "fp32"])
     assert refused.exit_code == 2 and "--precision cannot change when resuming" in refused.output
+
+
+def test_fp32_means_ieee_float32_on_cuda_and_tf32_is_asked_for():
+    """PyTorch lets cuDNN round float32 convolutions' inputs to TF32 by default; the bundled ResNets'
+    steep inversions lose up to 10 dB that way (docs/performance.md), so every precision but tf32 turns
+    it off on CUDA, forward and backward, and puts the setting back afterwards; the CPU is untouched."""
+    from audioenh.precision import float32_math
+
+    flags = torch.backends.cudnn, torch.backends.cuda.matmul
+    saved = [f.allow_tf32 for f in flags]
+    try:
+        for f in flags:
+            f.allow_tf32 = True
+        for precision, allowed in (("fp32", False), ("bf16", False), ("fp16", False), ("tf32", True)):
+            with float32_math(precision, "cuda"):
+                assert [f.allow_tf32 for f in flags] == [allowed, allowed]
+            assert [f.allow_tf32 for f in flags] == [True, True]
+        with float32_math("fp32", "cpu"), autocast("fp32", "cpu"):
+            assert [f.allow_tf32 for f in flags] == [True, True]
+    finally:
+        for f, value in zip(flags, saved):
+            f.allow_tf32 = value
+    assert resolve_precision("tf32", "cuda", "resnet") == "tf32"
+    with pytest.raises(AudioenhError, match="tf32 needs a CUDA GPU"):
+        resolve_precision("tf32", "cpu", "resnet")
+
+
+def test_a_training_step_runs_its_backward_pass_in_the_forward_pass_float32_math():
+    from audioenh.training.step import train_step
+
+    seen = {}
+
+    class Record(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen["forward"] = torch.backends.cudnn.allow_tf32
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen["backward"] = torch.backends.cudnn.allow_tf32
+            return grad
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(2, 2, 3, padding=1)
+
+        def forward(self, x):
+            return Record.apply(self.conv(x))
+
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(1, 2, 16)
+    saved = torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = True
+        for precision, allowed in (("fp32", False), ("tf32", True)):
+            train_step(model, optimizer, x, x, precision, torch.device("cuda"))  # the device names the rule
+            assert seen == {"forward": allowed, "backward": allowed}
+        assert torch.backends.cudnn.allow_tf32 is True
+    finally:
+        torch.backends.cudnn.allow_tf32 = saved

@@ -20,7 +20,7 @@
 #   GPU_CHECK_DEVICE=cpu GPU_CHECK_QUICK=1 OUT=/tmp/gpu-check bash tools/gpu_issue13.sh
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
-if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+if [ "${GPU_CHECK_DEVICE:-cuda}" != cpu ] && [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then  # the device's python
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
     export PYTHONPATH=/tmp/site:$PWD/src
 elif ! python3 -c "import audioenh" 2>/dev/null; then
@@ -66,23 +66,34 @@ measure() {  # LABEL ARGS...: one benchmark, its JSON object appended to results
     rm -f "$out/one.json"
 }
 
-# 1. The U-Net's bf16 path: cuDNN's long-kernel convolutions are slow in either layout (H200, 2026-11-27),
-#    its kernels as GEMMs (auto's rule on CUDA under bf16) fast
-measure "unet fp32 pytorch" --arch $unet --precision fp32 --layout pytorch $sizes
-measure "unet bf16 pytorch" --arch $unet --precision bf16 --layout pytorch --conv native $sizes
-measure "unet bf16 channels-last" --arch $unet --precision bf16 --layout channels-last $sizes
-measure "unet fp32 channels-last" --arch $unet --precision fp32 --layout channels-last $sizes
-# ... its long kernels (17-65 taps) as one matrix product each (im2col + GEMM: tensor cores in bf16)
-measure "unet bf16 gemm" --arch $unet --precision bf16 --layout pytorch --conv gemm $sizes
-# 2. The ResNet: fp32 (auto's choice for accuracy) in both layouts, bf16 for reference
+# 0. What each precision costs the bundled ResNets' results (tools/precision_accuracy.py): PyTorch's
+#    default TF32 convolutions on CUDA, emulated on a CPU, ruined the steep inversions (2026-11-28)
+echo "== precision accuracy" >>"$log"
+if [ "${GPU_CHECK_QUICK:-0}" = 1 ]; then acc="--seconds 0.5 --pairs resnet-11k-cheby1=cheby1:order=8,cutoff=11025"; else acc=""; fi
+if [ "$device" = cpu ]; then precisions=fp32,bf16,tf32-emulated; else precisions=fp32,tf32,tf32-emulated,bf16,fp16; fi
+$py tools/precision_accuracy.py --device "$device" --precisions $precisions $acc --json "$out/accuracy.json" \
+    >"$out/accuracy.txt" 2>>"$log" || echo "   FAILED" >>"$log"
+# 1. The ResNet: IEEE float32 (what fp32 means now), TF32 (PyTorch's default before), 16-bit types
+if [ "$device" = cpu ]; then low="fp32 bf16"; else low="tf32 fp16 bf16"; fi
 measure "resnet fp32 pytorch" --arch $resnet --precision fp32 --layout pytorch $sizes
-measure "resnet fp32 channels-last" --arch $resnet --precision fp32 --layout channels-last $sizes
-measure "resnet bf16 channels-last" --arch $resnet --precision bf16 --layout channels-last $sizes
-# 3. End to end with the real data pipeline (the issue: >= 2x the reference's bare fp32 step)
+for precision in $low; do
+    measure "resnet $precision channels-last" --arch $resnet --precision $precision --layout channels-last $sizes
+done
+# 2. End to end with the real data pipeline (the issue: >= 2x the reference's bare fp32 step); auto
+#    is bf16 with the long kernels as GEMMs for the U-Net, fp32 for the ResNet
 for degradation in cheby1:6 paper-multi; do
     measure "unet auto fed $degradation" --arch $unet --precision auto -d $degradation $fed $sizes
-    measure "resnet auto fed $degradation" --arch $resnet --precision auto -d $degradation $fed $sizes
 done
+measure "resnet auto fed cheby1:6" --arch $resnet --precision auto -d cheby1:6 $fed $sizes
+# 3. The U-Net's other precisions, and where its bf16 step spends its time
+if [ "$device" = cpu ]; then low="fp32"; else low="fp32 tf32 fp16"; fi
+for precision in $low; do
+    measure "unet $precision" --arch $unet --precision $precision $sizes
+done
+echo "== profile unet auto" >>"$log"
+if [ "${GPU_CHECK_QUICK:-0}" = 1 ]; then prof="--batch-size 2 --chunk 1024 --steps 1"; else prof=""; fi
+$py tools/profile_step.py --arch $unet --device "$device" --precision auto $prof >"$out/profile-unet.txt" 2>>"$log" \
+    || echo "   FAILED" >>"$log"
 # 4. The reference's models beside audioenh's, same shapes, alternating (tools/reference_speed.py)
 if [ -d "${REFERENCE:-.ref}/src/models" ]; then
     echo "== reference side by side" >>"$log"
@@ -92,7 +103,9 @@ if [ -d "${REFERENCE:-.ref}/src/models" ]; then
 else
     echo "== reference side by side: skipped (no ${REFERENCE:-.ref}/src/models)" >>"$log"
 fi
-# 5. torch.compile: eager against compiled, fixed shapes (tools/compile_speed.py); last, as compiling takes long
+# 5. torch.compile: eager against compiled, fixed shapes (tools/compile_speed.py); last, as compiling takes
+#    long (GPU_CHECK_COMPILE=0 skips it)
+[ "${GPU_CHECK_COMPILE:-1}" = 0 ] && { echo "finished $(date -u) (compile skipped)" >>"$log"; exit 0; }
 if [ "${GPU_CHECK_QUICK:-0}" = 1 ]; then compile_sizes="--batch-size 2 --chunk 1024 --seconds 0.2 --audio-seconds 0.5 --rounds 1"; else compile_sizes="--rounds 2"; fi
 for what in "$resnet bf16" "$resnet fp32" "$unet fp32"; do
     set -- $what

@@ -10,7 +10,9 @@ model in each round so that a machine whose speed drifts slows both alike.
     python tools/reference_speed.py --reference /tmp/ref --device cuda --json out.json
 
 Figures (per model and round): training in seconds of 44.1 kHz audio per second (an Adam step on a
-random batch x 2 x chunk batch, the reference always fp32, audioenh in ``--precision``), inference as
+random batch x 2 x chunk batch, the reference always in float32 as its code runs it: on a CUDA GPU with
+PyTorch's default TF32 convolutions (``tf32``), which audioenh's ``fp32`` turns off; audioenh in
+``--precision``), inference as
 the bare forward rate (seconds of compute per second of stereo audio, one forward pass over
 ``--audio-seconds``) and, for audioenh, the runtime rate (``enhance``'s model path: blocks, context,
 overlap-save). The summary gives audioenh / reference ratios (speed-ups: above 1 is faster) from the
@@ -68,7 +70,11 @@ def measure(args: argparse.Namespace) -> dict:
         precision = resolve_precision(args.precision, device, args.spec or arch)
         batch = args.batch_size or (GPU_BATCH if device.type == "cuda" else CPU_BATCH[arch])
         models = {
-            "reference": (reference_model(args.reference, arch).to(device), "fp32"),
+            # as the reference's own code runs: PyTorch's defaults, TF32 convolutions on CUDA GPUs
+            "reference": (
+                reference_model(args.reference, arch).to(device),
+                "tf32" if device.type == "cuda" else "fp32",
+            ),
             "audioenh": (architectures().create(args.spec or arch).to(device), precision),
         }
         rows = {name: {"train_audio_s_per_s": [], "forward_rate": [], "runtime_rate": []} for name in models}
@@ -137,7 +143,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--arch", action="append", choices=("unet", "resnet"), help="default: both")
     parser.add_argument("--spec", help="audioenh's architecture spec (default: the paper's size of --arch)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
-    parser.add_argument("--precision", default="auto", help="audioenh's: auto, fp32, bf16 or fp16 (default: auto)")
+    parser.add_argument(
+        "--precision", default="auto", help="audioenh's: auto, fp32, tf32, bf16 or fp16 (default: auto)"
+    )
     parser.add_argument("--batch-size", type=int, help="default: 8 (CPU: U-Net 8, ResNet 1)")
     parser.add_argument("--chunk", type=int, default=8192, help="samples per training example (default 8192)")
     parser.add_argument("--seconds", type=float, default=5.0, help="least time per training measurement")

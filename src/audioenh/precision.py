@@ -18,6 +18,10 @@ everywhere else (figures and commands in docs/performance.md):
   float32 sums), whose accuracy is measured above. The ResNet stays ``fp32`` (accuracy, as above).
 - Architectures of plugins: ``fp32`` until measured; ask for ``bf16`` explicitly to try it.
 
+``fp32`` is IEEE float32 on every device: on CUDA GPUs PyTorch's default TF32 convolutions are
+turned off (:func:`float32_math`), as TF32 rounding cost the bundled ResNets up to 4.5 dB on an H200;
+``tf32`` asks for them (CUDA only; never picked by ``auto``).
+
 The resolved value is what a run stores in its config, so a resumed or repeated run computes
 the same way whatever machine it continues on.
 """
@@ -35,7 +39,7 @@ if TYPE_CHECKING:
     import torch
 
 # PyTorch is imported where it is used, so that the command line's options and --help load without it.
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "tf32", "bf16", "fp16")
 
 #: (device type, architecture) pairs where ``auto`` picks bf16: measured faster *and* as accurate.
 AUTO_BF16 = frozenset({("cpu", "unet"), ("cuda", "unet")})
@@ -58,8 +62,8 @@ def resolve_precision(requested: str, device: torch.device | str, arch: str | No
     if requested not in PRECISIONS:
         raise AudioenhError(f"unknown precision {requested!r}; use {', '.join(PRECISIONS)}")
     device = torch.device(device)
-    if requested == "fp16" and device.type != "cuda":
-        raise AudioenhError("--precision fp16 needs a CUDA GPU; on the CPU use bf16 or fp32")
+    if requested in ("fp16", "tf32") and device.type != "cuda":
+        raise AudioenhError(f"--precision {requested} needs a CUDA GPU; on the CPU use bf16 or fp32")
     if requested == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise AudioenhError("this GPU has no bfloat16 support; use --precision fp16 or fp32")
     if requested != "auto":
@@ -75,14 +79,37 @@ def resolve_precision(requested: str, device: torch.device | str, arch: str | No
 
 
 @contextlib.contextmanager
+def float32_math(precision: str, device: torch.device | str) -> Iterator[None]:
+    """On a CUDA GPU, let float32 convolutions and matrix products round their inputs to TF32 (10
+    significant bits, tensor cores) only under ``tf32``: everywhere else float32 means IEEE float32,
+    also in the float32 parts of a bf16 or fp16 network and in backward passes. PyTorch's default
+    lets cuDNN use TF32, and the ResNets' activations carry detail 60 dB and more below their level
+    that 10 bits round away (docs/performance.md, "TF32"). A no-op off CUDA."""
+    import torch
+
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    allow = precision == "tf32"
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = allow
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+@contextlib.contextmanager
 def autocast(precision: str, device: torch.device | str) -> Iterator[None]:
-    """Run the enclosed forward pass in ``precision`` (a no-op for fp32; TF32 matmuls on CUDA)."""
+    """Run the enclosed forward pass in ``precision``: plain float32 for fp32 (IEEE float32 on CUDA,
+    too) and tf32 (:func:`float32_math`), bf16 or fp16 autocast otherwise."""
     import torch
 
     device = torch.device(device)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    if dtype is None:
-        yield
-        return
-    with torch.autocast(device_type=device.type, dtype=dtype):
-        yield
+    with float32_math(precision, device):
+        if dtype is None:
+            yield
+            return
+        with torch.autocast(device_type=device.type, dtype=dtype):
+            yield

@@ -81,9 +81,9 @@ def precision_option(f: Callable) -> Callable:
         type=click.Choice(list(PRECISIONS)),
         default="auto",
         show_default=True,
-        help="Arithmetic of the network: fp32, bf16 or fp16 autocast. auto: bf16 where measured faster and as "
-        "accurate (the U-Net on CPUs with AMX or AVX-512 BF16 and on CUDA GPUs with bfloat16), else "
-        "fp32 (docs/performance.md).",
+        help="Arithmetic of the network: fp32 (IEEE float32, also on GPUs), tf32 (float32 with TF32 tensor-core "
+        "convolutions, CUDA only), bf16 or fp16 autocast. auto: bf16 where measured faster and as accurate (the "
+        "U-Net on CPUs with AMX or AVX-512 BF16 and on CUDA GPUs with bfloat16), else fp32 (docs/performance.md).",
     )(f)
 
 

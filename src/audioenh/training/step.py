@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..precision import autocast
+from ..precision import autocast, float32_math
 
 
 def band_weighted_mse(
@@ -48,11 +48,12 @@ def train_step(
         output = model(degraded)
     loss = band_weighted_mse(output.float(), target, sample_rate, loss_split_hz, loss_below_weight)
     optimizer.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss.backward()
-        optimizer.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+    with float32_math(precision, device):  # the backward pass's float32 math as the forward pass's
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
     return loss
