@@ -13,6 +13,7 @@ from audioenh.architectures.layers import (
     Dropout,
     SubPixel1d,
     conv1d_as_gemm,
+    conv1d_as_polyphase,
     forced_conv,
     forced_layout,
     from_channels_last,
@@ -221,33 +222,40 @@ def test_in_place_layers_compute_the_plain_formulas_bit_for_bit(spec, layout):
         assert torch.equal(fast, plain)
 
 
-@pytest.mark.parametrize("taps,stride,bias", [(17, 1, True), (33, 2, True), (65, 1, False), (3, 2, True)])
-def test_conv_as_one_matrix_product_is_the_convolution(taps, stride, bias):
-    """im2col + GEMM computes F.conv1d's sums (another order): outputs and all three gradients agree."""
+@pytest.mark.parametrize("samples", [300, 7])
+@pytest.mark.parametrize("conv", [conv1d_as_gemm, conv1d_as_polyphase])
+@pytest.mark.parametrize(
+    "taps,stride,bias", [(17, 1, True), (33, 2, True), (65, 1, False), (65, 2, True), (17, 2, False), (3, 2, True)]
+)
+def test_long_kernel_formulations_are_the_convolution(taps, stride, bias, conv, samples):
+    """im2col + GEMM, and the short kernel over the input's phases, compute F.conv1d's sums (another
+    order; the phases add products with zeros): outputs and all three gradients agree, for lengths
+    that are and are not multiples of the phases (7: shorter than one block of 8)."""
     torch.manual_seed(0)
-    x = torch.randn(3, 5, 300, requires_grad=True)
+    x = torch.randn(3, 5, samples, requires_grad=True)
     weight = torch.randn(4, 5, taps, requires_grad=True)
     b = torch.randn(4, requires_grad=True) if bias else None
     padding = (taps - 1) // 2
     results = []
-    for conv in (torch.nn.functional.conv1d, conv1d_as_gemm):
-        y = conv(x, weight, b, stride, padding)
+    for implementation in (torch.nn.functional.conv1d, conv):
+        y = implementation(x, weight, b, stride, padding)
         (y * torch.linspace(0.5, 1.5, y.shape[-1])).sum().backward()
         grads = [t.grad.clone() for t in (x, weight, b) if t is not None]
         for t in (x, weight, b):
             if t is not None:
                 t.grad = None
         results.append([y.detach(), *grads])
-    assert results[1][0].shape == results[0][0].shape == (3, 4, -(-300 // stride))
+    assert results[1][0].shape == results[0][0].shape == (3, 4, -(-samples // stride))
     for native, gemm in zip(*results):
         torch.testing.assert_close(gemm, native, rtol=1e-5, atol=1e-5 * float(native.abs().max()))
 
 
-def test_conv_as_gemm_under_autocast_unfolds_in_autocasts_type():
+@pytest.mark.parametrize("conv", [conv1d_as_gemm, conv1d_as_polyphase])
+def test_long_kernel_formulations_under_autocast_rearrange_in_autocasts_type(conv):
     torch.manual_seed(0)
     x, weight, bias = torch.randn(2, 8, 256), torch.randn(6, 8, 33), torch.randn(6)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        y = conv1d_as_gemm(x, weight, bias, 2, 16)
+        y = conv(x, weight, bias, 2, 16)
         native = torch.nn.functional.conv1d(x, weight, bias, 2, 16)
     assert y.dtype == native.dtype == torch.bfloat16
     reference = torch.nn.functional.conv1d(x, weight, bias, 2, 16)
@@ -256,25 +264,29 @@ def test_conv_as_gemm_under_autocast_unfolds_in_autocasts_type():
     assert float((y.float() - native.float()).abs().max()) < 0.02 * scale
 
 
-def test_forced_gemm_runs_the_unets_long_kernels_as_one_product(monkeypatch):
-    """Inside forced_conv("gemm") the U-Net's kernels of GEMM_MIN_KERNEL taps or more (and only those)
-    go through conv1d_as_gemm, and the network computes what it computes natively."""
+@pytest.mark.parametrize("forced", ["gemm", "polyphase"])
+def test_a_forced_formulation_runs_the_unets_long_kernels(monkeypatch, forced):
+    """Inside forced_conv("gemm") (or "polyphase") the U-Net's kernels of GEMM_MIN_KERNEL taps or more
+    (and only those) go through conv1d_as_gemm (conv1d_as_polyphase), and the network computes what it
+    computes natively."""
     from audioenh.architectures import layers
 
     calls = []
+    name = f"conv1d_as_{forced}"
+    formulation = getattr(layers, name)
 
     def counted(x, weight, *args):
         calls.append(weight.shape[-1])
-        return conv1d_as_gemm(x, weight, *args)
+        return formulation(x, weight, *args)
 
-    monkeypatch.setattr(layers, "conv1d_as_gemm", counted)
+    monkeypatch.setattr(layers, name, counted)
     torch.manual_seed(0)
     model = architectures().create("unet:width=4,depth=3,kernel=65,max_channels=16")
     for p in model.parameters():
         p.data.normal_(0, 0.3)
     x = torch.randn(2, 2, 512)
     outputs = []
-    for implementation in ("native", "gemm"):
+    for implementation in ("native", forced):
         net = copy.deepcopy(model)
         with forced_layout("pytorch"), forced_conv(implementation):
             y = net(x)

@@ -71,7 +71,7 @@ class BenchmarkResult:
     #: memory layout of the activations: "channels-last" or "pytorch" (batch, channels, samples)
     training_layout: str = "pytorch"
     inference_layout: str = "pytorch"
-    #: how long-kernel convolutions ran: "auto" (the rule), "native" or "gemm" (forced_conv)
+    #: how long-kernel convolutions ran: "auto" (the rule), "native", "gemm" or "polyphase" (forced_conv)
     conv: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -71,9 +72,10 @@ def from_channels_last(x: torch.Tensor) -> torch.Tensor:
 
 
 #: ways of computing a long-kernel 1-D convolution :func:`forced_conv` accepts: the rule
-#: (:func:`use_gemm`), PyTorch's (cuDNN, oneDNN), or one matrix product over the unfolded input
-#: (:func:`conv1d_as_gemm`)
-CONV_IMPLEMENTATIONS = ("auto", "native", "gemm")
+#: (:func:`use_gemm`), PyTorch's (cuDNN, oneDNN), one matrix product over the unfolded input
+#: (:func:`conv1d_as_gemm`), or a short-kernel convolution over the input's phases
+#: (:func:`conv1d_as_polyphase`)
+CONV_IMPLEMENTATIONS = ("auto", "native", "gemm", "polyphase")
 #: kernels (taps) from which "gemm" applies: the paper U-Net's long kernels (65, 33 and 17 taps), whose
 #: bf16 convolutions cuDNN runs with slow, non-tensor-core kernels (docs/performance.md)
 GEMM_MIN_KERNEL = 17
@@ -85,6 +87,19 @@ def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
     ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`; "auto":
     the rule of :func:`use_gemm`). For measuring a formulation on a device (``audioenh benchmark --conv``)."""
     return _forcing(_forced_conv, implementation, CONV_IMPLEMENTATIONS, "conv")
+
+
+def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
+    """How a 1-D convolution of ``taps`` taps over (batch, channels, samples) ``x`` runs: ``native``
+    (PyTorch's), ``gemm`` (:func:`conv1d_as_gemm`) or ``polyphase`` (:func:`conv1d_as_polyphase`):
+    inside :func:`forced_conv` as forced for kernels of at least :data:`GEMM_MIN_KERNEL` taps, else
+    the rule of :func:`use_gemm`."""
+    if x.dim() != 3 or taps < GEMM_MIN_KERNEL:
+        return "native"
+    forced = _forced_conv.get()
+    if forced != "auto":
+        return forced
+    return "gemm" if use_gemm(x, taps) else "native"
 
 
 def use_gemm(x: torch.Tensor, taps: int) -> bool:
@@ -126,6 +141,79 @@ def conv1d_as_gemm(
     return y.reshape(batch, samples, out_channels).permute(0, 2, 1).contiguous()
 
 
+#: the polyphase form's kernels: phases are added (powers of two) until each phase's kernel spans at
+#: most this many taps, the length of the paper U-Net's short kernels, which cuDNN runs fast in bf16
+POLYPHASE_MAX_TAPS = 9
+
+
+def polyphase_count(taps: int, stride: int) -> int:
+    """Phases (a multiple of ``stride``) :func:`conv1d_as_polyphase` splits a ``taps``-tap kernel's input
+    into: the fewest for which each phase's kernel spans at most :data:`POLYPHASE_MAX_TAPS` taps."""
+    phases = stride
+    while (taps - 1) / phases > POLYPHASE_MAX_TAPS - 1:
+        phases *= 2
+    return phases
+
+
+@functools.lru_cache(maxsize=64)
+def _polyphase_layout(taps: int, stride: int, padding: int, phases: int) -> tuple[int, int, int, int, tuple[int, ...]]:
+    """For :func:`conv1d_as_polyphase`: (lowest block offset, phase kernel taps, zeros before and after
+    the kernel's taps, where each output phase's window starts in the zero-padded kernel).
+
+    Output sample ``t = m * phases / stride + r`` (block ``m``, output phase ``r``) reads input ``stride *
+    t + k - padding``, which lies in block ``m + d`` at phase ``q`` with ``d * phases + q = stride * r +
+    k - padding``: for each ``r`` the phase kernel's (offset, phase) cells read one contiguous window of
+    the kernel's taps, shifted by ``stride`` per output phase."""
+    out_phases = phases // stride
+    low = (-padding) // phases  # the lowest block offset: r = 0, k = 0
+    high = (stride * (out_phases - 1) + taps - 1 - padding) // phases
+    span = high - low + 1
+    starts = [phases * low - stride * r + padding for r in range(out_phases)]
+    before = max(0, -min(starts))
+    after = max(0, max(starts) + phases * span - taps)
+    return low, span, before, after, tuple(start + before for start in starts)
+
+
+def conv1d_as_polyphase(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: int, padding: int
+) -> torch.Tensor:
+    """``F.conv1d(x, weight, bias, stride, padding)`` for (batch, channels, samples) ``x`` as a convolution
+    with a short kernel over the input's phases: the samples cut into blocks of P (:func:`polyphase_count`)
+    and the P phases stacked as channels (channels x P), the kernel rearranged so that each of the
+    P / stride output phases is a channel of its own (a 65-tap kernel of stride 2 becomes 9 taps over 8
+    phases and 4 output phases). The same sums (plus products with zeros, about 10 % more) in another
+    order; every copy is the size of the input or output, unlike :func:`conv1d_as_gemm`'s taps-fold
+    unfolded input, and the short kernel is one cuDNN runs fast in bf16 where the long one is slow.
+    The rearranged kernel is made of slices of the kernel, so its gradient is a few additions."""
+    dtype = _autocast_dtype(x.device.type)
+    if dtype is not None:
+        x = x.to(dtype)
+    batch, channels, samples = x.shape
+    out_channels, _, taps = weight.shape
+    phases = polyphase_count(taps, stride)
+    out_phases = phases // stride
+    low, span, before, after, starts = _polyphase_layout(taps, stride, padding, phases)
+    outputs = (samples + 2 * padding - taps) // stride + 1
+    blocks_out = -(-outputs // out_phases)
+    blocks_in = -(-samples // phases)
+    x = F.pad(x, (0, blocks_in * phases - samples))
+    x = x.reshape(batch, channels, blocks_in, phases).transpose(2, 3).reshape(batch, channels * phases, blocks_in)
+    # block m + d of the input for output block m, d from low to low + span - 1 (negative padding crops)
+    x = F.pad(x, (-low, blocks_out - blocks_in + low + span - 1))
+    padded = F.pad(weight, (before, after))
+    window = phases * span
+    # (out, output phase, in, input phase, tap): output phase r reads taps start_r .. start_r + window - 1
+    kernel = torch.stack([padded[:, :, start : start + window] for start in starts], dim=1)
+    kernel = kernel.reshape(out_channels, out_phases, channels, span, phases).transpose(3, 4)
+    kernel = kernel.reshape(out_channels * out_phases, channels * phases, span)
+    if dtype is not None:
+        kernel = kernel.to(dtype)
+    phase_bias = None if bias is None else bias.repeat_interleave(out_phases)
+    y = F.conv1d(x, kernel, phase_bias)  # (batch, out x output phases, blocks)
+    y = y.reshape(batch, out_channels, out_phases, blocks_out).transpose(2, 3)
+    return y.reshape(batch, out_channels, blocks_out * out_phases)[..., :outputs]
+
+
 def _autocast_dtype(device_type: str) -> torch.dtype | None:
     """Autocast's type on ``device_type`` where it is on there, else ``None``."""
     if not _autocast_enabled(device_type):
@@ -143,8 +231,11 @@ class Conv1d(nn.Conv1d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
-            if use_gemm(x, self.kernel_size[0]):
+            implementation = long_kernel_implementation(x, self.kernel_size[0])
+            if implementation == "gemm":
                 return conv1d_as_gemm(x, self.weight, self.bias, self.stride[0], self.padding[0])
+            if implementation == "polyphase":
+                return conv1d_as_polyphase(x, self.weight, self.bias, self.stride[0], self.padding[0])
             return super().forward(x)
         return F.conv2d(
             x,
