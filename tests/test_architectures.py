@@ -14,6 +14,7 @@ from audioenh.architectures.layers import (
     SubPixel1d,
     conv1d_as_gemm,
     conv1d_as_polyphase,
+    conv_channels_last_as_polyphase,
     forced_conv,
     forced_layout,
     from_channels_last,
@@ -222,8 +223,15 @@ def test_in_place_layers_compute_the_plain_formulas_bit_for_bit(spec, layout):
         assert torch.equal(fast, plain)
 
 
+def channels_last_polyphase(x, weight, bias, stride, padding):
+    """conv_channels_last_as_polyphase between the (batch, channels, samples) forms."""
+    y = conv_channels_last_as_polyphase(to_channels_last(x), weight, bias, stride, padding)
+    assert y.shape[2] == 1 and y.stride(1) == 1  # the channels-last form, channels contiguous
+    return from_channels_last(y)
+
+
 @pytest.mark.parametrize("samples", [300, 7])
-@pytest.mark.parametrize("conv", [conv1d_as_gemm, conv1d_as_polyphase])
+@pytest.mark.parametrize("conv", [conv1d_as_gemm, conv1d_as_polyphase, channels_last_polyphase])
 @pytest.mark.parametrize(
     "taps,stride,bias", [(17, 1, True), (33, 2, True), (65, 1, False), (65, 2, True), (17, 2, False), (3, 2, True)]
 )
@@ -264,15 +272,21 @@ def test_long_kernel_formulations_under_autocast_rearrange_in_autocasts_type(con
     assert float((y.float() - native.float()).abs().max()) < 0.02 * scale
 
 
-@pytest.mark.parametrize("forced", ["gemm", "polyphase"])
-def test_a_forced_formulation_runs_the_unets_long_kernels(monkeypatch, forced):
+@pytest.mark.parametrize(
+    "forced,layout,name",
+    [
+        ("gemm", "pytorch", "conv1d_as_gemm"),
+        ("polyphase", "pytorch", "conv1d_as_polyphase"),
+        ("polyphase", "channels-last", "conv_channels_last_as_polyphase"),
+    ],
+)
+def test_a_forced_formulation_runs_the_unets_long_kernels(monkeypatch, forced, layout, name):
     """Inside forced_conv("gemm") (or "polyphase") the U-Net's kernels of GEMM_MIN_KERNEL taps or more
     (and only those) go through conv1d_as_gemm (conv1d_as_polyphase), and the network computes what it
     computes natively."""
     from audioenh.architectures import layers
 
     calls = []
-    name = f"conv1d_as_{forced}"
     formulation = getattr(layers, name)
 
     def counted(x, weight, *args):
@@ -288,7 +302,7 @@ def test_a_forced_formulation_runs_the_unets_long_kernels(monkeypatch, forced):
     outputs = []
     for implementation in ("native", forced):
         net = copy.deepcopy(model)
-        with forced_layout("pytorch"), forced_conv(implementation):
+        with forced_layout(layout), forced_conv(implementation):
             y = net(x)
             (y**2).mean().backward()
         outputs.append([y.detach(), *(p.grad for p in net.parameters())])
@@ -431,3 +445,15 @@ def test_resnet_keeps_its_residual_stream_in_float32_under_bf16_autocast():
     assert low.dtype == torch.float32 and dtypes == dict.fromkeys(("head", "blocks", "tail"), torch.float32)
     agreement = 10 * torch.log10((full**2).sum() / ((full - low) ** 2).sum())
     assert agreement > 20
+
+
+def test_which_formulation_a_long_kernel_gets_in_either_layout():
+    from audioenh.architectures.layers import long_kernel_implementation
+
+    flat, channels_last = torch.empty(1, 2, 64), torch.empty(1, 2, 1, 64)
+    with forced_conv("gemm"):  # the GEMM form takes PyTorch's layout only
+        assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["gemm", "native"]
+    with forced_conv("polyphase"):
+        assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["polyphase"] * 2
+        assert long_kernel_implementation(flat, GEMM_MIN_KERNEL - 2) == "native"  # short kernels: always
+    assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["native"] * 2  # CPU rule

@@ -1,12 +1,13 @@
 #!/bin/bash
 # The paper U-Net's long kernels as a short-kernel convolution over the input's phases (`--conv
 # polyphase`) against the GEMM form `auto` uses on CUDA under bf16, in one short device call (about
-# 85 s on an H200); docs/performance.md ("On a GPU") has what it measured.
+# 2 minutes on an H200); docs/performance.md ("On a GPU") has what it measured.
 #
 #   run(command="bash tools/gpu_polyphase_check.sh", carry=[".whl"], timeout_s=190)
 # (.whl: the cp312 wheels of soundfile, soxr, cffi and pycparser, as in tools/gpu_issue13.sh's header).
-# Results in $OUT: one `audioenh benchmark --json` object per measurement (poly-fed.json: bare and fed
-# step; gemm.json; poly-fp16.json) and profile-poly.txt (tools/profile_step.py).
+# Results in $OUT: one `audioenh benchmark --json` object per measurement (poly-cl-fed.json: bare and fed
+# step in channels-last memory; gemm.json; poly.json, PyTorch's layout; poly-cl-fp16.json) and
+# profile-poly-LAYOUT.txt (tools/profile_step.py).
 # A dry run on a CPU (tiny model, short timings):
 #   GPU_CHECK_DEVICE=cpu OUT=/tmp/poly-check bash tools/gpu_polyphase_check.sh
 set -u
@@ -40,10 +41,14 @@ measure() {  # NAME ARGS...: one benchmark into $out/NAME.json
     echo "$name rc=$? $((SECONDS - started)) s"
 }
 
-measure poly-fed --precision $precision --layout pytorch --conv polyphase -d cheby1:6 $fed
+# channels-last memory: the phases are a view of the input, and cuDNN's bf16 kernels want that layout
+measure poly-cl-fed --precision $precision --layout channels-last --conv polyphase -d cheby1:6 $fed
 measure gemm --precision $precision --layout pytorch --conv gemm
-measure poly-fp16 --precision $half --layout pytorch --conv polyphase
-started=$SECONDS
-timeout 40 $py tools/profile_step.py --arch $unet --device "$device" --precision $precision --conv polyphase $profile \
-    >"$out/profile-poly.txt" 2>>"$out/err.txt"
-echo "profile rc=$? $((SECONDS - started)) s"
+measure poly --precision $precision --layout pytorch --conv polyphase
+measure poly-cl-fp16 --precision $half --layout channels-last --conv polyphase
+for layout in channels-last pytorch; do
+    started=$SECONDS
+    timeout 40 $py tools/profile_step.py --arch $unet --device "$device" --precision $precision --conv polyphase \
+        --layout $layout $profile >"$out/profile-poly-$layout.txt" 2>>"$out/err.txt"
+    echo "profile $layout rc=$? $((SECONDS - started)) s"
+done

@@ -13,7 +13,7 @@ import sys
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from audioenh.architectures.layers import forced_conv
+from audioenh.architectures.layers import forced_conv, forced_layout
 from audioenh.evaluation.inference import select_device
 from audioenh.plugins import architectures
 from audioenh.precision import resolve_precision
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--rows", type=int, default=25)
     parser.add_argument("--conv", default="auto", help="long kernels: auto, native, gemm or polyphase (forced_conv)")
+    parser.add_argument("--layout", default="auto", help="activations: auto, pytorch or channels-last (forced_layout)")
     args = parser.parse_args(argv)
     device = select_device(args.device)
     precision = resolve_precision(args.precision, device, args.arch)
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
     channels = int(getattr(model, "audio_channels", 2))
     x = 0.1 * torch.randn(args.batch_size, channels, args.chunk, device=device)
-    with forced_conv(args.conv):
+    with forced_conv(args.conv), forced_layout(args.layout):
         _profile(model, optimizer, scaler, x, precision, device, args)
     return 0
 
@@ -60,7 +61,8 @@ def _profile(model, optimizer, scaler, x, precision, device, args) -> None:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
     key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
-    print(f"{args.arch}, {device}, {precision}, conv {args.conv}, batch {args.batch_size} x {channels} x {args.chunk}")
+    print(f"{args.arch}, {device}, {precision}, conv {args.conv}, layout {args.layout}")
+    print(f"batch {args.batch_size} x {channels} x {args.chunk}, {args.steps} steps")
     print(prof.key_averages().table(sort_by=key, row_limit=args.rows, max_name_column_width=70))
 
 

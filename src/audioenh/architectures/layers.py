@@ -90,15 +90,16 @@ def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
 
 
 def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
-    """How a 1-D convolution of ``taps`` taps over (batch, channels, samples) ``x`` runs: ``native``
-    (PyTorch's), ``gemm`` (:func:`conv1d_as_gemm`) or ``polyphase`` (:func:`conv1d_as_polyphase`):
+    """How a 1-D convolution of ``taps`` taps over (batch, channels, samples) ``x`` (or its channels-last
+    form) runs: ``native`` (PyTorch's), ``gemm`` (:func:`conv1d_as_gemm`; PyTorch's layout only) or
+    ``polyphase`` (:func:`conv1d_as_polyphase`, :func:`conv_channels_last_as_polyphase`):
     inside :func:`forced_conv` as forced for kernels of at least :data:`GEMM_MIN_KERNEL` taps, else
     the rule of :func:`use_gemm`."""
-    if x.dim() != 3 or taps < GEMM_MIN_KERNEL:
+    if x.dim() not in (3, 4) or taps < GEMM_MIN_KERNEL:
         return "native"
     forced = _forced_conv.get()
-    if forced != "auto":
-        return forced
+    if forced != "auto":  # the GEMM form takes PyTorch's layout only
+        return forced if x.dim() == 3 or forced == "polyphase" else "native"
     return "gemm" if use_gemm(x, taps) else "native"
 
 
@@ -174,6 +175,25 @@ def _polyphase_layout(taps: int, stride: int, padding: int, phases: int) -> tupl
     return low, span, before, after, tuple(start + before for start in starts)
 
 
+def _phase_kernel(weight: torch.Tensor, stride: int, padding: int, phases: int, phases_major: bool) -> torch.Tensor:
+    """The (out channels x output phases, in channels x phases, taps) kernel of :func:`conv1d_as_polyphase`
+    (channel ``o * output phases + r`` and ``c * phases + q``) or, ``phases_major``, of
+    :func:`conv_channels_last_as_polyphase` (``r * out channels + o`` and ``q * in channels + c``),
+    stacked from slices of the zero-padded ``weight`` (its gradient: a few additions)."""
+    out_channels, channels, taps = weight.shape
+    out_phases = phases // stride
+    _, span, before, after, starts = _polyphase_layout(taps, stride, padding, phases)
+    padded = F.pad(weight, (before, after))
+    window = phases * span
+    # (out, output phase, in, window): output phase r reads taps start_r .. start_r + window - 1, which
+    # are the (block offset, input phase) cells of its kernel
+    kernel = torch.stack([padded[:, :, start : start + window] for start in starts], dim=1)
+    kernel = kernel.reshape(out_channels, out_phases, channels, span, phases)
+    if phases_major:
+        return kernel.permute(1, 0, 4, 2, 3).reshape(out_phases * out_channels, phases * channels, span)
+    return kernel.transpose(3, 4).reshape(out_channels * out_phases, channels * phases, span)
+
+
 def conv1d_as_polyphase(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: int, padding: int
 ) -> torch.Tensor:
@@ -192,7 +212,7 @@ def conv1d_as_polyphase(
     out_channels, _, taps = weight.shape
     phases = polyphase_count(taps, stride)
     out_phases = phases // stride
-    low, span, before, after, starts = _polyphase_layout(taps, stride, padding, phases)
+    low, span, _, _, _ = _polyphase_layout(taps, stride, padding, phases)
     outputs = (samples + 2 * padding - taps) // stride + 1
     blocks_out = -(-outputs // out_phases)
     blocks_in = -(-samples // phases)
@@ -200,18 +220,49 @@ def conv1d_as_polyphase(
     x = x.reshape(batch, channels, blocks_in, phases).transpose(2, 3).reshape(batch, channels * phases, blocks_in)
     # block m + d of the input for output block m, d from low to low + span - 1 (negative padding crops)
     x = F.pad(x, (-low, blocks_out - blocks_in + low + span - 1))
-    padded = F.pad(weight, (before, after))
-    window = phases * span
-    # (out, output phase, in, input phase, tap): output phase r reads taps start_r .. start_r + window - 1
-    kernel = torch.stack([padded[:, :, start : start + window] for start in starts], dim=1)
-    kernel = kernel.reshape(out_channels, out_phases, channels, span, phases).transpose(3, 4)
-    kernel = kernel.reshape(out_channels * out_phases, channels * phases, span)
+    kernel = _phase_kernel(weight, stride, padding, phases, phases_major=False)
     if dtype is not None:
         kernel = kernel.to(dtype)
     phase_bias = None if bias is None else bias.repeat_interleave(out_phases)
     y = F.conv1d(x, kernel, phase_bias)  # (batch, out x output phases, blocks)
     y = y.reshape(batch, out_channels, out_phases, blocks_out).transpose(2, 3)
     return y.reshape(batch, out_channels, blocks_out * out_phases)[..., :outputs]
+
+
+def conv_channels_last_as_polyphase(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: int, padding: int
+) -> torch.Tensor:
+    """:func:`conv1d_as_polyphase` on the channels-last form (batch, channels, 1, samples) of
+    :func:`to_channels_last`, returning that form. In channels-last memory the samples' channels are
+    contiguous, so the P phases of a block stacked as channels (phase-major) are a view of the input,
+    and the output phases a view of the output: no copy at all where the lengths are multiples of
+    the phases and the block padding is symmetric (a "same" convolution's)."""
+    dtype = _autocast_dtype(x.device.type)
+    if dtype is not None:
+        x = x.to(dtype)
+    batch, channels, _, samples = x.shape
+    out_channels, _, taps = weight.shape
+    phases = polyphase_count(taps, stride)
+    out_phases = phases // stride
+    low, span, _, _, _ = _polyphase_layout(taps, stride, padding, phases)
+    outputs = (samples + 2 * padding - taps) // stride + 1
+    blocks_out = -(-outputs // out_phases)
+    blocks_in = -(-samples // phases)
+    rows = x.permute(0, 2, 3, 1).reshape(batch, samples, channels)  # a view in channels-last memory
+    if blocks_in * phases != samples:
+        rows = F.pad(rows, (0, 0, 0, blocks_in * phases - samples))
+    blocks = rows.reshape(batch, blocks_in, phases * channels)  # channel q * channels + c
+    left, right = -low, blocks_out - blocks_in + low + span - 1
+    if left != right:
+        blocks, left = F.pad(blocks, (0, 0, left, right)), 0
+    blocks = blocks.unsqueeze(1).permute(0, 3, 1, 2)  # (batch, phases x channels, 1, blocks), channels-last
+    kernel = _phase_kernel(weight, stride, padding, phases, phases_major=True).unsqueeze(2)
+    if dtype is not None:
+        kernel = kernel.to(dtype)
+    phase_bias = None if bias is None else bias.repeat(out_phases)
+    y = F.conv2d(blocks, kernel, phase_bias, 1, (0, left))  # (batch, output phases x out, 1, blocks)
+    y = y.permute(0, 2, 3, 1).reshape(batch, blocks_out * out_phases, out_channels)[:, :outputs]
+    return y.unsqueeze(1).permute(0, 3, 1, 2)
 
 
 def _autocast_dtype(device_type: str) -> torch.dtype | None:
@@ -230,13 +281,15 @@ class Conv1d(nn.Conv1d):
     long kernels run as one matrix product where :func:`use_gemm` says so."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        implementation = long_kernel_implementation(x, self.kernel_size[0])
         if x.dim() != 4:
-            implementation = long_kernel_implementation(x, self.kernel_size[0])
             if implementation == "gemm":
                 return conv1d_as_gemm(x, self.weight, self.bias, self.stride[0], self.padding[0])
             if implementation == "polyphase":
                 return conv1d_as_polyphase(x, self.weight, self.bias, self.stride[0], self.padding[0])
             return super().forward(x)
+        if implementation == "polyphase":
+            return conv_channels_last_as_polyphase(x, self.weight, self.bias, self.stride[0], self.padding[0])
         return F.conv2d(
             x,
             self.weight.unsqueeze(2),
