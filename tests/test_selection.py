@@ -144,7 +144,7 @@ def test_a_bank_hands_an_input_its_first_choice_fails_on_to_the_next_trusted_mod
     fails its self-test; the bundled Chebyshev I specialist, trusted there too, passes and restores the
     input, in enhance's choice and in the matrix."""
     from audioenh.checkpoint import load_model, training_degradations
-    from audioenh.commands.enhance import plan_with_bank
+    from audioenh.commands.enhance import describe_hand_down, plan_with_bank
     from audioenh.pretrained import resolve_model
     from tests.test_do_no_harm import checkpoint
 
@@ -158,8 +158,18 @@ def test_a_bank_hands_an_input_its_first_choice_fails_on_to_the_next_trusted_mod
     assert [i for i, _ in ranked] == [0, 1] and all(p.gain == 1.0 for _, p in ranked)  # the noise maker first
     alone, plan = plan_with_bank([(noise, noise_ckpt)], limited, SR, None, "safe", cpu, "fp32")
     assert alone == 0 and plan.skip and plan.self_test_db < 0  # alone, it fails and keeps the input
-    chosen, plan = plan_with_bank([(noise, noise_ckpt), (good, good_ckpt)], limited, SR, None, "safe", cpu, "fp32")
+    failures = []
+    pairs = [(noise, noise_ckpt), (good, good_ckpt)]
+    chosen, plan = plan_with_bank(pairs, limited, SR, None, "safe", cpu, "fp32", failures)
     assert chosen == 1 and plan.gain == 1.0 and plan.self_test_db > 0 and plan.limit_db is not None
+    assert [i for i, _ in failures] == [0] and failures[0][1].self_test_db < 0  # what enhance then says:
+    sources = [tmp_path / "noise.pt", resolve_model("resnet-11k-cheby1")]
+    said = describe_hand_down(failures, chosen, sources)
+    assert said == (
+        f"failed the self-test on this music: {tmp_path / 'noise.pt'} ({failures[0][1].self_test_db:+.2f} dB); "
+        "handed to bundled model resnet-11k-cheby1"
+    )
+    assert describe_hand_down([], 1, sources) is None and describe_hand_down(failures, 0, sources) is None
     chosen, _ = plan_with_bank([(noise, noise_ckpt), (good, good_ckpt)], limited, SR, None, "raw", cpu, "fp32")
     assert chosen == 1  # raw mode runs the model safe mode picks
 

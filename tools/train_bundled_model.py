@@ -3,6 +3,8 @@
     python tools/train_bundled_model.py               # every bundled model, into runs/bundled-NAME
     python tools/train_bundled_model.py resnet-16k    # one of them
     python tools/train_bundled_model.py resnet-da --iterations 200 --run /tmp/b --output /tmp/b.pt   # a trial
+    python tools/train_bundled_model.py resnet-8k --arch resnet:width=16,blocks=12,kernel=7 --iterations 12000 \
+        --run /tmp/deep --output /tmp/deep.pt                                                       # another size
 
 Each model is one ``audioenh train`` run on the built-in corpus (procedural music generated here
 from a seed: no third-party audio, so the weights may be redistributed under the project's MIT
@@ -229,12 +231,12 @@ def remove_new_cache_files(before: set[Path]) -> None:
         print(f"removed {len(new)} cached degraded songs ({freed / 1e9:.1f} GB)", flush=True)
 
 
-def train(name: str, run: Path, output: Path, iterations: int) -> None:
+def train(name: str, run: Path, output: Path, iterations: int, arch: str | None = None) -> None:
     """Train bundled model ``name`` in ``run`` (resumed when interrupted) and write its inference
-    checkpoint with its card to ``output``."""
+    checkpoint with its card to ``output``; ``arch``: another architecture than the recipe's (trials)."""
     recipe = RECIPES[name]
     cached_before = degraded_cache_files()
-    train_args = ["--arch", recipe.arch, *COMMON_ARGS, *recipe.args, "--iterations", str(iterations)]
+    train_args = ["--arch", arch or recipe.arch, *COMMON_ARGS, *recipe.args, "--iterations", str(iterations)]
     if (run / "checkpoints" / "last.pt").exists():
         # a finished run is left as it is; an interrupted (or shorter) one goes on with the settings
         # its config.json fixes (resuming refuses them on the command line)
@@ -298,16 +300,18 @@ def main() -> int:
     parser.add_argument("--run", type=Path, help="training run folder (one NAME; default runs/bundled-NAME)")
     parser.add_argument("--output", type=Path, help="inference checkpoint to write (one NAME; default the package's)")
     parser.add_argument("--iterations", type=int, help="training steps (default: the recipe's, 30,000 or 12,000)")
+    parser.add_argument("--arch", help="another architecture spec than the recipe's, for a trial (one NAME)")
     args = parser.parse_args()
     names = args.names or list(RECIPES)
     unknown = [n for n in names if n not in RECIPES]
     if unknown:
         parser.error(f"no bundled model is called {', '.join(unknown)}; bundled: {', '.join(RECIPES)}")
-    if len(names) > 1 and (args.run or args.output):
-        parser.error("--run and --output take one NAME")
+    if len(names) > 1 and (args.run or args.output or args.arch):
+        parser.error("--run, --output and --arch take one NAME")
     for name in names:
         run = args.run or ROOT / "runs" / f"bundled-{name}"
-        train(name, run, args.output or PACKAGE_DIR / f"{name}.pt", args.iterations or RECIPES[name].iterations)
+        output = args.output or PACKAGE_DIR / f"{name}.pt"
+        train(name, run, output, args.iterations or RECIPES[name].iterations, args.arch)
     return 0
 
 

@@ -213,11 +213,15 @@ def enhance(
         output.mkdir(parents=True, exist_ok=True)
     for (src, dst), plot_path in zip(pairs, plots):
         with readable(src) as source:  # AAC/M4A and the like: decoded by PyAV into a temporary WAV
+            failures: list[tuple[int, Restoration]] = []
             chosen, plan, excerpt = (
-                choose_model(loaded, source, edge_hz, mode, torch_device, precision)
+                choose_model(loaded, source, edge_hz, mode, torch_device, precision, failures)
                 if len(loaded) > 1
                 else (0, None, None)
             )
+            handed_down = describe_hand_down(failures, chosen, sources)
+            if handed_down and not quiet:
+                click.echo(f"{src}: {handed_down}", err=True)
             model, ckpt = loaded[chosen]
             summary = enhance_file(
                 model,
@@ -250,7 +254,13 @@ def enhance(
 
 
 def choose_model(
-    loaded: list[tuple], path: Path, edge_hz: float | None, mode: str, device: torch.device, precision: str
+    loaded: list[tuple],
+    path: Path,
+    edge_hz: float | None,
+    mode: str,
+    device: torch.device,
+    precision: str,
+    failures: list[tuple[int, Restoration]] | None = None,
 ) -> tuple[int, Restoration, tuple[np.ndarray, int]]:
     """Which of the ``loaded`` ``(model, checkpoint)`` pairs (a bank) enhances the file at ``path``,
     safe mode's plan with it (:func:`plan_with_bank` on the excerpts band-edge detection reads), and
@@ -260,7 +270,7 @@ def choose_model(
 
     check_input(path)
     excerpt, rate = file_excerpts(path)
-    chosen, plan = plan_with_bank(loaded, excerpt, rate, edge_hz, mode, device, precision)
+    chosen, plan = plan_with_bank(loaded, excerpt, rate, edge_hz, mode, device, precision, failures)
     return chosen, plan, (excerpt, rate)
 
 
@@ -272,13 +282,15 @@ def plan_with_bank(
     mode: str,
     device: torch.device,
     precision: str,
+    failures: list[tuple[int, Restoration]] | None = None,
 ) -> tuple[int, Restoration]:
     """Which of the ``loaded`` ``(model, checkpoint)`` pairs enhances an input with analysis ``excerpt``
     (channels, samples at ``rate`` Hz), and safe mode's plan with it: the models ranked by
     :func:`~audioenh.evaluation.selection.ranked_restorations`, the first whose network passes the
     self-test, its plan finished (:func:`~audioenh.evaluation.streaming.finish_plan`), so that a model
-    failing on this music hands the input to the next one trusted with its band limit. Raw mode runs
-    the model safe mode would pick (for one model: that one, untested)."""
+    failing on this music hands the input to the next one trusted with its band limit (``failures``
+    receives those that failed). Raw mode runs the model safe mode would pick (for one model: that
+    one, untested)."""
     from ..evaluation.selection import Candidate, first_passing, ranked_restorations
     from ..evaluation.streaming import finish_plan
 
@@ -291,7 +303,20 @@ def plan_with_bank(
         model, ckpt = loaded[index]
         return finish_plan(plan, model, ckpt, excerpt, rate, device, resolve_precision(precision, device, ckpt["arch"]))
 
-    return first_passing(ranked, test)
+    return first_passing(ranked, test, failures)
+
+
+def describe_hand_down(
+    failures: list[tuple[int, Restoration]], chosen: int, sources: list[Path | Traversable]
+) -> str | None:
+    """One line saying which of a bank's models failed their self-test on an input before the ``chosen``
+    one took it (``None`` when none failed, or when every trusted one failed and none took it)."""
+    from ..pretrained import model_label
+
+    if not failures or any(index == chosen for index, _ in failures):
+        return None
+    failed = ", ".join(f"{model_label(sources[i])} ({plan.self_test_db:+.2f} dB)" for i, plan in failures)
+    return f"failed the self-test on this music: {failed}; handed to {model_label(sources[chosen])}"
 
 
 def split_model_argument(
@@ -400,7 +425,8 @@ def _analyze(
             excerpt, rate = file_excerpts(source)
         edges = band_edges(excerpt, rate)
         side = f" (side {_khz(edges.side)})" if edges.side is not None and edges.side < edges.edge else ""
-        chosen, plan = plan_with_bank(loaded, excerpt, rate, edge_hz, mode, device, precision)
+        failures: list[tuple[int, Restoration]] = []
+        chosen, plan = plan_with_bank(loaded, excerpt, rate, edge_hz, mode, device, precision, failures)
         edge = plan.edge_hz  # as enhance uses it: at another rate, detected as the network will see it
         if mode == "safe":
             what = describe_plan(plan.info(), model_rate / 2)
@@ -409,7 +435,8 @@ def _analyze(
         given = " (given by --edge)" if edge_hz is not None else ""
         which = ""
         if len(sources) > 1 and not plan.skip:
-            which = f" [{model_label(sources[chosen])}]"
+            handed_down = describe_hand_down(failures, chosen, sources)
+            which = f" [{handed_down or model_label(sources[chosen])}]"
         elif len(sources) > 1 and plan.mismatch_db is not None and np.isfinite(plan.mismatch_db):
             which = f" [closest: {model_label(sources[chosen])}]"
         click.echo(f"{src}: {what}{given}{side}{which}")

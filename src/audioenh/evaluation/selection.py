@@ -89,13 +89,16 @@ def choose_restoration(
 
 
 def first_passing(
-    ranked: Sequence[tuple[int, Restoration]], test: Callable[[int, Restoration], Restoration]
+    ranked: Sequence[tuple[int, Restoration]],
+    test: Callable[[int, Restoration], Restoration],
+    failures: list[tuple[int, Restoration]] | None = None,
 ) -> tuple[int, Restoration]:
     """The first of ``ranked`` ``(index, plan)`` pairs (:func:`ranked_restorations`) whose network still
     runs after ``test(index, plan)`` (e.g. the self-test: a plan it does not trust comes back skipped),
     with its tested plan: when the preferred model fails on this input, the next one the input's band
     limit is trusted to (e.g. a generalist after a specialist) gets its turn. Plans that keep the input
-    are not tested; when every trusted one fails, the first pair comes back with its failed test."""
+    are not tested; when every trusted one fails, the first pair comes back with its failed test.
+    ``failures``, if given, receives each failed ``(index, tested plan)`` in turn (to say so)."""
     failed = None
     for index, plan in ranked:
         if plan.skip:
@@ -104,4 +107,6 @@ def first_passing(
         if not tested.skip:
             return index, tested
         failed = failed or (index, tested)
+        if failures is not None:
+            failures.append((index, tested))
     return failed or ranked[0]
