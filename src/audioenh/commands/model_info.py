@@ -32,6 +32,8 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
     MACs count convolution multiply-accumulates without bias additions (the paper's Table IV:
     415.3 G for the U-Net and 3608.3 G for the ResNet on 8 x 2 x 8192).
     """
+    import functools
+
     import torch
 
     from ..architectures import count_macs, count_parameters
@@ -52,7 +54,7 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
         registry.bind(arch)  # unknown names and bad arguments fail here, before any work
         with torch.device("meta"):
             params = count_parameters(_build(registry, arch, arch_channels))
-        build = lambda: _build(registry, arch, arch_channels)  # noqa: E731
+        build = functools.partial(_build, registry, arch, arch_channels)
         return params, count_macs(build, batch=batch, channels=arch_channels, samples=samples)
 
     if bank:  # each model its own counts (one runs per input); the bank's are the largest
@@ -73,7 +75,8 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
         for member in members:
             click.echo("")
             _echo_model(member)
-            _echo_counts(registry, member["architecture"], member["params"], member["macs"], batch, channels, samples)
+            counts = member["params"], member["macs"], batch, member["audio_channels"], samples
+            _echo_counts(registry, member["architecture"], *counts)
         return
     if about:
         _echo_model(about)

@@ -97,9 +97,15 @@ LIMIT_SECONDS = 20.0  # enhance measures the limit on this much of a file's anal
 LIMITER_TAPS = 255  # length of the symmetric FIR that applies the gains (samples)
 
 
+def crossover_length(sample_rate: int) -> tuple[int, float]:
+    """The crossover's length (taps, odd) and Kaiser window ``beta``: fixed per rate (Hz)."""
+    numtaps, beta = signal.kaiserord(STOPBAND_DB, TRANSITION_HZ / (sample_rate / 2))
+    return numtaps | 1, beta  # odd: a type-I linear-phase high-pass
+
+
 def crossover_reach(sample_rate: int) -> int:
     """How far (samples) the crossover reaches either side of a sample: half its length, fixed per rate."""
-    return len(restoration_filter(1000.0, sample_rate)) // 2
+    return crossover_length(sample_rate)[0] // 2
 
 
 def nothing_to_restore(edge_hz: float, sample_rate: int) -> bool:
@@ -111,11 +117,9 @@ def restoration_filter(edge_hz: float, sample_rate: int, pass_from_hz: float | N
     """The symmetric FIR high-pass (odd length) that passes everything above ``pass_from_hz`` (default
     ``edge_hz`` - :data:`BELOW_EDGE_HZ`) and stops ≥ :data:`STOPBAND_DB` below that minus the
     transition; ``None`` when there is nothing to restore. Its length depends on the rate only."""
-    nyquist = sample_rate / 2
     if nothing_to_restore(edge_hz, sample_rate):
         return None
-    numtaps, beta = signal.kaiserord(STOPBAND_DB, TRANSITION_HZ / nyquist)
-    numtaps |= 1  # odd: a type-I linear-phase high-pass
+    numtaps, beta = crossover_length(sample_rate)
     pass_from = edge_hz - BELOW_EDGE_HZ if pass_from_hz is None else min(pass_from_hz, edge_hz - BELOW_EDGE_HZ)
     cutoff = max(pass_from, TRANSITION_HZ) - TRANSITION_HZ / 2
     return signal.firwin(numtaps, cutoff, window=("kaiser", beta), pass_zero=False, fs=sample_rate)
