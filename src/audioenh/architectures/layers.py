@@ -194,6 +194,16 @@ def _phase_kernel(weight: torch.Tensor, stride: int, padding: int, phases: int, 
     return kernel.transpose(3, 4).reshape(out_channels * out_phases, channels * phases, span)
 
 
+def _polyphase_geometry(samples: int, taps: int, stride: int, padding: int) -> tuple[int, ...]:
+    """For the polyphase forms: (phases, output phases, lowest block offset, phase kernel taps,
+    output samples, input blocks, output blocks) of a convolution over ``samples`` samples."""
+    phases = polyphase_count(taps, stride)
+    out_phases = phases // stride
+    low, span, _, _, _ = _polyphase_layout(taps, stride, padding, phases)
+    outputs = (samples + 2 * padding - taps) // stride + 1
+    return phases, out_phases, low, span, outputs, -(-samples // phases), -(-outputs // out_phases)
+
+
 def conv1d_as_polyphase(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: int, padding: int
 ) -> torch.Tensor:
@@ -210,12 +220,7 @@ def conv1d_as_polyphase(
         x = x.to(dtype)
     batch, channels, samples = x.shape
     out_channels, _, taps = weight.shape
-    phases = polyphase_count(taps, stride)
-    out_phases = phases // stride
-    low, span, _, _, _ = _polyphase_layout(taps, stride, padding, phases)
-    outputs = (samples + 2 * padding - taps) // stride + 1
-    blocks_out = -(-outputs // out_phases)
-    blocks_in = -(-samples // phases)
+    phases, out_phases, low, span, outputs, blocks_in, blocks_out = _polyphase_geometry(samples, taps, stride, padding)
     x = F.pad(x, (0, blocks_in * phases - samples))
     x = x.reshape(batch, channels, blocks_in, phases).transpose(2, 3).reshape(batch, channels * phases, blocks_in)
     # block m + d of the input for output block m, d from low to low + span - 1 (negative padding crops)
@@ -242,12 +247,7 @@ def conv_channels_last_as_polyphase(
         x = x.to(dtype)
     batch, channels, _, samples = x.shape
     out_channels, _, taps = weight.shape
-    phases = polyphase_count(taps, stride)
-    out_phases = phases // stride
-    low, span, _, _, _ = _polyphase_layout(taps, stride, padding, phases)
-    outputs = (samples + 2 * padding - taps) // stride + 1
-    blocks_out = -(-outputs // out_phases)
-    blocks_in = -(-samples // phases)
+    phases, out_phases, low, span, outputs, blocks_in, blocks_out = _polyphase_geometry(samples, taps, stride, padding)
     rows = x.permute(0, 2, 3, 1).reshape(batch, samples, channels)  # a view in channels-last memory
     if blocks_in * phases != samples:
         rows = F.pad(rows, (0, 0, 0, blocks_in * phases - samples))
