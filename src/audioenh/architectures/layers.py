@@ -100,7 +100,8 @@ def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
     forced = _forced_conv.get()
     if forced != "auto":  # the GEMM form takes PyTorch's layout only
         return forced if x.dim() == 3 or forced == "polyphase" else "native"
-    return "gemm" if use_gemm(x, taps) else "native"
+    reduced = _autocast_dtype("cuda") in (torch.bfloat16, torch.float16)
+    return "gemm" if x.dim() == 3 and x.device.type == "cuda" and reduced else "native"
 
 
 def use_gemm(x: torch.Tensor, taps: int) -> bool:
@@ -109,13 +110,9 @@ def use_gemm(x: torch.Tensor, taps: int) -> bool:
     docs/performance.md) only kernels of at least :data:`GEMM_MIN_KERNEL` taps on a CUDA GPU under
     bf16 or fp16 autocast, where cuDNN's long-kernel convolutions fall to slow kernels (the paper
     U-Net on an H200, bf16: 9.7 training steps/s natively, 77.9 as GEMMs, 58.4 in fp32). The CPU and
-    fp32 keep PyTorch's own (on a CPU the GEMM form trained the quick U-Net 1.3x slower)."""
-    if x.dim() != 3 or taps < GEMM_MIN_KERNEL:
-        return False
-    forced = _forced_conv.get()
-    if forced != "auto":
-        return forced == "gemm"
-    return x.device.type == "cuda" and _autocast_dtype("cuda") in (torch.bfloat16, torch.float16)
+    fp32 keep PyTorch's own (on a CPU the GEMM form trained the quick U-Net 1.3x slower). The rule
+    itself lives in :func:`long_kernel_implementation`."""
+    return long_kernel_implementation(x, taps) == "gemm"
 
 
 def conv1d_as_gemm(
@@ -277,8 +274,9 @@ def _autocast_dtype(device_type: str) -> torch.dtype | None:
 
 class Conv1d(nn.Conv1d):
     """``nn.Conv1d`` (same parameters, same state dict) that also takes the channels-last form
-    (batch, channels, 1, samples) of ``to_channels_last`` and returns that form; inside
-    long kernels run as one matrix product where :func:`use_gemm` says so."""
+    (batch, channels, 1, samples) of ``to_channels_last`` and returns that form; its
+    long kernels run as :func:`long_kernel_implementation` says (one matrix product, or a short kernel
+    over the input's phases)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         implementation = long_kernel_implementation(x, self.kernel_size[0])

@@ -74,8 +74,8 @@ from .options import (
     help="How the built-in networks compute convolutions of 17 taps or more (the U-Net's long kernels): "
     "auto, the rule (one matrix product on CUDA under bf16 or fp16, PyTorch's own elsewhere), native "
     "(PyTorch's: cuDNN, oneDNN), gemm (the input unfolded, one matrix product) or polyphase (a short "
-    "kernel over the input's phases), to measure a formulation on a device; gemm and polyphase apply to "
-    "PyTorch's layout.",
+    "kernel over the input's phases), to measure a formulation on a device; gemm applies to PyTorch's "
+    "layout only, polyphase to either.",
 )
 @json_option("Print JSON: every figure measured, with its settings.")
 @one_line_errors
