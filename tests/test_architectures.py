@@ -316,9 +316,10 @@ def test_a_forced_formulation_runs_the_unets_long_kernels(monkeypatch, forced, l
             pass
 
 
-def test_the_conv_rule_runs_long_kernels_as_gemms_only_on_cuda_under_reduced_precision(monkeypatch):
-    """use_gemm: the measured rule (H200: the paper U-Net's bf16 training 9.7 -> 77.9 steps/s as
-    GEMMs); a stand-in for a CUDA tensor, as the tests run without a GPU."""
+def test_the_conv_rule_rewrites_long_kernels_only_on_cuda_under_reduced_precision(monkeypatch):
+    """long_kernel_implementation: the measured rule (H200, the paper U-Net's bf16 training: 9.7 steps/s
+    natively, 77.9 as GEMMs, 86 polyphase in channels-last memory); a stand-in for a CUDA tensor, as
+    the tests run without a GPU."""
     from types import SimpleNamespace
 
     from audioenh.architectures import layers
@@ -342,6 +343,36 @@ def test_the_conv_rule_runs_long_kernels_as_gemms_only_on_cuda_under_reduced_pre
         assert not layers.use_gemm(tensor("cuda"), 65)
     channels_last = SimpleNamespace(dim=lambda: 4, device=torch.device("cuda"))
     assert not layers.use_gemm(channels_last, 65)  # the channels-last form runs as conv2d
+    # in channels-last memory (CUDA's layout under bf16/fp16): the polyphase form (H200: 86 against 78)
+    assert layers.long_kernel_implementation(channels_last, 65) == "polyphase"
+    assert layers.long_kernel_implementation(channels_last, GEMM_MIN_KERNEL - 2) == "native"
+    assert layers.long_kernel_implementation(tensor("cuda"), 65) == "gemm"
+    autocast_type.clear()
+    assert layers.long_kernel_implementation(channels_last, 65) == "native"  # fp32: PyTorch's own
+
+
+def test_the_layout_rule_on_cuda_is_channels_last_under_reduced_precision_only(monkeypatch):
+    """use_channels_last on CUDA (a stand-in tensor, as the tests run without a GPU): channels-last at
+    any width under bf16 or fp16 autocast (measured faster for both paper models), else PyTorch's."""
+    from types import SimpleNamespace
+
+    from audioenh.architectures import layers
+
+    cuda = SimpleNamespace(dim=lambda: 3, device=torch.device("cuda"))
+    autocast_type = {}
+    monkeypatch.setattr(layers, "_autocast_dtype", lambda device_type: autocast_type.get(device_type))
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            assert not use_channels_last(cuda, 16)  # fp32 (IEEE) or tf32
+            for dtype in (torch.bfloat16, torch.float16):
+                autocast_type["cuda"] = dtype
+                assert use_channels_last(cuda, 1024) and use_channels_last(cuda, 16)
+                with forced_layout("pytorch"):
+                    assert not use_channels_last(cuda, 1024)
+            autocast_type.clear()
+            autocast_type["cpu"] = torch.bfloat16  # CPU autocast says nothing about CUDA
+            assert not use_channels_last(cuda, 16)
+            autocast_type.clear()
 
 
 def test_options_override_presets():

@@ -11,11 +11,13 @@ everywhere else (figures and commands in docs/performance.md):
   bf16, and an fp32-trained one scored in bf16 fell from +4.57 dB to -3.53 dB. Keeping its head,
   residual stream and tail in float32 (what the ResNet does under autocast now) narrows the gap
   but does not close it (validation +2.24 dB against +4.48 dB in fp32).
-- U-Net on a CUDA GPU with bfloat16: ``bf16``, its long convolutions computed as matrix products
-  (:func:`~audioenh.architectures.layers.use_gemm`; cuDNN's own bf16 kernels for them are 6x slower
-  than fp32). On an H200 the paper U-Net trained at 77.9 steps/s against 58.4 in fp32 and enhanced
-  at a runtime rate of 0.0037 against 0.0040; the arithmetic is the CPU's bf16 U-Net's (bf16 inputs,
-  float32 sums), whose accuracy is measured above. The ResNet stays ``fp32`` (accuracy, as above).
+- U-Net on a CUDA GPU with bfloat16: ``bf16``, in channels-last memory with its long convolutions
+  rewritten as short ones over the input's phases
+  (:func:`~audioenh.architectures.layers.long_kernel_implementation`; cuDNN's own bf16 kernels for
+  them are 6x slower than fp32). On an H200 the paper U-Net trained at 86 steps/s (77.9 with the
+  long kernels as matrix products, 58.4 in TF32, 14.0 in IEEE float32); the arithmetic is the CPU's
+  bf16 U-Net's (bf16 inputs, float32 sums), whose accuracy is measured above. The ResNet stays
+  ``fp32`` (accuracy, as above).
 - Architectures of plugins: ``fp32`` until measured; ask for ``bf16`` explicitly to try it.
 
 ``fp32`` is IEEE float32 on every device: on CUDA GPUs PyTorch's default TF32 convolutions are

@@ -47,14 +47,19 @@ def forced_layout(layout: str) -> contextlib.AbstractContextManager:
 
 def use_channels_last(x: torch.Tensor, widest: int) -> bool:
     """Whether a network whose widest layer has ``widest`` channels runs ``x`` (batch, channels,
-    samples) in channels-last memory: on the CPU only (CUDA and the meta device keep PyTorch's
-    layout), up to ``CHANNELS_LAST_TRAINING_MAX_CHANNELS`` channels with autograd on (training),
-    up to ``CHANNELS_LAST_INFERENCE_MAX_CHANNELS`` without; inside :func:`forced_layout`, as forced."""
+    samples) in channels-last memory: on the CPU up to ``CHANNELS_LAST_TRAINING_MAX_CHANNELS``
+    channels with autograd on (training), up to ``CHANNELS_LAST_INFERENCE_MAX_CHANNELS`` without; on
+    CUDA under bf16 or fp16 autocast, at any width (H200, docs/performance.md: the paper U-Net's
+    training step 78 -> 86 it/s with its long kernels in the polyphase form, the paper ResNet's in
+    bf16 17.2 -> 20.6); elsewhere (CUDA in float32, the meta device) PyTorch's layout. Inside
+    :func:`forced_layout`, as forced."""
     if x.dim() != 3 or x.device.type == "meta":
         return False
     forced = _forced.get()
     if forced != "auto":
         return forced == "channels-last"
+    if x.device.type == "cuda":
+        return _autocast_dtype("cuda") in (torch.bfloat16, torch.float16)
     if x.device.type != "cpu":
         return False
     limit = CHANNELS_LAST_TRAINING_MAX_CHANNELS if torch.is_grad_enabled() else CHANNELS_LAST_INFERENCE_MAX_CHANNELS
@@ -94,24 +99,25 @@ def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
     form) runs: ``native`` (PyTorch's), ``gemm`` (:func:`conv1d_as_gemm`; PyTorch's layout only) or
     ``polyphase`` (:func:`conv1d_as_polyphase`, :func:`conv_channels_last_as_polyphase`):
     inside :func:`forced_conv` as forced for kernels of at least :data:`GEMM_MIN_KERNEL` taps, else
-    the rule of :func:`use_gemm`."""
+    the measured rule (docs/performance.md): on CUDA under bf16 or fp16 autocast, where cuDNN's
+    long-kernel convolutions fall to slow kernels, the polyphase form in channels-last memory (the
+    layout :func:`use_channels_last` picks there; the paper U-Net on an H200: 86 training steps/s, 78
+    as GEMMs, 9.7 natively) and GEMMs in PyTorch's layout (78; the polyphase form 67); elsewhere
+    PyTorch's own (on a CPU the GEMM form trained the quick U-Net 1.3x slower, the polyphase form
+    no faster)."""
     if x.dim() not in (3, 4) or taps < GEMM_MIN_KERNEL:
         return "native"
     forced = _forced_conv.get()
     if forced != "auto":  # the GEMM form takes PyTorch's layout only
         return forced if x.dim() == 3 or forced == "polyphase" else "native"
-    reduced = _autocast_dtype("cuda") in (torch.bfloat16, torch.float16)
-    return "gemm" if x.dim() == 3 and x.device.type == "cuda" and reduced else "native"
+    if x.device.type != "cuda" or _autocast_dtype("cuda") not in (torch.bfloat16, torch.float16):
+        return "native"
+    return "polyphase" if x.dim() == 4 else "gemm"
 
 
 def use_gemm(x: torch.Tensor, taps: int) -> bool:
-    """Whether a 1-D convolution of ``taps`` taps over (batch, channels, samples) ``x`` runs as
-    :func:`conv1d_as_gemm`: inside :func:`forced_conv`, as forced; else (the measured rule,
-    docs/performance.md) only kernels of at least :data:`GEMM_MIN_KERNEL` taps on a CUDA GPU under
-    bf16 or fp16 autocast, where cuDNN's long-kernel convolutions fall to slow kernels (the paper
-    U-Net on an H200, bf16: 9.7 training steps/s natively, 77.9 as GEMMs, 58.4 in fp32). The CPU and
-    fp32 keep PyTorch's own (on a CPU the GEMM form trained the quick U-Net 1.3x slower). The rule
-    itself lives in :func:`long_kernel_implementation`."""
+    """Whether a 1-D convolution of ``taps`` taps over ``x`` runs as :func:`conv1d_as_gemm` (the rule:
+    :func:`long_kernel_implementation`)."""
     return long_kernel_implementation(x, taps) == "gemm"
 
 
@@ -174,21 +180,23 @@ def _polyphase_layout(taps: int, stride: int, padding: int, phases: int) -> tupl
 
 def _phase_kernel(weight: torch.Tensor, stride: int, padding: int, phases: int, phases_major: bool) -> torch.Tensor:
     """The (out channels x output phases, in channels x phases, taps) kernel of :func:`conv1d_as_polyphase`
-    (channel ``o * output phases + r`` and ``c * phases + q``) or, ``phases_major``, of
-    :func:`conv_channels_last_as_polyphase` (``r * out channels + o`` and ``q * in channels + c``),
-    stacked from slices of the zero-padded ``weight`` (its gradient: a few additions)."""
+    (channel ``o * output phases + r`` and ``c * phases + q``) or, ``phases_major``, the (output phases x out
+    channels, phases x in channels, 1, taps) kernel of :func:`conv_channels_last_as_polyphase` (``r * out
+    channels + o`` and ``q * in channels + c``, in channels-last memory),
+    stacked from views of the zero-padded ``weight``: one copy the kernel's size (it holds P / stride
+    copies of the weights: the paper U-Net's largest, 75 million), whose gradient is a few additions.
+    Cast ``weight`` to the type the convolution runs in first: the large copy is then made in it."""
     out_channels, channels, taps = weight.shape
-    out_phases = phases // stride
     _, span, before, after, starts = _polyphase_layout(taps, stride, padding, phases)
-    padded = F.pad(weight, (before, after))
-    window = phases * span
-    # (out, output phase, in, window): output phase r reads taps start_r .. start_r + window - 1, which
-    # are the (block offset, input phase) cells of its kernel
-    kernel = torch.stack([padded[:, :, start : start + window] for start in starts], dim=1)
-    kernel = kernel.reshape(out_channels, out_phases, channels, span, phases)
-    if phases_major:
-        return kernel.permute(1, 0, 4, 2, 3).reshape(out_phases * out_channels, phases * channels, span)
-    return kernel.transpose(3, 4).reshape(out_channels * out_phases, channels * phases, span)
+    window = phases * span  # output phase r reads taps start_r .. start_r + window - 1: (block offset, phase)
+    if phases_major:  # (output phase, out, block offset, phase, in): channels-last memory, as conv2d wants it
+        padded = F.pad(weight, (before, after)).transpose(1, 2)  # (out, taps, in), a view
+        kernel = torch.stack([padded[:, s : s + window].reshape(out_channels, span, phases, channels) for s in starts])
+        return kernel.reshape(len(starts) * out_channels, 1, span, phases * channels).permute(0, 3, 1, 2)
+    padded = F.pad(weight, (before, after))  # (out, in, taps)
+    cells = [padded[:, :, s : s + window].reshape(out_channels, channels, span, phases) for s in starts]
+    kernel = torch.stack([cell.transpose(2, 3) for cell in cells], dim=1)  # (out, output phase, in, phase, offset)
+    return kernel.reshape(out_channels * len(starts), channels * phases, span)
 
 
 def _polyphase_geometry(samples: int, taps: int, stride: int, padding: int) -> tuple[int, ...]:
@@ -222,9 +230,7 @@ def conv1d_as_polyphase(
     x = x.reshape(batch, channels, blocks_in, phases).transpose(2, 3).reshape(batch, channels * phases, blocks_in)
     # block m + d of the input for output block m, d from low to low + span - 1 (negative padding crops)
     x = F.pad(x, (-low, blocks_out - blocks_in + low + span - 1))
-    kernel = _phase_kernel(weight, stride, padding, phases, phases_major=False)
-    if dtype is not None:
-        kernel = kernel.to(dtype)
+    kernel = _phase_kernel(weight if dtype is None else weight.to(dtype), stride, padding, phases, phases_major=False)
     phase_bias = None if bias is None else bias.repeat_interleave(out_phases)
     y = F.conv1d(x, kernel, phase_bias)  # (batch, out x output phases, blocks)
     y = y.reshape(batch, out_channels, out_phases, blocks_out).transpose(2, 3)
@@ -253,9 +259,7 @@ def conv_channels_last_as_polyphase(
     if left != right:
         blocks, left = F.pad(blocks, (0, 0, left, right)), 0
     blocks = blocks.unsqueeze(1).permute(0, 3, 1, 2)  # (batch, phases x channels, 1, blocks), channels-last
-    kernel = _phase_kernel(weight, stride, padding, phases, phases_major=True).unsqueeze(2)
-    if dtype is not None:
-        kernel = kernel.to(dtype)
+    kernel = _phase_kernel(weight if dtype is None else weight.to(dtype), stride, padding, phases, phases_major=True)
     phase_bias = None if bias is None else bias.repeat(out_phases)
     y = F.conv2d(blocks, kernel, phase_bias, 1, (0, left))  # (batch, output phases x out, 1, blocks)
     y = y.permute(0, 2, 3, 1).reshape(batch, blocks_out * out_phases, out_channels)[:, :outputs]
@@ -288,9 +292,13 @@ class Conv1d(nn.Conv1d):
             return super().forward(x)
         if implementation == "polyphase":
             return conv_channels_last_as_polyphase(x, self.weight, self.bias, self.stride[0], self.padding[0])
+        weight = self.weight.unsqueeze(2)
+        dtype = _autocast_dtype(x.device.type)
+        if dtype is not None:  # cast once, into the memory format conv2d would copy it to next
+            weight = weight.to(dtype, memory_format=torch.channels_last)
         return F.conv2d(
             x,
-            self.weight.unsqueeze(2),
+            weight,
             self.bias,
             (1, self.stride[0]),
             (0, self.padding[0]),
