@@ -9,7 +9,7 @@ import soundfile as sf
 import torch
 from click.testing import CliRunner
 
-from audioenh.checkpoint import load_checkpoint, load_model, save_checkpoint
+from audioenh.checkpoint import RUN_CHECKPOINT, load_checkpoint, load_model, save_checkpoint
 from audioenh.cli import cli
 from audioenh.data.chunks import TrainingChunks, batches
 from audioenh.data.corpus import resolve_corpus
@@ -159,8 +159,11 @@ def test_training_loss_falls_and_run_dir_is_complete(corpus, tmp_path):
     assert [r["iteration"] for r in records] == [20, 40, 60]
     assert records[-1]["loss"] < records[0]["loss"]
     assert last == records[-1]
-    for r in records:
-        assert set(r) >= {"iteration", "loss", "lr", "val"}
+    for before, r in zip([None, *records], records):
+        assert set(r) >= {"iteration", "loss", "lr", "val", "train_its"}
+        # steps per second of training alone: the interval's wall time includes validating and saving
+        elapsed = r["seconds"] - (before["seconds"] if before else 0.0)
+        assert r["train_its"] >= 20 / elapsed * 0.999
         assert set(r["val"]) == {"seen", "butter:6"}
         assert set(r["val"]["seen"]) == {"input", "output"}
         assert 0 < r["val"]["seen"]["input"] < 30  # cheby1:6 removes the test signal's 14 and 19 kHz tones
@@ -180,6 +183,25 @@ def test_training_loss_falls_and_run_dir_is_complete(corpus, tmp_path):
     assert sum(p.numel() for p in model.parameters()) == sum(
         p.numel() for p in architectures().create(config["arch"]).parameters()
     )
+
+
+def test_a_diverged_run_stops_with_one_line_and_saves_nothing(corpus, tmp_path, monkeypatch):
+    """The loss is summed on the device and read every LOSS_CHECK_EVERY steps (no wait for a GPU at
+    every step): a non-finite loss stops the run at the next read, naming the iterations."""
+    from audioenh.errors import AudioenhError
+    from audioenh.training import loop
+
+    steps = []
+
+    def diverging_step(*args, **kwargs):
+        steps.append(1)
+        return torch.tensor(float("nan") if len(steps) == 5 else 1.0)
+
+    monkeypatch.setattr(loop, "train_step", diverging_step)
+    run = tmp_path / "run"
+    with pytest.raises(AudioenhError, match=f"diverged within iterations 1-{loop.LOSS_CHECK_EVERY} "):
+        train(tiny_config(corpus, iterations=100, record_every=50), run, progress=False)
+    assert len(steps) == loop.LOSS_CHECK_EVERY and not (run / RUN_CHECKPOINT).exists()
 
 
 def test_resume_continues_the_same_loss_curve(corpus, tmp_path):

@@ -21,7 +21,7 @@ import torch
 from audioenh.evaluation.inference import select_device
 from audioenh.plugins import architectures
 from audioenh.precision import autocast, resolve_precision
-from audioenh.training.step import train_step
+from audioenh.training.step import adam, train_step
 
 SAMPLE_RATE = 44100
 
@@ -33,7 +33,7 @@ def _sync(device: torch.device) -> None:
 
 def _steps(model, device, precision, batch_size, chunk, audio_samples):
     """A training step and a forward pass of ``model`` as functions of no argument, fixed shapes."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
+    optimizer = adam(model.parameters(), device, lr=1e-5)
     channels = int(getattr(model, "audio_channels", 2))
     multiple = int(getattr(model, "length_multiple", 1) or 1)
     x = 0.1 * torch.randn(batch_size, channels, chunk, device=device)

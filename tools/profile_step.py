@@ -17,7 +17,7 @@ from audioenh.architectures.layers import forced_conv, forced_layout
 from audioenh.evaluation.inference import select_device
 from audioenh.plugins import architectures
 from audioenh.precision import resolve_precision
-from audioenh.training.step import train_step
+from audioenh.training.step import adam, train_step
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     registry = architectures()
     torch.manual_seed(0)
     model = registry.create(args.arch).to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
+    optimizer = adam(model.parameters(), device, lr=1e-5)
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
     channels = int(getattr(model, "audio_channels", 2))
     x = 0.1 * torch.randn(args.batch_size, channels, args.chunk, device=device)

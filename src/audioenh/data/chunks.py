@@ -346,6 +346,7 @@ def batches(
     *,
     rank: int = 0,
     world_size: int = 1,
+    pin_memory: bool = False,
 ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
     """Yield ``(iteration, degraded, target)`` batches forever, from ``start_iteration`` on.
 
@@ -354,7 +355,8 @@ def batches(
     Chunks are made (and degraded) in ``workers`` DataLoader worker processes (0: in this process).
     With several training processes, process ``rank`` of ``world_size`` gets its own slice of every
     iteration's ``world_size * batch_size`` examples (distinct data per process, still a pure
-    function of the iteration).
+    function of the iteration). ``pin_memory``: the batches in page-locked memory, so that copies to a
+    CUDA GPU with ``non_blocking=True`` do not wait for the GPU to finish its queued work.
     """
     if not 0 <= int(rank) < int(world_size):
         raise ValueError(f"rank must be in [0, world_size); got rank {rank!r}, world_size {world_size!r}")
@@ -370,7 +372,7 @@ def batches(
         batch_sampler=_IterationBatches(int(batch_size), int(start_iteration), int(rank), int(world_size)),
         num_workers=workers,
         persistent_workers=workers > 0,
-        pin_memory=False,
+        pin_memory=bool(pin_memory),
     )
     for iteration, (degraded, target) in enumerate(loader, start=int(start_iteration)):
         yield iteration, degraded, target

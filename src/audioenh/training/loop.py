@@ -30,8 +30,12 @@ from .batchnorm import batchnorm_layers, recompute_batchnorm_statistics
 from .config import TrainConfig
 from .run import Run
 from .schedule import PlateauHalving, decay_factor
-from .step import train_step
+from .step import adam, train_step
 from .validation import Validator
+
+#: steps between reads of the summed training loss (to stop a diverged run): reading it waits for the
+#: device, which on a GPU left it idle while the next step was queued
+LOSS_CHECK_EVERY = 32
 
 
 def read_records(run_dir: str | os.PathLike) -> list[dict[str, Any]]:
@@ -130,7 +134,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     # songs give the same level on every start and in every process
     level = resolve_input_level(config.input_level, corpus.train)
     setattr(model, LEVEL_KEY, level)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=tuple(config.betas))
+    optimizer = adam(model.parameters(), device, lr=config.lr, betas=config.betas)
     schedule = PlateauHalving(config.lr, config.patience)
     scaler = _grad_scaler(device, enabled=config.precision == "fp16")
     iteration = 0
@@ -187,8 +191,8 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     # process 0 validates and saves)
     keep = min(config.bn_batches, config.record_every) if place.is_main and batchnorm_layers(model) else 0
     recent = deque(maxlen=keep) if keep else None
-    loss_sum, loss_count = 0.0, 0
-    started = time.monotonic()
+    loss_sum, loss_count = torch.zeros((), device=device), 0
+    started = interval_started = time.monotonic()
     bar = tqdm(
         total=config.iterations,
         initial=iteration,
@@ -205,6 +209,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
             workers=config.workers,
             rank=place.rank,
             world_size=place.world_size,
+            pin_memory=device.type == "cuda",
         ):
             degraded = degraded.to(device, non_blocking=True)
             target = target.to(device, non_blocking=True)
@@ -225,20 +230,27 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                 loss_split_hz=config.loss_split_hz,
                 loss_below_weight=config.loss_below_weight,
             )
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise AudioenhError(f"training diverged at iteration {it + 1} (loss {value}); try a lower --lr")
-            loss_sum += value
+            loss_sum += loss.detach().float()  # on the device: no wait for the GPU at every step
             loss_count += 1
             iteration = it + 1
             bar.update(1)
             finished = iteration >= config.iterations
-            if iteration % config.record_every == 0 or finished:
+            recording = iteration % config.record_every == 0 or finished
+            if recording or iteration % LOSS_CHECK_EVERY == 0:
+                total = float(loss_sum)
+                if not math.isfinite(total):
+                    first = iteration - loss_count + 1
+                    raise AudioenhError(
+                        f"training diverged within iterations {first}-{iteration} (loss {total}); try a lower --lr"
+                    )
+            if recording:
+                # steps per second since the previous record: data, forward, backward and update only
+                train_its = loss_count / max(time.monotonic() - interval_started, 1e-9)
                 lr_used = step_lr
-                mean_loss = distributed.mean(loss_sum / loss_count, place, device)  # the same on every process
+                mean_loss = distributed.mean(total / loss_count, place, device)  # the same on every process
                 new_lr = schedule.step(mean_loss)
                 stopping = finished or (config.min_lr is not None and new_lr < config.min_lr)
-                loss_sum, loss_count = 0.0, 0
+                loss_sum, loss_count = torch.zeros((), device=device), 0
                 if not place.is_main:
                     distributed.barrier(place)  # while process 0 validates and saves
                     if stopping:
@@ -266,6 +278,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                     "lr": lr_used,
                     "next_lr": new_lr,
                     "seconds": round(time.monotonic() - started, 3),
+                    "train_its": round(train_its, 3),
                     "val": validation,
                 }
                 run.append_record(last)
@@ -288,6 +301,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
                 )
                 if stopping:
                     break
+                interval_started = time.monotonic()  # after validating and saving
             if stop_after is not None and iteration >= stop_after:
                 break
     finally:
