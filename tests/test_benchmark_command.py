@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from audioenh.architectures import count_macs
 from audioenh.cli import cli
+from audioenh.evaluation.blocks import CUDA_BATCH, DEFAULT_BATCH
 from audioenh.plugins import architectures
 
 
@@ -38,6 +39,28 @@ def test_every_figure_is_there_and_positive(measured):
     assert measured["data_batches_per_s"] > measured["pipeline_its"]
     assert measured["peak_memory_bytes"] > 50 * 2**20  # the process holds torch at least
     assert measured["training_layout"] == measured["inference_layout"] == "channels-last"  # 8 channels on the CPU
+    assert measured["enhance_batch"] == DEFAULT_BATCH  # enhance's --batch-size on a CPU
+
+
+def test_the_runtime_rate_runs_enhance_with_the_blocks_per_pass_asked_for(monkeypatch):
+    """--enhance-batch: the runtime rate with that many blocks per forward pass (enhance's --batch-size;
+    by default enhance's own for the device: more on a GPU, where it was measured faster)."""
+    from audioenh import benchmark
+    from audioenh.evaluation.blocks import default_enhance_batch
+
+    seen = []
+    enhance = benchmark.enhance_array
+    monkeypatch.setattr(benchmark, "enhance_array", lambda *a, **k: seen.append(k["batch_size"]) or enhance(*a, **k))
+    args = ["benchmark", "--arch", "resnet:preset=tiny", "--device", "cpu", "--precision", "fp32", "--batch-size"]
+    args += ["2", "--chunk", "1024", "--seconds", "0.1", "--audio-seconds", "0.5", "--json"]
+    for asked, expected in ((None, DEFAULT_BATCH), (7, 7)):
+        seen.clear()
+        result = CliRunner().invoke(cli, args + ([] if asked is None else ["--enhance-batch", str(asked)]))
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout[result.stdout.index("{") :])["enhance_batch"] == expected
+        assert seen == [expected, expected]  # the warm-up and the timed pass
+    assert (default_enhance_batch("cpu"), default_enhance_batch(torch.device("cuda:1"))) == (DEFAULT_BATCH, CUDA_BATCH)
+    assert CUDA_BATCH > DEFAULT_BATCH
 
 
 def test_layout_follows_the_measured_widths():

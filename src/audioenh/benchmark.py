@@ -28,10 +28,11 @@ import numpy as np
 import torch
 
 from .architectures import count_macs, count_parameters
+from .evaluation.blocks import default_enhance_batch
 from .evaluation.inference import enhance_array, select_device
 from .plugins import architectures
 from .precision import autocast, resolve_precision
-from .training.step import train_step
+from .training.step import adam, train_step
 
 
 def _sync(device: torch.device) -> None:
@@ -73,6 +74,8 @@ class BenchmarkResult:
     inference_layout: str = "pytorch"
     #: how long-kernel convolutions ran: "auto" (the rule), "native", "gemm" or "polyphase" (forced_conv)
     conv: str = "auto"
+    #: blocks per forward pass in the runtime rate (enhance's --batch-size)
+    enhance_batch: int = 4
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,7 +94,7 @@ def _timed_steps(step, device: torch.device, seconds: float, minimum: int) -> tu
 def _bare_step(model: torch.nn.Module, device: torch.device, precision: str, batch_size: int, chunk: int):
     """An Adam step on random data already on ``device``, as a function (two warm-up steps done)."""
     model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
+    optimizer = adam(model.parameters(), device, lr=1e-5)
     channels = int(getattr(model, "audio_channels", 2))
     x = 0.1 * torch.randn(batch_size, channels, chunk, device=device)
 
@@ -118,9 +121,17 @@ def bare_step_rate(
 
 
 def _training_stream(
-    chunk: int, batch_size: int, degradation: str, data: list[str], workers: int, range_group: int, start: int = 0
+    chunk: int,
+    batch_size: int,
+    degradation: str,
+    data: list[str],
+    workers: int,
+    range_group: int,
+    device: torch.device,
+    start: int = 0,
 ):
-    """``audioenh.data.chunks.batches`` of the training pipeline for ``degradation``, from iteration ``start``."""
+    """``audioenh.data.chunks.batches`` of the training pipeline for ``degradation``, from iteration
+    ``start``, made for ``device`` as ``audioenh train`` makes them (in page-locked memory for a GPU)."""
     from .data.chunks import TrainingChunks, batches
     from .data.corpus import resolve_corpus
     from .degradations.chain import resolve_degradations
@@ -128,7 +139,7 @@ def _training_stream(
     corpus = resolve_corpus(data, echo=lambda _m: None, progress=False).require("train")
     specs = [d.canonical for d in resolve_degradations([degradation])]
     dataset = TrainingChunks(corpus.train, specs, chunk=chunk, seed=0, range_group=range_group)
-    return batches(dataset, batch_size, start_iteration=start, workers=workers)
+    return batches(dataset, batch_size, start_iteration=start, workers=workers, pin_memory=device.type == "cuda")
 
 
 def _pipeline_step(
@@ -143,9 +154,9 @@ def _pipeline_step(
     range_group: int = 1,
 ):
     """A step fed by the real training pipeline, as a function (five warm-up steps done)."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)
+    optimizer = adam(model.parameters(), device, lr=1e-5)
     model.train()
-    stream = _training_stream(chunk, batch_size, degradation, data, workers, range_group)
+    stream = _training_stream(chunk, batch_size, degradation, data, workers, range_group, device)
 
     def step() -> None:
         _, degraded, target = next(stream)
@@ -164,7 +175,7 @@ def _data_step(
 ):
     """The next training batch made and moved to ``device``, no network: what the data pipeline alone
     costs per step (five warm-up batches done)."""
-    stream = _training_stream(chunk, batch_size, degradation, data, workers, range_group, _DATA_ALONE_START)
+    stream = _training_stream(chunk, batch_size, degradation, data, workers, range_group, device, _DATA_ALONE_START)
 
     def step() -> None:
         _, degraded, target = next(stream)
@@ -191,20 +202,26 @@ def interleaved_rates(steps: dict[str, Any], device: torch.device, seconds: floa
 
 
 def inference_rate(
-    model: torch.nn.Module, device: torch.device, precision: str, audio_seconds: float, sample_rate: int = 44100
+    model: torch.nn.Module,
+    device: torch.device,
+    precision: str,
+    audio_seconds: float,
+    sample_rate: int = 44100,
+    batch_size: int | None = None,
 ) -> float:
-    """Runtime rate: seconds of compute per second of stereo audio through ``enhance_array`` (one
-    warm-up: :func:`_warm_up_length`)."""
+    """Runtime rate: seconds of compute per second of stereo audio through ``enhance_array`` with
+    ``batch_size`` blocks per forward pass (``None``: enhance's default there; one warm-up:
+    :func:`_warm_up_length`)."""
+    batch_size = batch_size or default_enhance_batch(device)
     channels = int(getattr(model, "audio_channels", 2))
     audio = (np.random.default_rng(0).standard_normal((channels, int(audio_seconds * sample_rate))) * 0.1).astype(
         np.float32
     )
-    enhance_array(
-        model, audio[:, : _warm_up_length(device, audio.shape[-1], sample_rate)], device=device, precision=precision
-    )
+    warm_up = audio[:, : _warm_up_length(device, audio.shape[-1], sample_rate)]
+    enhance_array(model, warm_up, device=device, precision=precision, batch_size=batch_size)
     _sync(device)
     start = time.perf_counter()
-    enhance_array(model, audio, device=device, precision=precision)
+    enhance_array(model, audio, device=device, precision=precision, batch_size=batch_size)
     _sync(device)
     return (time.perf_counter() - start) / audio_seconds
 
@@ -236,16 +253,16 @@ def bare_forward_rate(
     return (time.perf_counter() - start) / (n / sample_rate)
 
 
-def memory_layout(model: torch.nn.Module, device: torch.device, training: bool) -> str:
-    """How the built-in networks hold their activations there (``channels-last`` on the CPU up to
-    the widths measured faster, docs/performance.md), else ``pytorch``; plugin architectures that
-    do not declare a ``widest`` layer: ``pytorch``."""
+def memory_layout(model: torch.nn.Module, device: torch.device, training: bool, precision: str = "fp32") -> str:
+    """How the built-in networks hold their activations there in ``precision`` (``channels-last`` on the
+    CPU up to the widths measured faster and on CUDA under bf16 or fp16, docs/performance.md), else
+    ``pytorch``; plugin architectures that do not declare a ``widest`` layer: ``pytorch``."""
     from .architectures.layers import use_channels_last
 
     widest = getattr(model, "widest", None)
     if widest is None:
         return "pytorch"
-    with torch.set_grad_enabled(training):
+    with torch.set_grad_enabled(training), autocast(precision, device):
         return "channels-last" if use_channels_last(torch.empty(1, 1, 1, device=device), int(widest)) else "pytorch"
 
 
@@ -258,6 +275,7 @@ def run_benchmark(
     chunk: int = 8192,
     seconds: float = 5.0,
     audio_seconds: float = 10.0,
+    enhance_batch: int | None = None,
     degradation: str | None = None,
     data: list[str] | None = None,
     workers: int = 0,
@@ -272,7 +290,18 @@ def run_benchmark(
 
     with forced_layout(layout), forced_conv(conv):
         result = _run_benchmark(
-            arch, device, precision, batch_size, chunk, seconds, audio_seconds, degradation, data, workers, range_group
+            arch,
+            device,
+            precision,
+            batch_size,
+            chunk,
+            seconds,
+            audio_seconds,
+            degradation,
+            data,
+            workers,
+            range_group,
+            enhance_batch,
         )
     result.conv = conv
     return result
@@ -290,6 +319,7 @@ def _run_benchmark(
     data: list[str] | None,
     workers: int,
     range_group: int,
+    enhance_batch: int | None = None,
 ) -> BenchmarkResult:
     registry = architectures()
     registry.bind(arch)
@@ -315,7 +345,8 @@ def _run_benchmark(
         bare, pipeline, data_alone = rates["bare"], rates["pipeline"], rates["data"]
     else:
         bare = bare_step_rate(model, torch_device, resolved, batch_size, chunk, seconds)
-    rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds)
+    enhance_batch = enhance_batch or default_enhance_batch(torch_device)
+    rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds, batch_size=enhance_batch)
     forward = bare_forward_rate(model, torch_device, resolved, audio_seconds)
     macs_per_audio_second = macs / (batch_size * chunk) * 44100
     return BenchmarkResult(
@@ -336,6 +367,7 @@ def _run_benchmark(
         pipeline_degradation=degradation,
         pipeline_workers=workers if degradation else None,
         data_batches_per_s=data_alone,
-        training_layout=memory_layout(model, torch_device, training=True),
-        inference_layout=memory_layout(model, torch_device, training=False),
+        training_layout=memory_layout(model, torch_device, training=True, precision=resolved),
+        inference_layout=memory_layout(model, torch_device, training=False, precision=resolved),
+        enhance_batch=enhance_batch,
     )

@@ -51,6 +51,12 @@ from .options import (
     help="Seconds of audio enhanced for the runtime rate.",
 )
 @click.option(
+    "--enhance-batch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Blocks per forward pass for the runtime rate (enhance's --batch-size).  [default: enhance's]",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=0),
     default=None,
@@ -63,8 +69,8 @@ from .options import (
     default="auto",
     show_default=True,
     help="Memory layout of the built-in networks' activations: auto, the measured rule (channels-last on "
-    "the CPU up to a width, PyTorch's elsewhere), or either one forced on any device, to measure a layout "
-    "the rule has no figure for (e.g. channels-last on a GPU).",
+    "the CPU up to a width and on CUDA under bf16 or fp16, PyTorch's elsewhere), or either one forced on any "
+    "device, to measure a layout the rule has no figure for.",
 )
 @click.option(
     "--conv",
@@ -72,7 +78,8 @@ from .options import (
     default="auto",
     show_default=True,
     help="How the built-in networks compute convolutions of 17 taps or more (the U-Net's long kernels): "
-    "auto, the rule (one matrix product on CUDA under bf16 or fp16, PyTorch's own elsewhere), native "
+    "auto, the rule (on CUDA under bf16 or fp16 polyphase in channels-last memory, gemm in PyTorch's layout; "
+    "PyTorch's own elsewhere), native "
     "(PyTorch's: cuDNN, oneDNN), gemm (the input unfolded, one matrix product) or polyphase (a short "
     "kernel over the input's phases), to measure a formulation on a device; gemm applies to PyTorch's "
     "layout only, polyphase to either.",
@@ -89,6 +96,7 @@ def benchmark(
     chunk,
     seconds,
     audio_seconds,
+    enhance_batch,
     workers,
     range_group,
     layout,
@@ -111,6 +119,7 @@ def benchmark(
         chunk=chunk,
         seconds=seconds,
         audio_seconds=audio_seconds,
+        enhance_batch=enhance_batch,
         degradation=degradation,
         data=list(data) or None,
         workers=default_workers() if workers is None else workers,

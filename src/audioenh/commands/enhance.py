@@ -11,6 +11,7 @@ import numpy as np
 from ..audio_io import output_format, same_file
 from ..containers import needs_decoding, readable
 from ..errors import AudioenhError
+from ..evaluation.blocks import CUDA_BATCH, DEFAULT_BATCH
 from ..precision import resolve_precision
 from ..pretrained import DEFAULT
 from .options import (
@@ -123,10 +124,10 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
 @context_option
 @click.option(
     "--batch-size",
-    default=4,
-    show_default=True,
+    default=None,
     type=click.IntRange(min=1),
-    help="Blocks per forward pass (memory grows with block x batch size).",
+    help=f"Blocks per forward pass (memory grows with block x batch size).  [default: {DEFAULT_BATCH} on a CPU, "
+    f"{CUDA_BATCH} on a GPU]",
 )
 @quiet_option
 @one_line_errors

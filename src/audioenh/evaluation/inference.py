@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..precision import autocast
-from .blocks import DEFAULT_CHUNK, DEFAULT_CONTEXT
+from .blocks import DEFAULT_CHUNK, DEFAULT_CONTEXT, default_enhance_batch
 from .level import model_gain
 
 
@@ -132,7 +132,7 @@ def enhance_array(
     *,
     chunk: int = DEFAULT_CHUNK,
     context: int | None = DEFAULT_CONTEXT,
-    batch_size: int = 4,
+    batch_size: int | None = None,
     device: torch.device | str | None = None,
     precision: str = "fp32",
     input_gain: float | None = None,
@@ -149,6 +149,7 @@ def enhance_array(
     if device is None:
         device = next(model.parameters()).device
     device = torch.device(device)
+    batch_size = batch_size or default_enhance_batch(device)
     model.eval()
     channels, n = audio.shape
     out = np.zeros((channels, n), dtype=np.float32)

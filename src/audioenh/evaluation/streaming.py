@@ -38,6 +38,7 @@ from ..audio_io import FLOAT_SUBTYPES, AudioInfo, copy_tags, output_format, prob
 from ..checkpoint import training_degradations, validated_gain_db, validated_ranges
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
+from .blocks import default_enhance_batch
 from .crossover import Restoration, at_model_rate, keep_below_edge, limit_excerpt, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
 from .level import LEVEL_KEY, model_gain
@@ -299,7 +300,7 @@ def enhance_file(
     subtype: str | None = None,
     chunk: int = DEFAULT_CHUNK,
     context: int | None = DEFAULT_CONTEXT,
-    batch_size: int = 4,
+    batch_size: int | None = None,
     device: torch.device | str | None = None,
     precision: str = "fp32",
     mode: str = "safe",
@@ -367,6 +368,7 @@ def enhance_file(
     if device is None:
         device = next(model.parameters()).device
     device = torch.device(device)
+    batch_size = batch_size or default_enhance_batch(device)
     model.eval()
     if mode not in ("safe", "raw"):
         raise AudioenhError(f"unknown enhance mode {mode!r}; use safe or raw")
