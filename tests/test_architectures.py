@@ -488,3 +488,19 @@ def test_which_formulation_a_long_kernel_gets_in_either_layout():
         assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["polyphase"] * 2
         assert long_kernel_implementation(flat, GEMM_MIN_KERNEL - 2) == "native"  # short kernels: always
     assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["native"] * 2  # CPU rule
+
+
+@pytest.mark.parametrize("arch", ["unet:preset=tiny,kernel=33", "resnet:preset=tiny"])
+@pytest.mark.parametrize("layout,conv", [("auto", "auto"), ("channels-last", "polyphase"), ("pytorch", "gemm")])
+def test_torch_compile_traces_the_built_in_networks_in_one_graph(arch, layout, conv):
+    """No graph break in the networks under autocast, whichever layout and long-kernel form the rules
+    pick: a break at every convolution (as reading a ContextVar made) leaves torch.compile and CUDA
+    graphs little to fuse or replay (the paper U-Net's bf16 step on an H200 is bound by queuing kernels)."""
+    import torch._dynamo as dynamo
+
+    model = architectures().create(arch)
+    dynamo.reset()
+    with forced_layout(layout), forced_conv(conv), torch.autocast("cpu", dtype=torch.bfloat16):
+        explained = dynamo.explain(model)(torch.randn(2, 2, 1024))
+    dynamo.reset()
+    assert (explained.graph_count, explained.graph_break_count) == (1, 0), explained.break_reasons

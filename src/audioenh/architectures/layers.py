@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import functools
 
 import torch
 import torch.nn.functional as F
@@ -23,26 +21,29 @@ CHANNELS_LAST_INFERENCE_MAX_CHANNELS = 512
 
 #: memory layouts :func:`forced_layout` accepts: the rule below, PyTorch's own, channels-last
 LAYOUTS = ("auto", "pytorch", "channels-last")
-_forced: contextvars.ContextVar[str] = contextvars.ContextVar("audioenh_memory_layout", default="auto")
+#: what :func:`forced_layout` and :func:`forced_conv` force ("auto": the rules). A plain dictionary
+#: rather than context variables: ``torch.compile`` reads a global's value (and guards on it) where a
+#: ``ContextVar.get`` broke its graph at every convolution
+_FORCED = {"layout": "auto", "conv": "auto"}
 
 
 @contextlib.contextmanager
-def _forcing(variable: contextvars.ContextVar[str], value: str, choices: tuple[str, ...], name: str):
-    """``variable`` set to ``value`` (one of ``choices``) inside the block."""
+def _forcing(name: str, value: str, choices: tuple[str, ...]):
+    """``_FORCED[name]`` set to ``value`` (one of ``choices``) inside the block."""
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    token = variable.set(value)
+    saved, _FORCED[name] = _FORCED[name], value
     try:
         yield
     finally:
-        variable.reset(token)
+        _FORCED[name] = saved
 
 
 def forced_layout(layout: str) -> contextlib.AbstractContextManager:
     """Run the built-in networks in ``layout`` ("pytorch" or "channels-last", on any device) inside
     the block; "auto": the measured rule of :func:`use_channels_last`. For measuring a layout where the
     rule has no measurement yet (``audioenh benchmark --layout``, e.g. channels-last on a GPU)."""
-    return _forcing(_forced, layout, LAYOUTS, "layout")
+    return _forcing("layout", layout, LAYOUTS)
 
 
 def use_channels_last(x: torch.Tensor, widest: int) -> bool:
@@ -55,7 +56,7 @@ def use_channels_last(x: torch.Tensor, widest: int) -> bool:
     :func:`forced_layout`, as forced."""
     if x.dim() != 3 or x.device.type == "meta":
         return False
-    forced = _forced.get()
+    forced = _FORCED["layout"]
     if forced != "auto":
         return forced == "channels-last"
     if x.device.type == "cuda":
@@ -84,14 +85,13 @@ CONV_IMPLEMENTATIONS = ("auto", "native", "gemm", "polyphase")
 #: kernels (taps) from which "gemm" applies: the paper U-Net's long kernels (65, 33 and 17 taps), whose
 #: bf16 convolutions cuDNN runs with slow, non-tensor-core kernels (docs/performance.md)
 GEMM_MIN_KERNEL = 17
-_forced_conv: contextvars.ContextVar[str] = contextvars.ContextVar("audioenh_conv", default="auto")
 
 
 def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
     """Compute the built-in networks' 1-D convolutions of at least :data:`GEMM_MIN_KERNEL` taps as
     ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`; "auto":
     the rule of :func:`use_gemm`). For measuring a formulation on a device (``audioenh benchmark --conv``)."""
-    return _forcing(_forced_conv, implementation, CONV_IMPLEMENTATIONS, "conv")
+    return _forcing("conv", implementation, CONV_IMPLEMENTATIONS)
 
 
 def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
@@ -107,7 +107,7 @@ def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
     no faster)."""
     if x.dim() not in (3, 4) or taps < GEMM_MIN_KERNEL:
         return "native"
-    forced = _forced_conv.get()
+    forced = _FORCED["conv"]
     if forced != "auto":  # the GEMM form takes PyTorch's layout only
         return forced if x.dim() == 3 or forced == "polyphase" else "native"
     if x.device.type != "cuda" or _autocast_dtype("cuda") not in (torch.bfloat16, torch.float16):
@@ -159,7 +159,6 @@ def polyphase_count(taps: int, stride: int) -> int:
     return phases
 
 
-@functools.lru_cache(maxsize=64)
 def _polyphase_layout(taps: int, stride: int, padding: int, phases: int) -> tuple[int, int, int, int, tuple[int, ...]]:
     """For :func:`conv1d_as_polyphase`: (lowest block offset, phase kernel taps, zeros before and after
     the kernel's taps, where each output phase's window starts in the zero-padded kernel).
