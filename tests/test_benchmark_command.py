@@ -130,6 +130,7 @@ def test_text_output_and_refusals():
     assert result.exit_code == 0, result.output
     assert "training step" in result.output and "runtime rate" in result.output and "x real time" in result.output
     assert "bare forward" in result.output and "data alone" not in result.output
+    assert f"{DEFAULT_BATCH} blocks per pass" in result.output
     fed = CliRunner().invoke(
         cli, [*args, "--batch-size", "1", "--chunk", "512", "-d", "cheby1:6", "--data", "builtin:songs=3,seconds=2"]
     )

@@ -154,7 +154,8 @@ def benchmark(
         )
     speed = f"{1 / r.runtime_rate:.1f}x real time" if r.runtime_rate > 0 else ""
     click.echo(
-        f"runtime rate    {r.runtime_rate:.4f} s per s of audio ({speed}; {r.inference_tflops:.3f} TFLOP/s achieved)"
+        f"runtime rate    {r.runtime_rate:.4f} s per s of audio ({speed}; {r.enhance_batch} blocks per pass; "
+        f"{r.inference_tflops:.3f} TFLOP/s achieved)"
     )
     overhead = r.runtime_rate / r.bare_forward_rate - 1 if r.bare_forward_rate > 0 else float("nan")
     click.echo(
