@@ -10,15 +10,11 @@
 #   GPU_CHECK_DEVICE=cpu OUT=/tmp/compile-check bash tools/gpu_compile_check.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
-device=${GPU_CHECK_DEVICE:-cuda}
+. tools/gpu_env.sh
 if [ "$device" != cpu ]; then
-    python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD/src
-    py=python3
     args="--arch unet:preset=paper --batch-size 8 --chunk 8192 --seconds 3 --audio-seconds 10 --rounds 2"
     limit=270
 else
-    py=${PYTHON:-.venv/bin/python}
     args="--arch unet:preset=tiny --batch-size 2 --chunk 1024 --seconds 0.3 --audio-seconds 1 --rounds 1"
     limit=120
 fi

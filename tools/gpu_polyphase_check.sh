@@ -15,14 +15,7 @@
 #   GPU_CHECK_DEVICE=cpu OUT=/tmp/poly-check bash tools/gpu_polyphase_check.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
-device=${GPU_CHECK_DEVICE:-cuda}
-if [ "$device" != cpu ]; then
-    python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl || exit 1
-    export PYTHONPATH=/tmp/site:$PWD/src
-    py=python3
-else
-    py=${PYTHON:-.venv/bin/python}
-fi
+. tools/gpu_env.sh
 out=${OUT:-/tmp/gpu-polyphase}
 mkdir -p "$out"
 if [ "$device" = cpu ]; then
