@@ -487,3 +487,21 @@ def test_the_band_loss_is_a_fixed_setting_of_the_run(corpus, tmp_path):
     changed = run_cli("train", "--output", run, "--resume", "--iterations", 20, "--loss-split", 8000)
     assert changed.exit_code == 2 and "--loss-split cannot change when resuming" in changed.output
     assert TrainConfig.from_dict({k: v for k, v in config.items() if not k.startswith("loss_")}).loss_split_hz is None
+
+
+def test_adam_is_fused_on_cuda_only_and_a_resumed_state_keeps_this_devices_choice():
+    """training.step.adam: fused on CUDA (one kernel for all parameters), PyTorch's default elsewhere;
+    a state dict carries its own flag, so a run started on a GPU and resumed on a CPU keeps the CPU's."""
+    from audioenh.training.step import adam, load_adam_state
+
+    params = [torch.nn.Parameter(torch.randn(3))]
+    assert adam(params, "cpu", lr=1e-3).param_groups[0]["fused"] is None
+    started_on_gpu = torch.optim.Adam(params, lr=1e-3, fused=True)  # the flag a CUDA run saves
+    params[0].grad = torch.ones(3)
+    started_on_gpu.step()
+    resumed = adam(params, "cpu", lr=1e-3)
+    load_adam_state(resumed, started_on_gpu.state_dict(), "cpu")
+    assert resumed.param_groups[0]["fused"] is None
+    assert torch.equal(resumed.state_dict()["state"][0]["exp_avg"], started_on_gpu.state_dict()["state"][0]["exp_avg"])
+    load_adam_state(resumed, started_on_gpu.state_dict(), torch.device("cuda"))  # no step: no GPU needed
+    assert resumed.param_groups[0]["fused"] is True

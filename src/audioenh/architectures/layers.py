@@ -42,7 +42,7 @@ def _forcing(name: str, value: str, choices: tuple[str, ...]):
 def forced_layout(layout: str) -> contextlib.AbstractContextManager:
     """Run the built-in networks in ``layout`` ("pytorch" or "channels-last", on any device) inside
     the block; "auto": the measured rule of :func:`use_channels_last`. For measuring a layout where the
-    rule has no measurement yet (``audioenh benchmark --layout``, e.g. channels-last on a GPU)."""
+    rule has no measurement yet (``audioenh benchmark --layout``, e.g. channels-last on a GPU in float32)."""
     return _forcing("layout", layout, LAYOUTS)
 
 
@@ -89,8 +89,9 @@ GEMM_MIN_KERNEL = 17
 
 def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
     """Compute the built-in networks' 1-D convolutions of at least :data:`GEMM_MIN_KERNEL` taps as
-    ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`; "auto":
-    the rule of :func:`use_gemm`). For measuring a formulation on a device (``audioenh benchmark --conv``)."""
+    ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`;
+    "polyphase": :func:`conv1d_as_polyphase`; "auto": the rule of :func:`long_kernel_implementation`).
+    For measuring a formulation on a device (``audioenh benchmark --conv``)."""
     return _forcing("conv", implementation, CONV_IMPLEMENTATIONS)
 
 

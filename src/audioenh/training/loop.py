@@ -30,7 +30,7 @@ from .batchnorm import batchnorm_layers, recompute_batchnorm_statistics
 from .config import TrainConfig
 from .run import Run
 from .schedule import PlateauHalving, decay_factor
-from .step import adam, train_step
+from .step import adam, load_adam_state, train_step
 from .validation import Validator
 
 #: steps between reads of the summed training loss (to stop a diverged run): reading it waits for the
@@ -142,7 +142,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     if resume and run.has_checkpoint():
         state = run.load_checkpoint(map_location=device)
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        load_adam_state(optimizer, state["optimizer"], device)
         schedule.load_state_dict(state["schedule"])
         if "scaler" in state:
             scaler.load_state_dict(state["scaler"])
