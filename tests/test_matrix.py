@@ -109,6 +109,24 @@ def corpus(tmp_path_factory):
     return root
 
 
+def test_songs_degraded_once_score_every_model_as_degrading_them_per_model(corpus):
+    """The report degrades and scores each (songs, degradation) once for all its runs
+    (``degraded_songs``): every figure equals evaluate_songs degrading per model, in either mode."""
+    from audioenh.evaluation.testing import degraded_songs
+
+    songs = resolve_corpus([str(corpus)]).test
+    metrics = ["snr", "lsd", "lsd-hf"]
+    shared = degraded_songs(songs, "cheby1:order=4..8", metrics)  # a range: drawn per song, fixed by its index
+    assert [s.name for s in shared] == [s.name for s in songs] and all(s.input_scores for s in shared)
+    for seed in (0, 1):
+        model = random_model(seed)
+        for mode in ("raw", "safe"):
+            options = dict(device=torch.device("cpu"), mode=mode, trained_specs=["cheby1:6"])
+            plain = evaluate_songs(model, songs, "cheby1:order=4..8", metrics, **options)
+            reused = evaluate_songs(model, songs, "cheby1:order=4..8", metrics, inputs=shared, **options)
+            assert reused == plain
+
+
 def test_matrix_scores_equal_the_test_command_in_both_modes(corpus):
     """One network pass serves both modes; each equals evaluate_songs (what ``audioenh test`` runs)."""
     model = random_model()

@@ -25,7 +25,7 @@ from ..errors import AudioenhError, SpecError, UnknownNameError
 from ..evaluation.crossover import SAFE_MODE_RULE
 from ..evaluation.inference import enhance_array, select_device
 from ..evaluation.matrix import MatrixModel, centred_excerpt, merge_matrices, score_matrix
-from ..evaluation.testing import evaluate_songs
+from ..evaluation.testing import DegradedSong, degraded_songs, evaluate_songs
 from ..plugins import architectures
 from ..precision import resolve_precision
 from ..training.config import TrainConfig, default_workers
@@ -208,6 +208,15 @@ def run_experiment(
     )
     panels: dict[str, np.ndarray] = {}
     sample_rate = 44100
+    # the songs of each (split, degradation) degraded and their inputs scored once for all the runs
+    shared: dict[tuple, list[DegradedSong]] = {}
+
+    def inputs(songs, spec: str, sr: int) -> list[DegradedSong]:
+        key = (tuple(str(song.path) for song in songs), spec, sr)
+        if key not in shared:
+            shared[key] = degraded_songs(songs, spec, metric_list, sr)
+        return shared[key]
+
     for arch, variants in runs.items():
         curves[arch] = {}
         for variant, run in variants.items():
@@ -232,6 +241,7 @@ def run_experiment(
                         sample_rate=sr,
                         chunk=preset.infer_chunk,
                         precision=pr,
+                        inputs=inputs(songs, spec, sr),
                     ),
                 )
 
