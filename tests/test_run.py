@@ -35,6 +35,7 @@ def test_resume_rules_are_declared_once_on_the_config():
         "bn_batches",
         "device",
         "workers",
+        "compile_mode",
         "infer_chunk",
     }
     assert {"arch", "degradations", "lr", "seed", "chunk", "batch_size"} <= set(fixed_settings())

@@ -505,3 +505,24 @@ def test_adam_is_fused_on_cuda_only_and_a_resumed_state_keeps_this_devices_choic
     assert torch.equal(resumed.state_dict()["state"][0]["exp_avg"], started_on_gpu.state_dict()["state"][0]["exp_avg"])
     load_adam_state(resumed, started_on_gpu.state_dict(), torch.device("cuda"))  # no step: no GPU needed
     assert resumed.param_groups[0]["fused"] is True
+
+
+def test_a_compiled_run_trains_like_an_eager_one_and_may_resume_eager(corpus, tmp_path):
+    """train --compile: the training steps through torch.compile (validation and checkpoints use the
+    plain module: no `_orig_mod.` keys); the same loss curve as eager to float rounding; a setting a
+    resume may change."""
+    eager, compiled = tmp_path / "eager", tmp_path / "compiled"
+    train(tiny_config(corpus, iterations=20), eager, progress=False)
+    train(tiny_config(corpus, iterations=20, compile_mode="default"), compiled, progress=False)
+    a, b = read_records(eager), read_records(compiled)
+    np.testing.assert_allclose([r["loss"] for r in b], [r["loss"] for r in a], rtol=1e-2)
+    assert abs(b[-1]["val"]["seen"]["output"] - a[-1]["val"]["seen"]["output"]) < 0.05
+    assert json.loads((compiled / "config.json").read_text())["compile_mode"] == "default"
+    model, _ = load_model(compiled)  # plain keys
+    assert not any(k.startswith("_orig_mod") for k in load_checkpoint(compiled)["model"])
+    result = CliRunner().invoke(
+        cli, ["train", "--output", str(compiled), "--resume", "--iterations", "30", "--compile", "off", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["iteration"] for r in read_records(compiled)] == [10, 20, 30]
+    assert json.loads((compiled / "config.json").read_text())["compile_mode"] == "off"

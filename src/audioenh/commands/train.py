@@ -8,7 +8,7 @@ from ..degradations.chain import resolve_degradations
 from ..plugins import architectures
 from ..precision import resolve_precision
 from ..spec import format_spec, parse_spec
-from ..training.config import TrainConfig, default_workers, fixed_settings, resumable_settings
+from ..training.config import COMPILE_MODES, TrainConfig, default_workers, fixed_settings, resumable_settings
 from .options import (
     batch_size_option,
     block_option,
@@ -25,7 +25,12 @@ from .options import (
 )
 
 #: Command-line spelling of each config field that has an option here.
-_OPTION_OF = {"degradations": "--degrade", "infer_chunk": "--block", "loss_split_hz": "--loss-split"}
+_OPTION_OF = {
+    "degradations": "--degrade",
+    "infer_chunk": "--block",
+    "loss_split_hz": "--loss-split",
+    "compile_mode": "--compile",
+}
 #: Click parameter name of each config field (where they differ).
 _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
 
@@ -150,6 +155,15 @@ _PARAM_OF = {"infer_chunk": "block", "degradations": "specs"}
     help=f"DataLoader worker processes degrading examples.  [default: {default_workers()}]",
 )
 @range_group_option
+@click.option(
+    "--compile",
+    "compile_mode",
+    type=click.Choice(COMPILE_MODES),
+    default="off",
+    show_default=True,
+    help="torch.compile the trained network (validation stays eager): reduce-overhead adds CUDA graphs on a "
+    "GPU. Slower on the CPUs measured; measure your own with metrics.jsonl's train_its (docs/performance.md).",
+)
 @seed_option("Seed of the run: initial weights, training examples and their random degradations.")
 @click.option("--resume", is_flag=True, help="Continue the run in --output from its last checkpoint.")
 @quiet_option
@@ -179,6 +193,7 @@ def train(
     precision,
     workers,
     range_group,
+    compile_mode,
     seed,
     resume,
     quiet,
@@ -188,7 +203,7 @@ def train(
     Every record writes one JSON line to RUN/metrics.jsonl (mean training loss, lr, validation
     SNR of input and output for the seen filter(s) and each unseen filter) and replaces
     RUN/checkpoints/last.pt atomically. With --resume, only --iterations, --min-lr, --lr-decay,
-    --bn-batches, --block, --device and --workers may change; everything else comes from
+    --bn-batches, --block, --device, --workers and --compile may change; everything else comes from
     RUN/config.json.
     """
     from ..evaluation.inference import select_device
@@ -246,6 +261,7 @@ def train(
             precision=resolve_precision(precision, select_device(device), arch),
             workers=default_workers() if workers is None else workers,
             range_group=range_group,
+            compile_mode=compile_mode,
             seed=seed,
         ).resolve()
     last = run_training(

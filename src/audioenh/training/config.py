@@ -21,6 +21,9 @@ def default_workers() -> int:
     return 0 if cores <= 2 else min(4, cores - 1)
 
 
+#: ``train --compile``: eager (off) or a ``torch.compile`` mode
+COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune")
+
 #: consecutive training examples that share each range's draw (:class:`~audioenh.data.chunks.TrainingChunks`)
 RANGE_GROUP = 8
 
@@ -70,6 +73,12 @@ class TrainConfig:
     seed: int = _setting(0)
     device: str = _setting("auto", resume=True)
     workers: int = _setting(factory=default_workers, resume=True)
+    compile_mode: str = _setting(
+        "off",
+        resume=True,
+        legacy="off",
+        help="torch.compile mode of the trained network (off: eager; default, reduce-overhead, max-autotune)",
+    )
     val_offset: float = _setting(8.0, help="seconds into each validation song")
     val_seconds: float = _setting(8.0, help="validation excerpt length, seconds")
     infer_chunk: int = _setting(32768, resume=True, help="samples per block for validation inference")

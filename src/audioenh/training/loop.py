@@ -27,7 +27,7 @@ from ..evaluation.response_validation import validate_on_songs
 from ..plugins import architectures
 from . import distributed
 from .batchnorm import batchnorm_layers, recompute_batchnorm_statistics
-from .config import TrainConfig
+from .config import COMPILE_MODES, TrainConfig
 from .run import Run
 from .schedule import PlateauHalving, decay_factor
 from .step import adam, load_adam_state, train_step
@@ -186,6 +186,10 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
         range_group=config.range_group,
     )
     trained = distributed.wrap(model, place, device)
+    if config.compile_mode not in COMPILE_MODES:
+        raise AudioenhError(f"unknown compile mode {config.compile_mode!r}; use {', '.join(COMPILE_MODES)}")
+    if config.compile_mode != "off":  # the training steps only: validation and checkpoints use `model`
+        trained = torch.compile(trained, mode=None if config.compile_mode == "default" else config.compile_mode)
     trained.train()
     # the last training batches since the previous record, for the BatchNorm statistics (batchnorm.py;
     # process 0 validates and saves)
