@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from audioenh.evaluation.inference import select_device
+from audioenh.benchmark import measuring_device
 from audioenh.plugins import architectures
 from audioenh.precision import autocast, resolve_precision
 from audioenh.training.step import adam, train_step
@@ -78,10 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
 
-    device = select_device(args.device)
+    device = measuring_device(args.device)
     precision = resolve_precision(args.precision, device, args.arch)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
     registry = architectures()
     torch.manual_seed(0)
     eager = registry.create(args.arch).to(device)

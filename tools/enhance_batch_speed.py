@@ -14,9 +14,8 @@ import json
 
 import torch
 
-from audioenh.benchmark import inference_rate
+from audioenh.benchmark import inference_rate, measuring_device
 from audioenh.checkpoint import load_model
-from audioenh.evaluation.inference import select_device
 from audioenh.plugins import architectures
 from audioenh.precision import resolve_precision
 from audioenh.pretrained import resolve_model
@@ -33,9 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--audio-seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    device = select_device(args.device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+    device = measuring_device(args.device)
     if args.arch:
         torch.manual_seed(0)
         model, arch, name = architectures().create(args.arch).to(device), args.arch, args.arch

@@ -23,10 +23,10 @@ import sys
 import numpy as np
 import torch
 
+from audioenh.benchmark import measuring_device
 from audioenh.checkpoint import load_model
 from audioenh.data.builtin.song import generate_song
 from audioenh.degradations.chain import DegradationSampler
-from audioenh.evaluation.inference import select_device
 from audioenh.precision import autocast, resolve_precision
 from audioenh.pretrained import resolve_model
 
@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", default=None, help="also write the results here (JSON)")
     args = parser.parse_args(argv)
-    device = select_device(args.device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+    device = measuring_device(args.device)
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     results = []
     print(f"device {device}, torch {torch.__version__}; ΔSNR dB (correction's agreement with fp32, dB)")

@@ -14,7 +14,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from audioenh.architectures.layers import forced_conv, forced_layout
-from audioenh.evaluation.inference import select_device
+from audioenh.benchmark import measuring_device
 from audioenh.plugins import architectures
 from audioenh.precision import resolve_precision
 from audioenh.training.step import adam, train_step
@@ -32,10 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conv", default="auto", help="long kernels: auto, native, gemm or polyphase (forced_conv)")
     parser.add_argument("--layout", default="auto", help="activations: auto, pytorch or channels-last (forced_layout)")
     args = parser.parse_args(argv)
-    device = select_device(args.device)
+    device = measuring_device(args.device)
     precision = resolve_precision(args.precision, device, args.arch)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
     registry = architectures()
     torch.manual_seed(0)
     model = registry.create(args.arch).to(device).train()

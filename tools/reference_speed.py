@@ -29,8 +29,7 @@ from pathlib import Path
 
 import torch
 
-from audioenh.benchmark import bare_forward_rate, bare_step_rate, inference_rate
-from audioenh.evaluation.inference import select_device
+from audioenh.benchmark import bare_forward_rate, bare_step_rate, inference_rate, measuring_device
 from audioenh.plugins import architectures
 from audioenh.precision import resolve_precision
 
@@ -59,10 +58,9 @@ def reference_model(checkout: Path, arch: str) -> torch.nn.Module:
 
 
 def measure(args: argparse.Namespace) -> dict:
-    device = select_device(args.device)
+    device = measuring_device(args.device)
     results: dict = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads()}
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
         results["device_name"] = torch.cuda.get_device_name(device)
     if args.audio_seconds is None:  # the paper ResNet takes about 20 s per second of audio on 2 CPU cores
         args.audio_seconds = 10.0 if device.type == "cuda" else 2.0

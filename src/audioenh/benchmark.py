@@ -40,6 +40,15 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def measuring_device(name: str) -> torch.device:
+    """The device (:func:`~audioenh.evaluation.inference.select_device`) a timing runs on; on CUDA with
+    cuDNN's autotuner on, which times kernels for each new shape on its first call (warm up first)."""
+    device = select_device(name)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    return device
+
+
 def _peak_memory_bytes(device: torch.device) -> int:
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))
@@ -212,7 +221,6 @@ def inference_rate(
     """Runtime rate: seconds of compute per second of stereo audio through ``enhance_array`` with
     ``batch_size`` blocks per forward pass (``None``: enhance's default there; one warm-up:
     :func:`_warm_up_length`)."""
-    batch_size = batch_size or default_enhance_batch(device)
     channels = int(getattr(model, "audio_channels", 2))
     audio = (np.random.default_rng(0).standard_normal((channels, int(audio_seconds * sample_rate))) * 0.1).astype(
         np.float32
@@ -289,85 +297,54 @@ def run_benchmark(
     from .architectures.layers import forced_conv, forced_layout
 
     with forced_layout(layout), forced_conv(conv):
-        result = _run_benchmark(
-            arch,
-            device,
-            precision,
-            batch_size,
-            chunk,
-            seconds,
-            audio_seconds,
-            degradation,
-            data,
-            workers,
-            range_group,
-            enhance_batch,
+        registry = architectures()
+        registry.bind(arch)
+        torch_device = measuring_device(device)
+        resolved = resolve_precision(precision, torch_device, arch)
+        if torch_device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(torch_device)
+        torch.manual_seed(0)
+        model = registry.create(arch).to(torch_device)
+        macs = count_macs(lambda: registry.create(arch), batch=batch_size, samples=chunk)
+        pipeline = data_alone = None
+        # bare, fed and data alone in alternating rounds, so that their ratio survives a drifting machine
+        if degradation:
+            corpus = data or ["builtin"]
+            steps = {
+                "bare": _bare_step(model, torch_device, resolved, batch_size, chunk),
+                "pipeline": _pipeline_step(
+                    model, torch_device, resolved, batch_size, chunk, degradation, corpus, workers, range_group
+                ),
+                "data": _data_step(torch_device, batch_size, chunk, degradation, corpus, workers, range_group),
+            }
+            rates = interleaved_rates(steps, torch_device, seconds)
+            bare, pipeline, data_alone = rates["bare"], rates["pipeline"], rates["data"]
+        else:
+            bare = bare_step_rate(model, torch_device, resolved, batch_size, chunk, seconds)
+        enhance_batch = enhance_batch or default_enhance_batch(torch_device)
+        rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds, batch_size=enhance_batch)
+        forward = bare_forward_rate(model, torch_device, resolved, audio_seconds)
+        macs_per_audio_second = macs / (batch_size * chunk) * 44100
+        return BenchmarkResult(
+            arch=arch,
+            device=str(torch_device),
+            precision=resolved,
+            batch_size=batch_size,
+            chunk=chunk,
+            parameters=count_parameters(model),
+            macs_per_step=macs,
+            bare_step_its=bare,
+            bare_step_tflops=3 * 2 * macs * bare / 1e12,
+            runtime_rate=rate,
+            bare_forward_rate=forward,
+            inference_tflops=2 * macs_per_audio_second / rate / 1e12,
+            peak_memory_bytes=_peak_memory_bytes(torch_device),
+            pipeline_its=pipeline,
+            pipeline_degradation=degradation,
+            pipeline_workers=workers if degradation else None,
+            data_batches_per_s=data_alone,
+            training_layout=memory_layout(model, torch_device, training=True, precision=resolved),
+            inference_layout=memory_layout(model, torch_device, training=False, precision=resolved),
+            enhance_batch=enhance_batch,
+            conv=conv,
         )
-    result.conv = conv
-    return result
-
-
-def _run_benchmark(
-    arch: str,
-    device: str,
-    precision: str,
-    batch_size: int,
-    chunk: int,
-    seconds: float,
-    audio_seconds: float,
-    degradation: str | None,
-    data: list[str] | None,
-    workers: int,
-    range_group: int,
-    enhance_batch: int | None = None,
-) -> BenchmarkResult:
-    registry = architectures()
-    registry.bind(arch)
-    torch_device = select_device(device)
-    resolved = resolve_precision(precision, torch_device, arch)
-    if torch_device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.cuda.reset_peak_memory_stats(torch_device)
-    torch.manual_seed(0)
-    model = registry.create(arch).to(torch_device)
-    macs = count_macs(lambda: registry.create(arch), batch=batch_size, samples=chunk)
-    pipeline = data_alone = None
-    if degradation:  # bare, fed and data alone in alternating rounds, so that their ratio survives a drifting machine
-        corpus = data or ["builtin"]
-        steps = {
-            "bare": _bare_step(model, torch_device, resolved, batch_size, chunk),
-            "pipeline": _pipeline_step(
-                model, torch_device, resolved, batch_size, chunk, degradation, corpus, workers, range_group
-            ),
-            "data": _data_step(torch_device, batch_size, chunk, degradation, corpus, workers, range_group),
-        }
-        rates = interleaved_rates(steps, torch_device, seconds)
-        bare, pipeline, data_alone = rates["bare"], rates["pipeline"], rates["data"]
-    else:
-        bare = bare_step_rate(model, torch_device, resolved, batch_size, chunk, seconds)
-    enhance_batch = enhance_batch or default_enhance_batch(torch_device)
-    rate = inference_rate(model.eval(), torch_device, resolved, audio_seconds, batch_size=enhance_batch)
-    forward = bare_forward_rate(model, torch_device, resolved, audio_seconds)
-    macs_per_audio_second = macs / (batch_size * chunk) * 44100
-    return BenchmarkResult(
-        arch=arch,
-        device=str(torch_device),
-        precision=resolved,
-        batch_size=batch_size,
-        chunk=chunk,
-        parameters=count_parameters(model),
-        macs_per_step=macs,
-        bare_step_its=bare,
-        bare_step_tflops=3 * 2 * macs * bare / 1e12,
-        runtime_rate=rate,
-        bare_forward_rate=forward,
-        inference_tflops=2 * macs_per_audio_second / rate / 1e12,
-        peak_memory_bytes=_peak_memory_bytes(torch_device),
-        pipeline_its=pipeline,
-        pipeline_degradation=degradation,
-        pipeline_workers=workers if degradation else None,
-        data_batches_per_s=data_alone,
-        training_layout=memory_layout(model, torch_device, training=True, precision=resolved),
-        inference_layout=memory_layout(model, torch_device, training=False, precision=resolved),
-        enhance_batch=enhance_batch,
-    )
