@@ -100,6 +100,13 @@ def test_json_schema(smoke_report):
             assert set(cells) == set(matrix["cells"])
     # the raw matrix's seen cell is Table II's seen row scored on the same songs' centred excerpts
     assert matrix["seconds"] == 1.0 and len(matrix["songs"]) == 1
+    # where the time went: every phase ran (a first run caches nothing), and they add up to at most the whole
+    phases = report["phase_seconds"]
+    assert list(phases) == ["corpus", "training", "tables", "matrix", "listening", "speed", "page"]
+    assert all(seconds > 0 for seconds in phases.values())
+    assert phases["training"] > phases["listening"]  # ten runs trained against two excerpts enhanced
+    assert sum(phases.values()) <= report["wall_seconds"] + 1e-6
+    assert f"Wall time: {report['wall_seconds']:.0f} s (" in (out / "report.md").read_text()
 
 
 def test_rerun_reuses_finished_runs(smoke_report):
@@ -244,3 +251,23 @@ def test_preset_scales_run_iterations_with_its_reduced_budget():
     rows = [{"arch": "ResNet", "variant": v, "iterations": n} for v, n in (("DA", 20), ("BN", 50))]
 
     assert budget_text({"rows": rows}) == "Iterations trained: ResNet DA 20, ResNet BN 50."
+
+
+def test_wall_time_text_lists_the_phases_longest_first_and_leaves_out_the_instant_ones():
+    from audioenh.reports.render import wall_time_text
+
+    report = {"wall_seconds": 530.4, "phase_seconds": {"corpus": 0.2, "training": 380.0, "matrix": 95.6, "page": 12.0}}
+    assert wall_time_text(report) == "Wall time: 530 s (training 380 s, matrix 96 s, figures and page 12 s)."
+    assert wall_time_text({"wall_seconds": 3.0}) == "Wall time: 3 s."  # a report.json written before the phases
+
+
+def test_phase_times_add_up_each_phase_over_its_calls(monkeypatch):
+    from audioenh.reports import experiment
+
+    clock = iter([0.0, 2.0, 10.0, 13.5, 20.0, 21.0])
+    monkeypatch.setattr(experiment.time, "monotonic", lambda: next(clock))
+    phases = experiment.PhaseTimes()
+    for name in ("training", "matrix", "training"):
+        with phases(name):
+            pass
+    assert phases.seconds == {"training": 3.0, "matrix": 3.5}

@@ -8,6 +8,7 @@ the report shows, Fig. 4's audio excerpts included, is computed in one pass over
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -156,6 +157,22 @@ def runtime_rate(
     return (time.perf_counter() - start) / seconds
 
 
+class PhaseTimes:
+    """Wall-clock seconds (s) the report spent in each named phase, summed over its calls:
+    ``with phases("training"): ...``. Kept in report.json as ``phase_seconds``, in the order first entered."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - start
+
+
 @dataclass
 class Experiment:
     """Everything the report shows: ``report`` (the content of report.json) and Fig. 4's excerpts."""
@@ -180,6 +197,7 @@ def run_experiment(
 ) -> Experiment:
     """Train and test the grid, in one pass over the runs; returns everything the report shows."""
     started = time.monotonic()
+    phases = PhaseTimes()
     out_dir.mkdir(parents=True, exist_ok=True)
     data = list(data or [preset.data])
     torch_device = select_device(device)
@@ -194,9 +212,11 @@ def run_experiment(
     for spec, reason in unavailable.items():
         echo(f"metric {spec} is unavailable and left out: {reason}")
     metric_key = ",".join(metric_list)
-    corpus = resolve_corpus(data, echo=echo, progress=progress)
-    corpus.require("train", "val", "test")
-    runs = train_grid(preset, out_dir, data, device, precision=precision, progress=progress, echo=echo)
+    with phases("corpus"):
+        corpus = resolve_corpus(data, echo=echo, progress=progress)
+        corpus.require("train", "val", "test")
+    with phases("training"):
+        runs = train_grid(preset, out_dir, data, device, precision=precision, progress=progress, echo=echo)
 
     filters = {spec: resolve_degradations([spec])[0].canonical for spec in (SEEN, UNSEEN)}
     excerpt_song = corpus.test[0].read()
@@ -222,7 +242,8 @@ def run_experiment(
         for variant, run in variants.items():
             echo(f"testing {arch} {variant}: {SEEN}, {UNSEEN} and the matrix ({', '.join(preset.matrix_cells)})")
             curves[arch][variant] = run.records()
-            model, checkpoint = run.load_model(torch_device)
+            with phases("tables"):
+                model, checkpoint = run.load_model(torch_device)
             sample_rate = int(checkpoint["sample_rate"])
             run_precision = run.load_config().precision  # tested as trained
 
@@ -245,34 +266,36 @@ def run_experiment(
                     ),
                 )
 
-            matrix_parts.append(
-                run.cached_result(
-                    matrix_key,
-                    lambda model=model, ck=checkpoint, sr=sample_rate, pr=run_precision, name=f"{arch} {variant}": (
-                        score_matrix(
-                            [
-                                MatrixModel(
-                                    name,
-                                    model,
-                                    training_degradations(ck),
-                                    sr,
-                                    pr,
-                                    validated_gain_db(ck),
-                                    validated_ranges(ck),
-                                )
-                            ],
-                            corpus.test,
-                            list(preset.matrix_cells),
-                            ["snr"],  # and lsd-edge, which the matrix always computes
-                            device=torch_device,
-                            seconds=preset.matrix_seconds,
-                            chunk=preset.infer_chunk,
-                        )
-                    ),
+            with phases("matrix"):
+                matrix_parts.append(
+                    run.cached_result(
+                        matrix_key,
+                        lambda model=model, ck=checkpoint, sr=sample_rate, pr=run_precision, name=f"{arch} {variant}": (
+                            score_matrix(
+                                [
+                                    MatrixModel(
+                                        name,
+                                        model,
+                                        training_degradations(ck),
+                                        sr,
+                                        pr,
+                                        validated_gain_db(ck),
+                                        validated_ranges(ck),
+                                    )
+                                ],
+                                corpus.test,
+                                list(preset.matrix_cells),
+                                ["snr"],  # and lsd-edge, which the matrix always computes
+                                device=torch_device,
+                                seconds=preset.matrix_seconds,
+                                chunk=preset.infer_chunk,
+                            )
+                        ),
+                    )
                 )
-            )
             for spec, seen in ((SEEN, True), (UNSEEN, False)):
-                result = scores(f"test/{spec}", corpus.test, spec)
+                with phases("tables"):
+                    result = scores(f"test/{spec}", corpus.test, spec)
                 rows.append(
                     {
                         "arch": arch,
@@ -289,8 +312,9 @@ def run_experiment(
                 if not clips:
                     clips["target"] = {"target": excerpt_song[:, window]}
                 for spec, canonical in filters.items():
-                    degraded = resolve_and_apply(canonical, excerpt_song, sample_rate)
-                    enhanced = enhance_array(model, degraded, device=torch_device, precision=run_precision)
+                    with phases("listening"):
+                        degraded = resolve_and_apply(canonical, excerpt_song, sample_rate)
+                        enhanced = enhance_array(model, degraded, device=torch_device, precision=run_precision)
                     clips.setdefault(spec, {"input": degraded[:, window]})[f"{arch} {variant}"] = enhanced[:, window]
                 panels = {
                     "target": clips["target"]["target"],
@@ -300,7 +324,8 @@ def run_experiment(
             if variant == "baseline":
                 train_songs = corpus.train[: preset.overfit_train_songs] if preset.overfit_train_songs else corpus.train
                 for split, songs in (("train", train_songs), ("test", corpus.test)):
-                    result = scores(f"{split}/{SEEN}/{len(songs)}", songs, SEEN)
+                    with phases("tables"):
+                        result = scores(f"{split}/{SEEN}/{len(songs)}", songs, SEEN)
                     sample_overfitting.append(
                         {
                             "arch": arch,
@@ -312,21 +337,22 @@ def run_experiment(
                         }
                     )
                 spec = checkpoint.get("architecture") or checkpoint["arch"]
-                with torch.device("meta"):
-                    params = count_parameters(architectures().create(spec))
-                models.append(
-                    {
-                        "arch": arch,
-                        "spec": checkpoint["arch"],
-                        "params": params,
-                        "macs": count_macs(lambda spec=spec: architectures().create(spec)),
-                        "runtime_rate": runtime_rate(
-                            model, torch_device, preset.runtime_seconds, sample_rate, run_precision
-                        ),
-                        "device": str(torch_device),
-                        "precision": run_precision,
-                    }
-                )
+                with phases("speed"):
+                    with torch.device("meta"):
+                        params = count_parameters(architectures().create(spec))
+                    models.append(
+                        {
+                            "arch": arch,
+                            "spec": checkpoint["arch"],
+                            "params": params,
+                            "macs": count_macs(lambda spec=spec: architectures().create(spec)),
+                            "runtime_rate": runtime_rate(
+                                model, torch_device, preset.runtime_seconds, sample_rate, run_precision
+                            ),
+                            "device": str(torch_device),
+                            "precision": run_precision,
+                        }
+                    )
     report = {
         "preset": preset.name,
         "preset_settings": preset.to_dict(),
@@ -349,6 +375,7 @@ def run_experiment(
         "finding": finding(rows),
         "runs": {arch: {v: str(r.path.relative_to(out_dir)) for v, r in vs.items()} for arch, vs in runs.items()},
         "wall_seconds": time.monotonic() - started,
+        "phase_seconds": phases.seconds,
     }
     return Experiment(report, panels, sample_rate, clips)
 
