@@ -312,12 +312,76 @@ def test_a_forced_formulation_runs_the_unets_long_kernels(monkeypatch, forced, l
     for native, gemm in zip(*outputs):
         torch.testing.assert_close(gemm, native, rtol=1e-4, atol=1e-5 * float(native.abs().max()))
     with pytest.raises(ValueError, match="conv must be one of"):
-        with forced_conv("fft"):
+        with forced_conv("winograd"):
             pass
 
 
+@pytest.mark.parametrize("layout", ["pytorch", "channels-last"])
+@pytest.mark.parametrize("arch", ["unet:width=4,depth=3,kernel=33,max_channels=16", "resnet:width=8,blocks=2,kernel=7"])
+def test_a_forced_fft_runs_every_stride_one_convolution_of_seven_taps_or_more(monkeypatch, layout, arch):
+    """Inside forced_conv("fft") every stride-1 convolution of FFT_MIN_KERNEL taps or more (the ResNet's
+    7-tap ones too; not the U-Net's strided down path) goes through conv1d_as_fft, and the network's
+    output and gradients equal its native ones to float rounding."""
+    from audioenh.architectures import layers
+
+    calls = []
+
+    def counted(x, weight, bias, padding):
+        calls.append(weight.shape)
+        return fft_conv1d(x, weight, bias, padding)
+
+    fft_conv1d = layers.conv1d_as_fft
+    monkeypatch.setattr(layers, "conv1d_as_fft", counted)
+    torch.manual_seed(0)
+    model = architectures().create(arch)
+    for p in model.parameters():
+        p.data.normal_(0, 0.3)
+    x = torch.randn(2, 2, 512)
+    outputs = []
+    for implementation in ("native", "fft"):
+        net = copy.deepcopy(model)
+        with forced_layout(layout), forced_conv(implementation):
+            y = net(x)
+            (y**2).mean().backward()
+        outputs.append([y.detach(), *(p.grad for p in net.parameters())])
+    expected = [
+        m.weight.shape
+        for m in model.modules()
+        if isinstance(m, torch.nn.Conv1d) and m.kernel_size[0] >= layers.FFT_MIN_KERNEL and m.stride[0] == 1
+    ]
+    assert sorted(calls) == sorted(expected) and len(calls) >= 3
+    for native, fft in zip(*outputs):
+        torch.testing.assert_close(fft, native, rtol=1e-4, atol=1e-5 * float(native.abs().max()))
+
+
+def test_the_fft_rule_on_the_cpu_follows_the_measured_widths_and_kernels(monkeypatch):
+    """conv_implementation on the CPU in float32 (tools/fft_conv_speed.py, docs/performance.md): the FFT
+    form for long kernels from FFT_MIN_TAPS_X_CHANNELS taps x channels, for short ones only in inference
+    from FFT_SHORT_KERNEL_MIN_CHANNELS; never under autocast (unmeasured) or where the width is unknown."""
+    from audioenh.architectures import layers
+
+    x = torch.zeros(1, 4, 16)
+    rule = layers.conv_implementation
+    assert [rule(x, 17, 128), rule(x, 33, 64), rule(x, 65, 32)] == ["fft"] * 3
+    assert [rule(x, 17, 64), rule(x, 33, 32), rule(x, 65, 31)] == ["native"] * 3  # the quick U-Net's widths
+    assert rule(x, layers.FFT_LONG_KERNEL - 2, 256) == "native"
+    assert rule(x, 65, 0) == "native"  # width unknown
+    assert rule(x.unsqueeze(2), 33, 128) == "fft"  # the channels-last form too
+    assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS) == "native"  # training: no gain measured
+    with torch.no_grad():
+        assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS) == "fft"  # the paper ResNet in inference
+        assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS // 2) == "native"
+        assert rule(x, 5, 1024) == "native"
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert rule(x, 65, 512) == "native"
+    with forced_conv("native"):
+        assert rule(x, 65, 512) == "native"
+    with forced_conv("fft"):
+        assert rule(x, 7, 1) == "fft" and rule(x, 5, 512) == "native"
+
+
 def test_the_conv_rule_rewrites_long_kernels_only_on_cuda_under_reduced_precision(monkeypatch):
-    """long_kernel_implementation: the measured rule (H200, the paper U-Net's bf16 training: 9.7 steps/s
+    """conv_implementation: the measured rule (H200, the paper U-Net's bf16 training: 9.7 steps/s
     natively, 77.9 as GEMMs, 86 polyphase in channels-last memory); a stand-in for a CUDA tensor, as
     the tests run without a GPU."""
     from types import SimpleNamespace
@@ -344,11 +408,11 @@ def test_the_conv_rule_rewrites_long_kernels_only_on_cuda_under_reduced_precisio
     channels_last = SimpleNamespace(dim=lambda: 4, device=torch.device("cuda"))
     assert not layers.use_gemm(channels_last, 65)  # the channels-last form runs as conv2d
     # in channels-last memory (CUDA's layout under bf16/fp16): the polyphase form (H200: 86 against 78)
-    assert layers.long_kernel_implementation(channels_last, 65) == "polyphase"
-    assert layers.long_kernel_implementation(channels_last, GEMM_MIN_KERNEL - 2) == "native"
-    assert layers.long_kernel_implementation(tensor("cuda"), 65) == "gemm"
+    assert layers.conv_implementation(channels_last, 65) == "polyphase"
+    assert layers.conv_implementation(channels_last, GEMM_MIN_KERNEL - 2) == "native"
+    assert layers.conv_implementation(tensor("cuda"), 65) == "gemm"
     autocast_type.clear()
-    assert layers.long_kernel_implementation(channels_last, 65) == "native"  # fp32: PyTorch's own
+    assert layers.conv_implementation(channels_last, 65) == "native"  # fp32: PyTorch's own
 
 
 def test_the_layout_rule_on_cuda_is_channels_last_under_reduced_precision_only(monkeypatch):
@@ -479,15 +543,15 @@ def test_resnet_keeps_its_residual_stream_in_float32_under_bf16_autocast():
 
 
 def test_which_formulation_a_long_kernel_gets_in_either_layout():
-    from audioenh.architectures.layers import long_kernel_implementation
+    from audioenh.architectures.layers import conv_implementation
 
     flat, channels_last = torch.empty(1, 2, 64), torch.empty(1, 2, 1, 64)
     with forced_conv("gemm"):  # the GEMM form takes PyTorch's layout only
-        assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["gemm", "native"]
+        assert [conv_implementation(t, 33) for t in (flat, channels_last)] == ["gemm", "native"]
     with forced_conv("polyphase"):
-        assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["polyphase"] * 2
-        assert long_kernel_implementation(flat, GEMM_MIN_KERNEL - 2) == "native"  # short kernels: always
-    assert [long_kernel_implementation(t, 33) for t in (flat, channels_last)] == ["native"] * 2  # CPU rule
+        assert [conv_implementation(t, 33) for t in (flat, channels_last)] == ["polyphase"] * 2
+        assert conv_implementation(flat, GEMM_MIN_KERNEL - 2) == "native"  # short kernels: always
+    assert [conv_implementation(t, 33) for t in (flat, channels_last)] == ["native"] * 2  # CPU rule
 
 
 @pytest.mark.parametrize("arch", ["unet:preset=tiny,kernel=33", "resnet:preset=tiny"])
@@ -504,3 +568,41 @@ def test_torch_compile_traces_the_built_in_networks_in_one_graph(arch, layout, c
         explained = dynamo.explain(model)(torch.randn(2, 2, 1024))
     dynamo.reset()
     assert (explained.graph_count, explained.graph_break_count) == (1, 0), explained.break_reasons
+
+
+def test_the_fft_rule_leaves_the_quick_reports_and_the_bundled_models_convolutions_as_they_were():
+    """The rule's thresholds keep the quick report's networks and every bundled model on PyTorch's
+    convolutions on the CPU (their results stay bit for bit what they were) and send the paper U-Net's
+    wide long kernels (and, in inference, its 512-channel bottleneck) and the ``small`` U-Net's through the FFT form."""
+    from audioenh.architectures import layers
+    from audioenh.checkpoint import load_model
+    from audioenh.pretrained import BUNDLED, bundled
+    from audioenh.reports.presets import PRESETS, VARIANTS
+
+    def fft_convolutions(model: torch.nn.Module) -> list[int]:
+        """The taps of ``model``'s stride-1 convolutions the rule sends through the FFT form on the CPU,
+        in training or inference."""
+        taps = []
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv1d) and module.stride[0] == 1:
+                x = torch.zeros(1, module.in_channels, 8, device="cpu")
+                width = min(module.in_channels, module.out_channels)
+                for grad in (False, True):
+                    with torch.set_grad_enabled(grad):
+                        if layers.conv_implementation(x, module.kernel_size[0], width) == "fft":
+                            taps.append(module.kernel_size[0])
+        return taps
+
+    quick = PRESETS["quick"]
+    for arch in quick.archs:
+        for variant in VARIANTS:
+            with torch.device("meta"):
+                model = architectures().create(quick.arch_spec(arch, variant))
+            assert fft_convolutions(model) == [], (arch, variant)
+    for name in BUNDLED:
+        if hasattr(BUNDLED[name], "resource"):
+            model, _ = load_model(bundled(name).resource)
+            assert fft_convolutions(model) == [], name
+    with torch.device("meta"):
+        assert sorted(set(fft_convolutions(architectures().create("unet")))) == [9, 17, 33, 65]  # 9: its bottleneck
+        assert fft_convolutions(architectures().create("unet:preset=small"))

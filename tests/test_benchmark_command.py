@@ -101,8 +101,15 @@ def test_a_forced_conv_is_measured_and_reported(monkeypatch):
     assert calls and min(calls) >= layers.GEMM_MIN_KERNEL
     as_json = CliRunner().invoke(cli, [*args, "--json"])
     assert json.loads(as_json.stdout[as_json.stdout.index("{") :])["conv"] == "gemm"
-    bad = CliRunner().invoke(cli, [*args[:-4], "--conv", "fft"])
-    assert bad.exit_code == 2 and "'fft' is not one of" in bad.output
+    ffts = []
+    fft = layers.conv1d_as_fft
+    monkeypatch.setattr(layers, "conv1d_as_fft", lambda x, w, *a: ffts.append(w.shape[-1]) or fft(x, w, *a))
+    forced_fft = CliRunner().invoke(cli, [*args, "--conv", "fft"])  # the last --conv counts
+    assert forced_fft.exit_code == 0, forced_fft.output
+    assert f"convolutions    fft for kernels of {layers.FFT_MIN_KERNEL} taps or more" in forced_fft.output
+    assert ffts and min(ffts) >= layers.FFT_MIN_KERNEL
+    bad = CliRunner().invoke(cli, [*args, "--conv", "winograd"])
+    assert bad.exit_code == 2 and "'winograd' is not one of" in bad.output
 
 
 def test_the_commands_choices_are_the_layers_own():

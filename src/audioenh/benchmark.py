@@ -81,7 +81,7 @@ class BenchmarkResult:
     #: memory layout of the activations: "channels-last" or "pytorch" (batch, channels, samples)
     training_layout: str = "pytorch"
     inference_layout: str = "pytorch"
-    #: how long-kernel convolutions ran: "auto" (the rule), "native", "gemm" or "polyphase" (forced_conv)
+    #: how long-kernel convolutions ran: "auto" (the rule), "native", "gemm", "polyphase" or "fft" (forced_conv)
     conv: str = "auto"
     #: blocks per forward pass in the runtime rate (enhance's --batch-size)
     enhance_batch: int = 4

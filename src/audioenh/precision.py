@@ -13,7 +13,7 @@ everywhere else (figures and commands in docs/performance.md):
   but does not close it (validation +2.24 dB against +4.48 dB in fp32).
 - U-Net on a CUDA GPU with bfloat16: ``bf16``, in channels-last memory with its long convolutions
   rewritten as short ones over the input's phases
-  (:func:`~audioenh.architectures.layers.long_kernel_implementation`; cuDNN's own bf16 kernels for
+  (:func:`~audioenh.architectures.layers.conv_implementation`; cuDNN's own bf16 kernels for
   them are 6x slower than fp32). On an H200 the paper U-Net trained at 86 steps/s (77.9 with the
   long kernels as matrix products, 58.4 in TF32, 14.0 in IEEE float32); the arithmetic is the CPU's
   bf16 U-Net's (bf16 inputs, float32 sums), whose accuracy is measured above. The ResNet stays

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fft_conv import conv1d_as_fft
+
 #: On the CPU the built-in networks run their convolutions on a (batch, channels, 1, samples) tensor in
 #: channels-last memory (samples x channels, "NWC") instead of PyTorch's (batch, channels, samples):
 #: oneDNN then convolves without reordering every activation to its own layout and back. Measured on a
@@ -79,36 +81,63 @@ def from_channels_last(x: torch.Tensor) -> torch.Tensor:
 
 #: ways of computing a long-kernel 1-D convolution :func:`forced_conv` accepts: the rule
 #: (:func:`use_gemm`), PyTorch's (cuDNN, oneDNN), one matrix product over the unfolded input
-#: (:func:`conv1d_as_gemm`), or a short-kernel convolution over the input's phases
-#: (:func:`conv1d_as_polyphase`)
-CONV_IMPLEMENTATIONS = ("auto", "native", "gemm", "polyphase")
+#: (:func:`conv1d_as_gemm`), a short-kernel convolution over the input's phases
+#: (:func:`conv1d_as_polyphase`), or overlap-save transforms (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`)
+CONV_IMPLEMENTATIONS = ("auto", "native", "gemm", "polyphase", "fft")
 #: kernels (taps) from which "gemm" applies: the paper U-Net's long kernels (65, 33 and 17 taps), whose
 #: bf16 convolutions cuDNN runs with slow, non-tensor-core kernels (docs/performance.md)
 GEMM_MIN_KERNEL = 17
+#: kernels (taps) from which a forced "fft" applies (stride 1 only): the paper ResNet's 7 taps too
+FFT_MIN_KERNEL = 7
+#: The rule for overlap-save FFT convolutions (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`) on
+#: the CPU in float32, from ``tools/fft_conv_speed.py`` on a 2-core Intel Xeon VM without bf16 hardware
+#: (docs/performance.md): kernels of at least FFT_LONG_KERNEL taps where taps x channels (the fewer of
+#: in and out) reach FFT_MIN_TAPS_X_CHANNELS ran 1.6-5.2x faster in inference and 1.4-5.8x in training
+#: (17 taps from 128 channels, 33 from 64, 65 from 32); below it they gained too little or lost (64
+#: channels at 17 taps 0.9x, 32 at 33 taps 0.9x in inference: the quick U-Net stays as it is). Shorter
+#: kernels gained only from FFT_SHORT_KERNEL_MIN_CHANNELS and only in inference (7 and 9 taps at 512
+#: channels, the paper ResNet's: 1.6 and 1.8x; in training 1.0 and 1.4x)
+FFT_LONG_KERNEL = 17
+FFT_MIN_TAPS_X_CHANNELS = 2048
+FFT_SHORT_KERNEL_MIN_CHANNELS = 512
 
 
 def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
     """Compute the built-in networks' 1-D convolutions of at least :data:`GEMM_MIN_KERNEL` taps as
     ``implementation`` inside the block ("native": PyTorch's; "gemm": :func:`conv1d_as_gemm`;
-    "polyphase": :func:`conv1d_as_polyphase`; "auto": the rule of :func:`long_kernel_implementation`).
+    "polyphase": :func:`conv1d_as_polyphase`; "fft": :func:`~audioenh.architectures.fft_conv.conv1d_as_fft`,
+    from :data:`FFT_MIN_KERNEL` taps; "auto": the rule of :func:`conv_implementation`).
     For measuring a formulation on a device (``audioenh benchmark --conv``)."""
     return _forcing("conv", implementation, CONV_IMPLEMENTATIONS)
 
 
-def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
-    """How a 1-D convolution of ``taps`` taps over (batch, channels, samples) ``x`` (or its channels-last
-    form) runs: ``native`` (PyTorch's), ``gemm`` (:func:`conv1d_as_gemm`; PyTorch's layout only) or
-    ``polyphase`` (:func:`conv1d_as_polyphase`, :func:`conv_channels_last_as_polyphase`):
-    inside :func:`forced_conv` as forced for kernels of at least :data:`GEMM_MIN_KERNEL` taps, else
-    the measured rule (docs/performance.md): on CUDA under bf16 or fp16 autocast, where cuDNN's
-    long-kernel convolutions fall to slow kernels, the polyphase form in channels-last memory (the
-    layout :func:`use_channels_last` picks there; the paper U-Net on an H200: 86 training steps/s, 78
-    as GEMMs, 9.7 natively) and GEMMs in PyTorch's layout (78; the polyphase form 67); elsewhere
-    PyTorch's own (on a CPU the GEMM form trained the quick U-Net 1.3x slower, the polyphase form
-    no faster)."""
-    if x.dim() not in (3, 4) or taps < GEMM_MIN_KERNEL:
+def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0) -> str:
+    """How a 1-D convolution of ``taps`` taps between ``channels`` channels (the fewer of its input's and
+    output's; 0: unknown) over (batch, channels, samples) ``x`` (or its channels-last form) runs:
+    ``native`` (PyTorch's), ``gemm`` (:func:`conv1d_as_gemm`; PyTorch's layout only), ``polyphase``
+    (:func:`conv1d_as_polyphase`, :func:`conv_channels_last_as_polyphase`) or ``fft``
+    (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`, stride 1 only: :class:`Conv1d` runs
+    strided ones natively): inside :func:`forced_conv` as forced (for kernels of at least
+    :data:`GEMM_MIN_KERNEL` taps, "fft" from :data:`FFT_MIN_KERNEL`), else the measured rules
+    (docs/performance.md). On the CPU in float32 the FFT form where it was measured faster (the
+    constants above: the paper U-Net's up path, the wide layers of the ``small`` U-Net, the paper
+    ResNet in inference); under CPU autocast PyTorch's (unmeasured with bf16 hardware). On CUDA under
+    bf16 or fp16 autocast, where cuDNN's long-kernel convolutions fall to slow kernels, the polyphase
+    form in channels-last memory (the layout :func:`use_channels_last` picks there; the paper U-Net on
+    an H200: 86 training steps/s, 78 as GEMMs, 9.7 natively) and GEMMs in PyTorch's layout (78; the
+    polyphase form 67); elsewhere PyTorch's own."""
+    if x.dim() not in (3, 4) or x.device.type == "meta":  # meta: MACs are counted as the plain convolution's
         return "native"
     forced = _FORCED["conv"]
+    if forced == "fft":
+        return "fft" if taps >= FFT_MIN_KERNEL else "native"
+    if forced == "auto" and x.device.type == "cpu" and _autocast_dtype("cpu") is None:
+        if taps >= FFT_LONG_KERNEL and taps * channels >= FFT_MIN_TAPS_X_CHANNELS:
+            return "fft"
+        if taps >= FFT_MIN_KERNEL and channels >= FFT_SHORT_KERNEL_MIN_CHANNELS and not torch.is_grad_enabled():
+            return "fft"
+    if taps < GEMM_MIN_KERNEL:
+        return "native"
     if forced != "auto":  # the GEMM form takes PyTorch's layout only
         return forced if x.dim() == 3 or forced == "polyphase" else "native"
     if x.device.type != "cuda" or _autocast_dtype("cuda") not in (torch.bfloat16, torch.float16):
@@ -118,8 +147,8 @@ def long_kernel_implementation(x: torch.Tensor, taps: int) -> str:
 
 def use_gemm(x: torch.Tensor, taps: int) -> bool:
     """Whether a 1-D convolution of ``taps`` taps over ``x`` runs as :func:`conv1d_as_gemm` (the rule:
-    :func:`long_kernel_implementation`)."""
-    return long_kernel_implementation(x, taps) == "gemm"
+    :func:`conv_implementation`)."""
+    return conv_implementation(x, taps) == "gemm"
 
 
 def conv1d_as_gemm(
@@ -278,12 +307,16 @@ def _autocast_dtype(device_type: str) -> torch.dtype | None:
 
 class Conv1d(nn.Conv1d):
     """``nn.Conv1d`` (same parameters, same state dict) that also takes the channels-last form
-    (batch, channels, 1, samples) of ``to_channels_last`` and returns that form; its
-    long kernels run as :func:`long_kernel_implementation` says (one matrix product, or a short kernel
-    over the input's phases)."""
+    (batch, channels, 1, samples) of ``to_channels_last`` and returns that form; it runs as
+    :func:`conv_implementation` says (PyTorch's convolution, one matrix product, a short kernel over
+    the input's phases, or overlap-save transforms)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        implementation = long_kernel_implementation(x, self.kernel_size[0])
+        implementation = conv_implementation(x, self.kernel_size[0], min(self.in_channels, self.out_channels))
+        if implementation == "fft":
+            if self.stride[0] == 1 and self.dilation[0] == 1 and self.groups == 1 and self.padding_mode == "zeros":
+                return conv1d_as_fft(x, self.weight, self.bias, self.padding[0])
+            implementation = "native"  # strided convolutions (the U-Net's down path) stay PyTorch's
         if x.dim() != 4:
             if implementation == "gemm":
                 return conv1d_as_gemm(x, self.weight, self.bias, self.stride[0], self.padding[0])

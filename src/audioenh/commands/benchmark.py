@@ -74,7 +74,7 @@ from .options import (
 )
 @click.option(
     "--conv",
-    type=click.Choice(["auto", "native", "gemm", "polyphase"]),
+    type=click.Choice(["auto", "native", "gemm", "polyphase", "fft"]),
     default="auto",
     show_default=True,
     help="How the built-in networks compute convolutions of 17 taps or more (the U-Net's long kernels): "
@@ -82,7 +82,8 @@ from .options import (
     "PyTorch's own elsewhere), native "
     "(PyTorch's: cuDNN, oneDNN), gemm (the input unfolded, one matrix product) or polyphase (a short "
     "kernel over the input's phases), to measure a formulation on a device; gemm applies to PyTorch's "
-    "layout only, polyphase to either.",
+    "layout only, polyphase to either; fft (overlap-save transforms as matrix products) to every stride-1 "
+    "convolution of 7 taps or more (the ResNet's too), in either layout.",
 )
 @json_option("Print JSON: every figure measured, with its settings.")
 @one_line_errors
@@ -134,9 +135,10 @@ def benchmark(
     click.echo(f"architecture    {r.arch} ({r.parameters:,} parameters) on {r.device}, {r.precision}")
     click.echo(f"memory layout   {r.training_layout} in training, {r.inference_layout} in inference")
     if r.conv != "auto":
-        from ..architectures.layers import GEMM_MIN_KERNEL
+        from ..architectures.layers import FFT_MIN_KERNEL, GEMM_MIN_KERNEL
 
-        click.echo(f"convolutions    {r.conv} for kernels of {GEMM_MIN_KERNEL} taps or more")
+        taps = FFT_MIN_KERNEL if r.conv == "fft" else GEMM_MIN_KERNEL
+        click.echo(f"convolutions    {r.conv} for kernels of {taps} taps or more")
     click.echo(
         f"training step   {r.bare_step_its:.2f} it/s on {r.batch_size} x 2 x {r.chunk} "
         f"({r.bare_step_tflops:.3f} TFLOP/s achieved)"

@@ -1,0 +1,122 @@
+"""1-D convolutions computed block by block in the frequency domain (overlap-save), as matrix products.
+
+A convolution of ``K`` taps from ``C`` to ``O`` channels costs ``C * O * K`` multiply-adds per output
+sample. Cut into blocks of ``N`` samples (``N - K + 1`` outputs kept from each), transformed by a
+discrete Fourier transform of ``N`` points, it costs one complex ``C x O`` product per frequency bin
+(``N / 2 + 1`` of them) per block instead: about ``K / 2`` times fewer for the paper U-Net's long
+kernels, which hold 85 % of its multiply-adds. Every step is a matrix product (the transforms too:
+``N`` is small, 32-128, so a product with the transform's matrix is as fast as an FFT and needs no
+reordering), so autograd's backward pass is made of matrix products as well, and the blocks of all
+batch items are one long row of frames. The same sums in another order: equal to ``conv1d`` to float
+rounding (about 1e-6 relative in float32). Speed and the rule that picks it: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+import torch.nn.functional as F
+
+#: at most this many blocks (frames) are transformed, mixed and transformed back at once: the frames'
+#: spectra then stay in the CPU's caches (docs/performance.md)
+FRAMES_PER_TILE = 256
+
+
+def fft_size(taps: int) -> int:
+    """The transform's length ``N`` (samples) for a ``taps``-tap kernel: the power of two above ``taps``
+    (at least 32), so that each block keeps about half its samples (17 taps: 32, 33: 64, 65: 128). Twice
+    as long ran no faster (tools/fft_conv_speed.py) and holds twice the kernel's spectrum, which is about
+    ``N / taps`` times the kernel's size."""
+    return max(32, 1 << taps.bit_length())
+
+
+@functools.lru_cache(maxsize=32)
+def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, ...]:
+    """The real matrices (float64, cached per length and taps) of the forward transform, arranged so that
+    one product gives ``[Re X_f, Im X_f]`` and another ``[Im X_f, -Re X_f]`` for every bin ``f`` (rows
+    ``2 f``, ``2 f + 1``); of the kernel's transform (the same rows); and of the inverse transform of the
+    first ``N - taps + 1`` samples from the real and from the imaginary parts."""
+    bins = n_fft // 2 + 1
+    hop = n_fft - taps + 1
+    f = torch.arange(bins, dtype=torch.float64)
+    angle = 2 * math.pi * torch.outer(f, torch.arange(n_fft, dtype=torch.float64)) / n_fft  # (bins, N)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    real_imag = torch.stack([cos, -sin], 1).reshape(2 * bins, n_fft)  # X_f = sum_t x_t exp(-2 pi i f t / N)
+    imag_minus_real = torch.stack([-sin, -cos], 1).reshape(2 * bins, n_fft)
+    kernel = real_imag[:, :taps]
+    weight = torch.full((bins,), 2.0, dtype=torch.float64)  # the bins between 0 and N / 2 stand for two
+    weight[0] = 1.0
+    if n_fft % 2 == 0:
+        weight[-1] = 1.0
+    inverse_real = (weight[:, None] * cos[:, :hop]).t() / n_fft  # (hop, bins)
+    inverse_imag = (-weight[:, None] * sin[:, :hop]).t() / n_fft
+    return real_imag, imag_minus_real, kernel, inverse_real.contiguous(), inverse_imag.contiguous()
+
+
+def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """``weight`` (out, in, taps) transformed: (bins, 2 × in, out), each bin's ``[Re W_f; Im W_f]`` (the
+    ``in`` real parts, then the ``in`` imaginary parts), from one matrix product."""
+    out_channels, channels, taps = weight.shape
+    matrix = _transforms(n_fft, taps)[2].to(weight.device, weight.dtype)
+    by_tap = weight.permute(2, 1, 0).reshape(taps, channels * out_channels)
+    return (matrix @ by_tap).view(n_fft // 2 + 1, 2 * channels, out_channels)
+
+
+def conv_rows_as_fft(
+    rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int, n_fft: int | None = None
+) -> torch.Tensor:
+    """``conv1d`` (stride 1, zero ``padding`` each side) of ``rows`` (batch, samples, channels; the
+    channels contiguous: the channels-last form's samples) by ``weight`` (out, in, taps), returned as
+    (batch, output samples, out) rows, computed by overlap-save transforms of ``n_fft`` samples
+    (default :func:`fft_size`): a cross-correlation, ``Y_f = X_f conj(W_f)`` summed over the input
+    channels, is ``[Re X_f, Im X_f] [Re W_f; Im W_f]`` for its real part and ``[Im X_f, -Re X_f]`` times
+    the same for its imaginary part."""
+    batch, samples, channels = rows.shape
+    out_channels, _, taps = weight.shape
+    n_fft = n_fft or fft_size(taps)
+    hop = n_fft - taps + 1  # outputs kept per block
+    outputs = samples + 2 * padding - taps + 1
+    if outputs <= 0:
+        raise ValueError(f"input of {samples} samples is shorter than the kernel ({taps} taps, padding {padding})")
+    real_imag, imag_minus_real, _, inverse_real, inverse_imag = (
+        m.to(rows.device, rows.dtype) for m in _transforms(n_fft, taps)
+    )
+    bins = n_fft // 2 + 1
+    blocks = -(-outputs // hop)
+    spill = -(-(n_fft - hop) // hop)  # frames that reach into the next batch item: computed, not kept
+    per_item = blocks + spill
+    padded = F.pad(rows, (0, 0, padding, per_item * hop - samples - padding)).reshape(batch * per_item * hop, channels)
+    frames = padded.unfold(0, n_fft, hop).transpose(1, 2)  # (frames, N, channels), a view
+    spectrum = kernel_spectrum(weight, n_fft)
+    pieces = []
+    for start in range(0, frames.shape[0], FRAMES_PER_TILE):
+        tile = frames[start : start + FRAMES_PER_TILE]
+        count = tile.shape[0]
+        # (frames, bins x 2, channels) viewed as (bins, frames, 2 x channels): each bin's rows, no copy
+        a = torch.matmul(real_imag, tile).view(count, bins, 2 * channels).transpose(0, 1)
+        b = torch.matmul(imag_minus_real, tile).view(count, bins, 2 * channels).transpose(0, 1)
+        y_real = torch.bmm(a, spectrum).view(bins, count * out_channels)
+        y_imag = torch.bmm(b, spectrum).view(bins, count * out_channels)
+        y = torch.addmm(inverse_real @ y_real, inverse_imag, y_imag)  # (hop, frames x out)
+        pieces.append(y.view(hop, count, out_channels).transpose(0, 1).reshape(count * hop, out_channels))
+    y = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+    y = F.pad(y, (0, 0, 0, spill * hop)).view(batch, per_item * hop, out_channels)[:, :outputs]
+    return y + bias if bias is not None else y.contiguous()
+
+
+def conv1d_as_fft(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int, n_fft: int | None = None
+) -> torch.Tensor:
+    """``F.conv1d(x, weight, bias, padding=padding)`` (stride 1) for (batch, channels, samples) ``x``, or
+    its channels-last form (batch, channels, 1, samples), returned in the same form, by
+    :func:`conv_rows_as_fft`. The channels-last form's samples are its rows already (no copy); PyTorch's
+    layout is transposed to rows and back."""
+    if x.dim() == 4:
+        batch, channels, _, samples = x.shape
+        rows = x.permute(0, 2, 3, 1).reshape(batch, samples, channels)  # a view in channels-last memory
+        y = conv_rows_as_fft(rows, weight, bias, padding, n_fft)
+        return y.unsqueeze(1).permute(0, 3, 1, 2)  # (batch, out, 1, samples), channels-last memory
+    y = conv_rows_as_fft(x.transpose(1, 2), weight, bias, padding, n_fft)
+    return y.transpose(1, 2).contiguous()

@@ -1,0 +1,87 @@
+"""Overlap-save FFT convolutions (audioenh.architectures.fft_conv) against PyTorch's conv1d."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from audioenh.architectures import fft_conv
+from audioenh.architectures.fft_conv import conv1d_as_fft, conv_rows_as_fft, fft_size, kernel_spectrum
+from audioenh.architectures.layers import to_channels_last
+
+
+def close(actual, expected):
+    torch.testing.assert_close(actual, expected, rtol=0, atol=2e-5 * float(expected.abs().max()))
+
+
+@pytest.mark.parametrize(
+    "channels,out_channels,taps,batch,samples,padding",
+    [
+        (3, 5, 7, 2, 300, 3),  # the ResNet's "same" convolution
+        (4, 4, 65, 1, 100, 32),  # fewer samples than one block keeps
+        (2, 3, 17, 3, 1000, 8),
+        (5, 2, 9, 2, 257, 0),  # no padding: fewer outputs than inputs
+        (3, 3, 33, 2, 4099, 16),  # many blocks, not a multiple of the hop
+        (2, 2, 8, 1, 64, 3),  # an even kernel
+    ],
+)
+def test_equals_conv1d_in_both_layouts(channels, out_channels, taps, batch, samples, padding):
+    torch.manual_seed(0)
+    x = torch.randn(batch, channels, samples)
+    weight, bias = torch.randn(out_channels, channels, taps), torch.randn(out_channels)
+    expected = F.conv1d(x, weight, bias, padding=padding)
+    y = conv1d_as_fft(x, weight, bias, padding)
+    assert y.shape == expected.shape and y.is_contiguous()
+    close(y, expected)
+    y_cl = conv1d_as_fft(to_channels_last(x), weight, bias, padding)
+    assert y_cl.shape == (batch, out_channels, 1, expected.shape[-1])
+    assert y_cl.is_contiguous(memory_format=torch.channels_last)
+    close(y_cl.squeeze(2), expected)
+    close(conv1d_as_fft(x, weight, None, padding), F.conv1d(x, weight, None, padding=padding))
+
+
+@pytest.mark.parametrize("n_fft", [16, 32, 128])
+def test_every_transform_length_and_tiling_gives_the_same_convolution(monkeypatch, n_fft):
+    """The frames are cut into tiles of FRAMES_PER_TILE (here 3: several tiles, a short last one), the
+    blocks of every batch item in one row of frames (the frames that straddle two items are dropped)."""
+    monkeypatch.setattr(fft_conv, "FRAMES_PER_TILE", 3)
+    torch.manual_seed(1)
+    x, weight, bias = torch.randn(3, 4, 211), torch.randn(6, 4, 9), torch.randn(6)
+    close(conv1d_as_fft(x, weight, bias, 4, n_fft), F.conv1d(x, weight, bias, padding=4))
+
+
+def test_gradients_equal_conv1d_s():
+    torch.manual_seed(2)
+    x = torch.randn(2, 6, 500, requires_grad=True)
+    weight = torch.randn(5, 6, 17, requires_grad=True)
+    bias = torch.randn(5, requires_grad=True)
+    target = torch.randn(2, 5, 500)
+    grads = []
+    for conv in (lambda: F.conv1d(x, weight, bias, padding=8), lambda: conv1d_as_fft(x, weight, bias, 8)):
+        for t in (x, weight, bias):
+            t.grad = None
+        ((conv() - target) ** 2).mean().backward()
+        grads.append([t.grad.clone() for t in (x, weight, bias)])
+    for fft_grad, native_grad in zip(grads[1], grads[0]):
+        close(fft_grad, native_grad)
+
+
+def test_kernel_spectrum_is_the_kernels_discrete_fourier_transform():
+    torch.manual_seed(3)
+    weight = torch.randn(3, 2, 7, dtype=torch.float64)
+    spectrum = kernel_spectrum(weight, 32)  # (bins, 2 x in, out): real parts, then imaginary parts
+    expected = torch.fft.rfft(weight, n=32)  # (out, in, bins)
+    np.testing.assert_allclose(spectrum[:, :2].permute(2, 1, 0), expected.real, atol=1e-12)
+    np.testing.assert_allclose(spectrum[:, 2:].permute(2, 1, 0), expected.imag, atol=1e-12)
+
+
+def test_fft_size_is_the_power_of_two_above_the_kernel():
+    for taps in (3, 7, 9, 16, 17, 33, 65, 129):
+        n = fft_size(taps)
+        assert n & (n - 1) == 0 and n >= 32 and n > taps and (n == 32 or n <= 2 * taps)
+    assert [fft_size(t) for t in (7, 17, 33, 65)] == [32, 32, 64, 128]
+
+
+def test_an_input_shorter_than_the_kernel_is_refused():
+    with pytest.raises(ValueError, match="shorter than the kernel"):
+        conv_rows_as_fft(torch.zeros(1, 5, 2), torch.zeros(2, 2, 9), None, 0)
