@@ -69,10 +69,11 @@ def test_gradients_equal_conv1d_s():
 def test_kernel_spectrum_is_the_kernels_discrete_fourier_transform():
     torch.manual_seed(3)
     weight = torch.randn(3, 2, 7, dtype=torch.float64)
-    spectrum = kernel_spectrum(weight, 32)  # (bins, 2 x in, out): real parts, then imaginary parts
-    expected = torch.fft.rfft(weight, n=32)  # (out, in, bins)
-    np.testing.assert_allclose(spectrum[:, :2].permute(2, 1, 0), expected.real, atol=1e-12)
-    np.testing.assert_allclose(spectrum[:, 2:].permute(2, 1, 0), expected.imag, atol=1e-12)
+    spectrum = kernel_spectrum(weight, 32)  # (3, bins, in, out): Re W, -Re W - Im W, Re W - Im W
+    expected = torch.fft.rfft(weight, n=32).permute(2, 1, 0)  # (bins, in, out)
+    real, imag = expected.real, expected.imag
+    for part, value in zip(spectrum, (real, -real - imag, real - imag)):
+        np.testing.assert_allclose(part, value, atol=1e-12)
 
 
 def test_fft_size_is_the_power_of_two_above_the_kernel():

@@ -6,9 +6,10 @@ discrete Fourier transform of ``N`` points, it costs one complex ``C x O`` produ
 (``N / 2 + 1`` of them) per block instead: about ``K / 2`` times fewer for the paper U-Net's long
 kernels, which hold 85 % of its multiply-adds. Every step is a matrix product (the transforms too:
 ``N`` is small, 32-128, so a product with the transform's matrix is as fast as an FFT and needs no
-reordering), so autograd's backward pass is made of matrix products as well, and the blocks of all
-batch items are one long row of frames. The same sums in another order: equal to ``conv1d`` to float
-rounding (about 1e-6 relative in float32). Speed and the rule that picks it: docs/performance.md.
+reordering; the complex products per bin are three real ones), so autograd's backward pass is made of
+matrix products as well, and the blocks of all batch items are one long row of frames. The same sums
+in another order: equal to ``conv1d`` to float rounding (about 1e-6 relative in float32). Speed and
+the rule that picks it: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -33,35 +34,41 @@ def fft_size(taps: int) -> int:
 
 
 @functools.lru_cache(maxsize=32)
-def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, ...]:
-    """The real matrices (float64, cached per length and taps) of the forward transform, arranged so that
-    one product gives ``[Re X_f, Im X_f]`` and another ``[Im X_f, -Re X_f]`` for every bin ``f`` (rows
-    ``2 f``, ``2 f + 1``); of the kernel's transform (the same rows); and of the inverse transform of the
-    first ``N - taps + 1`` samples from the real and from the imaginary parts."""
+def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The real matrices (float64, cached per length and taps) of the three-product form (below):
+
+    - the input's transform, rows ``(j, f)``: ``Re X_f``, ``Im X_f`` and ``Re X_f + Im X_f`` (3 bins x N);
+    - the kernel's, rows ``(j, f)``: ``Re W_f``, ``-Re W_f - Im W_f`` and ``Re W_f - Im W_f`` (3 bins x taps);
+    - the inverse transform of the first ``N - taps + 1`` samples from each of the three products (3 x hop
+      x bins).
+
+    ``X conj(W)`` in three real products instead of four: with ``k1 = (Re X + Im X) Re W``, ``k2 = Re X
+    (-Re W - Im W)`` and ``k3 = Im X (Re W - Im W)``, its real part is ``k1 - k3`` and its imaginary part
+    ``k1 + k2``; the inverse transform's rows for ``k1``, ``k2`` and ``k3`` combine those."""
     bins = n_fft // 2 + 1
     hop = n_fft - taps + 1
     f = torch.arange(bins, dtype=torch.float64)
     angle = 2 * math.pi * torch.outer(f, torch.arange(n_fft, dtype=torch.float64)) / n_fft  # (bins, N)
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    real_imag = torch.stack([cos, -sin], 1).reshape(2 * bins, n_fft)  # X_f = sum_t x_t exp(-2 pi i f t / N)
-    imag_minus_real = torch.stack([-sin, -cos], 1).reshape(2 * bins, n_fft)
-    kernel = real_imag[:, :taps]
+    cos, sin = torch.cos(angle), torch.sin(angle)  # X_f = sum_t x_t exp(-2 pi i f t / N): Re = cos, Im = -sin
+    forward = torch.cat([cos, -sin, cos - sin])
+    kernel = torch.cat([cos, sin - cos, cos + sin])[:, :taps]
     weight = torch.full((bins,), 2.0, dtype=torch.float64)  # the bins between 0 and N / 2 stand for two
     weight[0] = 1.0
     if n_fft % 2 == 0:
         weight[-1] = 1.0
-    inverse_real = (weight[:, None] * cos[:, :hop]).t() / n_fft  # (hop, bins)
-    inverse_imag = (-weight[:, None] * sin[:, :hop]).t() / n_fft
-    return real_imag, imag_minus_real, kernel, inverse_real.contiguous(), inverse_imag.contiguous()
+    from_real = (weight[:, None] * cos[:, :hop]).t() / n_fft  # (hop, bins): x_t = sum_f from_real Re + from_imag Im
+    from_imag = (-weight[:, None] * sin[:, :hop]).t() / n_fft
+    inverse = torch.stack([from_real + from_imag, from_imag, -from_real])  # for k1, k2, k3
+    return forward, kernel.contiguous(), inverse
 
 
 def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
-    """``weight`` (out, in, taps) transformed: (bins, 2 × in, out), each bin's ``[Re W_f; Im W_f]`` (the
-    ``in`` real parts, then the ``in`` imaginary parts), from one matrix product."""
+    """``weight`` (out, in, taps) transformed: (3, bins, in, out), each bin's ``Re W_f``, ``-Re W_f - Im
+    W_f`` and ``Re W_f - Im W_f`` (:func:`_transforms`), from one matrix product."""
     out_channels, channels, taps = weight.shape
-    matrix = _transforms(n_fft, taps)[2].to(weight.device, weight.dtype)
+    matrix = _transforms(n_fft, taps)[1].to(weight.device, weight.dtype)
     by_tap = weight.permute(2, 1, 0).reshape(taps, channels * out_channels)
-    return (matrix @ by_tap).view(n_fft // 2 + 1, 2 * channels, out_channels)
+    return (matrix @ by_tap).view(3, n_fft // 2 + 1, channels, out_channels)
 
 
 def conv_rows_as_fft(
@@ -70,9 +77,8 @@ def conv_rows_as_fft(
     """``conv1d`` (stride 1, zero ``padding`` each side) of ``rows`` (batch, samples, channels; the
     channels contiguous: the channels-last form's samples) by ``weight`` (out, in, taps), returned as
     (batch, output samples, out) rows, computed by overlap-save transforms of ``n_fft`` samples
-    (default :func:`fft_size`): a cross-correlation, ``Y_f = X_f conj(W_f)`` summed over the input
-    channels, is ``[Re X_f, Im X_f] [Re W_f; Im W_f]`` for its real part and ``[Im X_f, -Re X_f]`` times
-    the same for its imaginary part."""
+    (default :func:`fft_size`): per frequency bin, the cross-correlation ``X_f conj(W_f)`` summed over
+    the input channels is three real (frames x in) by (in x out) products (:func:`_transforms`)."""
     batch, samples, channels = rows.shape
     out_channels, _, taps = weight.shape
     n_fft = n_fft or fft_size(taps)
@@ -80,9 +86,7 @@ def conv_rows_as_fft(
     outputs = samples + 2 * padding - taps + 1
     if outputs <= 0:
         raise ValueError(f"input of {samples} samples is shorter than the kernel ({taps} taps, padding {padding})")
-    real_imag, imag_minus_real, _, inverse_real, inverse_imag = (
-        m.to(rows.device, rows.dtype) for m in _transforms(n_fft, taps)
-    )
+    forward, _, inverse = (m.to(rows.device, rows.dtype) for m in _transforms(n_fft, taps))
     bins = n_fft // 2 + 1
     blocks = -(-outputs // hop)
     spill = -(-(n_fft - hop) // hop)  # frames that reach into the next batch item: computed, not kept
@@ -94,14 +98,15 @@ def conv_rows_as_fft(
     for start in range(0, frames.shape[0], FRAMES_PER_TILE):
         tile = frames[start : start + FRAMES_PER_TILE]
         count = tile.shape[0]
-        # (frames, bins x 2, channels) viewed as (bins, frames, 2 x channels): each bin's rows, no copy
-        a = torch.matmul(real_imag, tile).view(count, bins, 2 * channels).transpose(0, 1)
-        b = torch.matmul(imag_minus_real, tile).view(count, bins, 2 * channels).transpose(0, 1)
-        y_real = torch.bmm(a, spectrum).view(bins, count * out_channels)
-        y_imag = torch.bmm(b, spectrum).view(bins, count * out_channels)
-        y = torch.addmm(inverse_real @ y_real, inverse_imag, y_imag)  # (hop, frames x out)
-        pieces.append(y.view(hop, count, out_channels).transpose(0, 1).reshape(count * hop, out_channels))
-    y = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+        # (frames, 3 x bins, channels): for each of the three, (bins, frames, channels) views, no copy
+        x = torch.matmul(forward, tile).view(count, 3, bins, channels)
+        # k1 = (Re X + Im X) Re W, k2 = Re X (-Re W - Im W), k3 = Im X (Re W - Im W)
+        products = [torch.bmm(x[:, i].transpose(0, 1), spectrum[j]) for i, j in ((2, 0), (0, 1), (1, 2))]
+        k1, k2, k3 = (p.view(bins, count * out_channels) for p in products)
+        y = torch.addmm(torch.addmm(inverse[0] @ k1, inverse[1], k2), inverse[2], k3)  # (hop, frames x out)
+        pieces.append(y.view(hop, count, out_channels).transpose(0, 1))
+    y = torch.cat(pieces) if len(pieces) > 1 else pieces[0]  # (frames, hop, out)
+    y = y.reshape(-1, out_channels)
     y = F.pad(y, (0, 0, 0, spill * hop)).view(batch, per_item * hop, out_channels)[:, :outputs]
     return y + bias if bias is not None else y.contiguous()
 
