@@ -86,3 +86,50 @@ def test_fft_size_is_the_power_of_two_above_the_kernel():
 def test_an_input_shorter_than_the_kernel_is_refused():
     with pytest.raises(ValueError, match="shorter than the kernel"):
         conv_rows_as_fft(torch.zeros(1, 5, 2), torch.zeros(2, 2, 9), None, 0)
+
+
+def test_long_kernels_spectra_are_kept_between_inference_calls_while_the_weights_stay_the_same():
+    """Without gradients a long kernel's spectrum is computed once (enhance's blocks reuse it); a change
+    of the weights (an optimizer step, a loaded state dict) is seen, a call with gradients drops the
+    copy, short kernels (spectra several times their size) are never kept, and an entry goes with its
+    weight."""
+    import gc
+
+    torch.manual_seed(4)
+    conv = torch.nn.Conv1d(4, 4, 33, padding=16)
+    x = torch.randn(1, 4, 300)
+    computed = []
+    original = fft_conv.kernel_spectrum
+
+    def counted(weight, n_fft):
+        computed.append(weight.shape[-1])
+        return original(weight, n_fft)
+
+    fft_conv.kernel_spectrum = counted
+    try:
+        with torch.no_grad():
+            first = conv1d_as_fft(x, conv.weight, conv.bias, 16)
+            again = conv1d_as_fft(x, conv.weight, conv.bias, 16)
+            assert computed == [33] and torch.equal(first, again)
+            conv.weight.mul_(2.0)  # in place, as an optimizer's step: the version changes
+            close(conv1d_as_fft(x, conv.weight, conv.bias, 16), F.conv1d(x, conv.weight, conv.bias, padding=16))
+            assert computed == [33, 33]
+            conv.load_state_dict({"weight": torch.randn(4, 4, 33), "bias": torch.zeros(4)})
+            close(conv1d_as_fft(x, conv.weight, conv.bias, 16), F.conv1d(x, conv.weight, conv.bias, padding=16))
+            assert len(computed) == 3 and id(conv.weight) in fft_conv._SPECTRA
+        conv1d_as_fft(x, conv.weight, conv.bias, 16)  # with gradients: computed afresh, the copy dropped
+        assert len(computed) == 4 and id(conv.weight) not in fft_conv._SPECTRA
+        short = torch.nn.Conv1d(4, 4, 7, padding=3)
+        with torch.no_grad():
+            conv1d_as_fft(x, short.weight, short.bias, 3)
+            conv1d_as_fft(x, short.weight, short.bias, 3)
+        assert computed[-2:] == [7, 7] and id(short.weight) not in fft_conv._SPECTRA
+        with torch.no_grad():
+            conv1d_as_fft(x, conv.weight, conv.bias, 16)
+        key = id(conv.weight)
+        assert key in fft_conv._SPECTRA
+        del conv
+        gc.collect()
+        assert key not in fft_conv._SPECTRA
+    finally:
+        fft_conv.kernel_spectrum = original

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +72,36 @@ def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
     return (matrix @ by_tap).view(3, n_fft // 2 + 1, channels, out_channels)
 
 
+#: kernels' spectra kept between calls without gradients (inference: ``enhance`` runs block after block
+#: through the same weights): ``id(weight) -> (key, spectrum)``, the key holding the weight's storage
+#: and ``_version`` (a step of the optimizer or a loaded state changes it), the entry dropped with the
+#: weight. Only for spectra at most SPECTRUM_CACHE_RATIO times the kernel's size (the long kernels: 3
+#: bins x taps / taps); short kernels' are several times their kernel (the paper ResNet's 7 taps: 7x,
+#: 1.6 GB for its 30).
+_SPECTRA: dict[int, tuple[tuple, torch.Tensor]] = {}
+SPECTRUM_CACHE_RATIO = 3
+
+
+def spectrum_for(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
+    """:func:`kernel_spectrum`, kept in :data:`_SPECTRA` where no gradient is computed (and dropped when one
+    is, so that training does not hold a stale copy between validations). A change made through
+    ``weight.data`` is one PyTorch does not count (its ``_version`` stays): change weights in place under
+    ``torch.no_grad()``, as optimizers and ``load_state_dict`` do."""
+    if torch.is_grad_enabled():
+        _SPECTRA.pop(id(weight), None)
+        return kernel_spectrum(weight, n_fft)
+    key = (weight.data_ptr(), weight._version, n_fft, weight.dtype, weight.device)
+    kept = _SPECTRA.get(id(weight))
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    spectrum = kernel_spectrum(weight, n_fft)
+    if spectrum.numel() <= SPECTRUM_CACHE_RATIO * weight.numel():
+        if kept is None:
+            weakref.finalize(weight, _SPECTRA.pop, id(weight), None)
+        _SPECTRA[id(weight)] = (key, spectrum)
+    return spectrum
+
+
 def conv_rows_as_fft(
     rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int, n_fft: int | None = None
 ) -> torch.Tensor:
@@ -93,7 +124,7 @@ def conv_rows_as_fft(
     per_item = blocks + spill
     padded = F.pad(rows, (0, 0, padding, per_item * hop - samples - padding)).reshape(batch * per_item * hop, channels)
     frames = padded.unfold(0, n_fft, hop).transpose(1, 2)  # (frames, N, channels), a view
-    spectrum = kernel_spectrum(weight, n_fft)
+    spectrum = spectrum_for(weight, n_fft)
     pieces = []
     for start in range(0, frames.shape[0], FRAMES_PER_TILE):
         tile = frames[start : start + FRAMES_PER_TILE]
