@@ -318,17 +318,17 @@ def test_a_forced_formulation_runs_the_unets_long_kernels(monkeypatch, forced, l
 
 @pytest.mark.parametrize("layout", ["pytorch", "channels-last"])
 @pytest.mark.parametrize("arch", ["unet:width=4,depth=3,kernel=33,max_channels=16", "resnet:width=8,blocks=2,kernel=7"])
-def test_a_forced_fft_runs_every_stride_one_convolution_of_seven_taps_or_more(monkeypatch, layout, arch):
-    """Inside forced_conv("fft") every stride-1 convolution of FFT_MIN_KERNEL taps or more (the ResNet's
-    7-tap ones too; not the U-Net's strided down path) goes through conv1d_as_fft, and the network's
-    output and gradients equal its native ones to float rounding."""
+def test_a_forced_fft_runs_every_convolution_of_seven_taps_or_more(monkeypatch, layout, arch):
+    """Inside forced_conv("fft") every convolution of FFT_MIN_KERNEL taps or more (the ResNet's 7-tap ones
+    too; the U-Net's strided down path over its input's phases) goes through conv1d_as_fft, and the
+    network's output and gradients equal its native ones to float rounding."""
     from audioenh.architectures import layers
 
     calls = []
 
-    def counted(x, weight, bias, padding):
+    def counted(x, weight, bias, padding, stride=1):
         calls.append(weight.shape)
-        return fft_conv1d(x, weight, bias, padding)
+        return fft_conv1d(x, weight, bias, padding, stride=stride)
 
     fft_conv1d = layers.conv1d_as_fft
     monkeypatch.setattr(layers, "conv1d_as_fft", counted)
@@ -347,8 +347,9 @@ def test_a_forced_fft_runs_every_stride_one_convolution_of_seven_taps_or_more(mo
     expected = [
         m.weight.shape
         for m in model.modules()
-        if isinstance(m, torch.nn.Conv1d) and m.kernel_size[0] >= layers.FFT_MIN_KERNEL and m.stride[0] == 1
+        if isinstance(m, torch.nn.Conv1d) and m.kernel_size[0] >= layers.FFT_MIN_KERNEL
     ]
+    assert any(m.stride[0] > 1 for m in model.modules() if isinstance(m, torch.nn.Conv1d)) == arch.startswith("unet")
     assert sorted(calls) == sorted(expected) and len(calls) >= 3
     for native, fft in zip(*outputs):
         torch.testing.assert_close(fft, native, rtol=1e-4, atol=1e-5 * float(native.abs().max()))
@@ -584,13 +585,14 @@ def test_the_fft_rule_leaves_the_quick_reports_and_the_bundled_models_convolutio
         in training or inference."""
         taps = []
         for module in model.modules():
-            if isinstance(module, torch.nn.Conv1d) and module.stride[0] == 1:
+            if isinstance(module, torch.nn.Conv1d):
                 x = torch.zeros(1, module.in_channels, 8, device="cpu")
-                width = min(module.in_channels, module.out_channels)
+                stride = module.stride[0]
+                width = min(module.in_channels * stride, module.out_channels)
                 for grad in (False, True):
                     with torch.set_grad_enabled(grad):
-                        if layers.conv_implementation(x, module.kernel_size[0], width) == "fft":
-                            taps.append(module.kernel_size[0])
+                        if layers.conv_implementation(x, module.kernel_size[0], width, stride) == "fft":
+                            taps.append((module.kernel_size[0], stride))
         return taps
 
     quick = PRESETS["quick"]
@@ -604,5 +606,7 @@ def test_the_fft_rule_leaves_the_quick_reports_and_the_bundled_models_convolutio
             model, _ = load_model(bundled(name).resource)
             assert fft_convolutions(model) == [], name
     with torch.device("meta"):
-        assert sorted(set(fft_convolutions(architectures().create("unet")))) == [9, 17, 33, 65]  # 9: its bottleneck
+        # stride 1: the up path and (9 taps) the bottleneck; stride 2: the down path's 33 and (inference) 17 taps
+        expected = [(9, 1), (17, 1), (17, 2), (33, 1), (33, 2), (65, 1)]
+        assert sorted(set(fft_convolutions(architectures().create("unet")))) == expected
         assert fft_convolutions(architectures().create("unet:preset=small"))

@@ -103,7 +103,7 @@ def test_a_forced_conv_is_measured_and_reported(monkeypatch):
     assert json.loads(as_json.stdout[as_json.stdout.index("{") :])["conv"] == "gemm"
     ffts = []
     fft = layers.conv1d_as_fft
-    monkeypatch.setattr(layers, "conv1d_as_fft", lambda x, w, *a: ffts.append(w.shape[-1]) or fft(x, w, *a))
+    monkeypatch.setattr(layers, "conv1d_as_fft", lambda x, w, *a, **k: ffts.append(w.shape[-1]) or fft(x, w, *a, **k))
     forced_fft = CliRunner().invoke(cli, [*args, "--conv", "fft"])  # the last --conv counts
     assert forced_fft.exit_code == 0, forced_fft.output
     assert f"convolutions    fft for kernels of {layers.FFT_MIN_KERNEL} taps or more" in forced_fft.output

@@ -11,7 +11,7 @@ from audioenh.architectures.layers import to_channels_last
 
 
 def close(actual, expected):
-    torch.testing.assert_close(actual, expected, rtol=0, atol=2e-5 * float(expected.abs().max()))
+    torch.testing.assert_close(actual, expected, rtol=0, atol=2e-5 * float(expected.detach().abs().max()))
 
 
 @pytest.mark.parametrize(
@@ -133,3 +133,20 @@ def test_long_kernels_spectra_are_kept_between_inference_calls_while_the_weights
         assert key not in fft_conv._SPECTRA
     finally:
         fft_conv.kernel_spectrum = original
+
+
+@pytest.mark.parametrize(
+    "taps,stride,padding,samples", [(33, 2, 16, 1000), (17, 2, 8, 257), (9, 3, 4, 100), (8, 2, 0, 64)]
+)
+def test_a_strided_convolution_runs_over_the_inputs_phases(taps, stride, padding, samples):
+    torch.manual_seed(5)
+    x = torch.randn(2, 3, samples, requires_grad=True)
+    weight, bias = torch.randn(4, 3, taps, requires_grad=True), torch.randn(4, requires_grad=True)
+    expected = F.conv1d(x, weight, bias, stride=stride, padding=padding)
+    y = conv1d_as_fft(x, weight, bias, padding, stride=stride)
+    assert y.shape == expected.shape
+    close(y, expected)
+    close(conv1d_as_fft(to_channels_last(x), weight, bias, padding, stride=stride).squeeze(2), expected)
+    grads = [torch.autograd.grad(out.square().sum(), (x, weight, bias)) for out in (expected, y)]
+    for native, fft in zip(*grads):
+        close(fft, native)

@@ -79,22 +79,24 @@ def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
 #: bins x taps / taps); short kernels' are several times their kernel (the paper ResNet's 7 taps: 7x,
 #: 1.6 GB for its 30).
 _SPECTRA: dict[int, tuple[tuple, torch.Tensor]] = {}
-SPECTRUM_CACHE_RATIO = 3
+SPECTRUM_CACHE_RATIO = 3.5
 
 
-def spectrum_for(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
-    """:func:`kernel_spectrum`, kept in :data:`_SPECTRA` where no gradient is computed (and dropped when one
-    is, so that training does not hold a stale copy between validations). A change made through
-    ``weight.data`` is one PyTorch does not count (its ``_version`` stays): change weights in place under
-    ``torch.no_grad()``, as optimizers and ``load_state_dict`` do."""
+def spectrum_for(weight: torch.Tensor, n_fft: int, stride: int = 1) -> torch.Tensor:
+    """:func:`kernel_spectrum` of ``weight`` (of its :func:`phase_kernel` for a ``stride`` above 1), kept in
+    :data:`_SPECTRA` where no gradient is computed (and dropped when one is, so that training does not
+    hold a stale copy between validations). A change made through ``weight.data`` is one PyTorch does
+    not count (its ``_version`` stays): change weights in place under ``torch.no_grad()``, as optimizers
+    and ``load_state_dict`` do."""
+    kernel = weight if stride == 1 else phase_kernel(weight, stride)
     if torch.is_grad_enabled():
         _SPECTRA.pop(id(weight), None)
-        return kernel_spectrum(weight, n_fft)
-    key = (weight.data_ptr(), weight._version, n_fft, weight.dtype, weight.device)
+        return kernel_spectrum(kernel, n_fft)
+    key = (weight.data_ptr(), weight._version, n_fft, stride, weight.dtype, weight.device)
     kept = _SPECTRA.get(id(weight))
     if kept is not None and kept[0] == key:
         return kept[1]
-    spectrum = kernel_spectrum(weight, n_fft)
+    spectrum = kernel_spectrum(kernel, n_fft)
     if spectrum.numel() <= SPECTRUM_CACHE_RATIO * weight.numel():
         if kept is None:
             weakref.finalize(weight, _SPECTRA.pop, id(weight), None)
@@ -103,13 +105,19 @@ def spectrum_for(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
 
 
 def conv_rows_as_fft(
-    rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int, n_fft: int | None = None
+    rows: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    padding: int,
+    n_fft: int | None = None,
+    spectrum: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``conv1d`` (stride 1, zero ``padding`` each side) of ``rows`` (batch, samples, channels; the
     channels contiguous: the channels-last form's samples) by ``weight`` (out, in, taps), returned as
     (batch, output samples, out) rows, computed by overlap-save transforms of ``n_fft`` samples
     (default :func:`fft_size`): per frequency bin, the cross-correlation ``X_f conj(W_f)`` summed over
-    the input channels is three real (frames x in) by (in x out) products (:func:`_transforms`)."""
+    the input channels is three real (frames x in) by (in x out) products (:func:`_transforms`).
+    ``spectrum``: ``weight``'s :func:`kernel_spectrum` for ``n_fft``, if the caller has it."""
     batch, samples, channels = rows.shape
     out_channels, _, taps = weight.shape
     n_fft = n_fft or fft_size(taps)
@@ -124,7 +132,8 @@ def conv_rows_as_fft(
     per_item = blocks + spill
     padded = F.pad(rows, (0, 0, padding, per_item * hop - samples - padding)).reshape(batch * per_item * hop, channels)
     frames = padded.unfold(0, n_fft, hop).transpose(1, 2)  # (frames, N, channels), a view
-    spectrum = spectrum_for(weight, n_fft)
+    if spectrum is None:
+        spectrum = spectrum_for(weight, n_fft)
     pieces = []
     for start in range(0, frames.shape[0], FRAMES_PER_TILE):
         tile = frames[start : start + FRAMES_PER_TILE]
@@ -143,16 +152,52 @@ def conv_rows_as_fft(
 
 
 def conv1d_as_fft(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int, n_fft: int | None = None
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    padding: int,
+    n_fft: int | None = None,
+    stride: int = 1,
 ) -> torch.Tensor:
-    """``F.conv1d(x, weight, bias, padding=padding)`` (stride 1) for (batch, channels, samples) ``x``, or
-    its channels-last form (batch, channels, 1, samples), returned in the same form, by
+    """``F.conv1d(x, weight, bias, stride, padding)`` for (batch, channels, samples) ``x``, or its
+    channels-last form (batch, channels, 1, samples), returned in the same form, by
     :func:`conv_rows_as_fft`. The channels-last form's samples are its rows already (no copy); PyTorch's
-    layout is transposed to rows and back."""
+    layout is transposed to rows and back. A ``stride`` of ``s`` is a stride-1 convolution over the
+    input's ``s`` phases stacked as channels (:func:`phase_rows`), with a kernel ``s`` times shorter."""
     if x.dim() == 4:
         batch, channels, _, samples = x.shape
         rows = x.permute(0, 2, 3, 1).reshape(batch, samples, channels)  # a view in channels-last memory
+    else:
+        rows = x.transpose(1, 2)
+    if stride == 1:
         y = conv_rows_as_fft(rows, weight, bias, padding, n_fft)
+    else:
+        kernel = phase_kernel(weight, stride)
+        n_fft = n_fft or fft_size(kernel.shape[-1])
+        outputs = (rows.shape[1] + 2 * padding - weight.shape[-1]) // stride + 1
+        phases = phase_rows(rows, padding, stride)
+        y = conv_rows_as_fft(phases, kernel, bias, 0, n_fft, spectrum_for(weight, n_fft, stride))[:, :outputs]
+    if x.dim() == 4:
         return y.unsqueeze(1).permute(0, 3, 1, 2)  # (batch, out, 1, samples), channels-last memory
-    y = conv_rows_as_fft(x.transpose(1, 2), weight, bias, padding, n_fft)
     return y.transpose(1, 2).contiguous()
+
+
+def phase_rows(rows: torch.Tensor, padding: int, stride: int) -> torch.Tensor:
+    """``rows`` (batch, samples, channels) zero-padded and cut into blocks of ``stride`` samples, each block
+    one row of ``stride x channels`` values (phase ``q`` of channel ``c`` at ``q * channels + c``): a
+    strided convolution over ``rows`` is a stride-1 one over these by :func:`phase_kernel`. Output ``t``
+    reads input ``t * stride + j * stride + q`` through tap ``j * stride + q``: phase ``q`` of block
+    ``t + j``."""
+    batch, samples, channels = rows.shape
+    length = -(-(samples + 2 * padding) // stride) * stride
+    padded = F.pad(rows, (0, 0, padding, length - samples - padding))
+    return padded.reshape(batch, length // stride, stride * channels)
+
+
+def phase_kernel(weight: torch.Tensor, stride: int) -> torch.Tensor:
+    """``weight`` (out, in, taps) rearranged for :func:`phase_rows`: (out, stride x in, taps / stride,
+    rounded up), tap ``j`` of input channel ``q * in + c`` being tap ``j * stride + q`` of channel ``c``."""
+    out_channels, channels, taps = weight.shape
+    phase_taps = -(-taps // stride)
+    kernel = F.pad(weight, (0, phase_taps * stride - taps)).view(out_channels, channels, phase_taps, stride)
+    return kernel.permute(0, 3, 1, 2).reshape(out_channels, stride * channels, phase_taps)

@@ -87,7 +87,7 @@ CONV_IMPLEMENTATIONS = ("auto", "native", "gemm", "polyphase", "fft")
 #: kernels (taps) from which "gemm" applies: the paper U-Net's long kernels (65, 33 and 17 taps), whose
 #: bf16 convolutions cuDNN runs with slow, non-tensor-core kernels (docs/performance.md)
 GEMM_MIN_KERNEL = 17
-#: kernels (taps) from which a forced "fft" applies (stride 1 only): the paper ResNet's 7 taps too
+#: kernels (taps) from which a forced "fft" applies (strided ones too, over their phases): the paper ResNet's 7 taps too
 FFT_MIN_KERNEL = 7
 #: The rule for overlap-save FFT convolutions (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`) on
 #: the CPU in float32, from ``tools/fft_conv_speed.py`` on a 2-core Intel Xeon VM without bf16 hardware
@@ -111,13 +111,15 @@ def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
     return _forcing("conv", implementation, CONV_IMPLEMENTATIONS)
 
 
-def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0) -> str:
-    """How a 1-D convolution of ``taps`` taps between ``channels`` channels (the fewer of its input's and
-    output's; 0: unknown) over (batch, channels, samples) ``x`` (or its channels-last form) runs:
+def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: int = 1) -> str:
+    """How a 1-D convolution of ``taps`` taps and ``stride`` between ``channels`` channels (the fewer of its
+    input's times the stride and its output's; 0: unknown) over (batch, channels, samples) ``x`` (or its
+    channels-last form) runs:
     ``native`` (PyTorch's), ``gemm`` (:func:`conv1d_as_gemm`; PyTorch's layout only), ``polyphase``
     (:func:`conv1d_as_polyphase`, :func:`conv_channels_last_as_polyphase`) or ``fft``
-    (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`, stride 1 only: :class:`Conv1d` runs
-    strided ones natively): inside :func:`forced_conv` as forced (for kernels of at least
+    (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`; a strided convolution as a stride-1 one
+    over the input's phases, with a kernel ``stride`` times shorter, which the rule judges by): inside
+    :func:`forced_conv` as forced (for kernels of at least
     :data:`GEMM_MIN_KERNEL` taps, "fft" from :data:`FFT_MIN_KERNEL`), else the measured rules
     (docs/performance.md). On the CPU in float32 the FFT form where it was measured faster (the
     constants above: the paper U-Net's up path, the wide layers of the ``small`` U-Net, the paper
@@ -132,9 +134,11 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0) -> str:
     if forced == "fft":
         return "fft" if taps >= FFT_MIN_KERNEL else "native"
     if forced == "auto" and x.device.type == "cpu" and _autocast_dtype("cpu") is None:
-        if taps >= FFT_LONG_KERNEL and taps * channels >= FFT_MIN_TAPS_X_CHANNELS:
+        phase_taps = -(-taps // stride)
+        if phase_taps >= FFT_LONG_KERNEL and phase_taps * channels >= FFT_MIN_TAPS_X_CHANNELS:
             return "fft"
-        if taps >= FFT_MIN_KERNEL and channels >= FFT_SHORT_KERNEL_MIN_CHANNELS and not torch.is_grad_enabled():
+        short = phase_taps >= FFT_MIN_KERNEL and channels >= FFT_SHORT_KERNEL_MIN_CHANNELS
+        if short and not torch.is_grad_enabled():
             return "fft"
     if taps < GEMM_MIN_KERNEL:
         return "native"
@@ -312,11 +316,13 @@ class Conv1d(nn.Conv1d):
     the input's phases, or overlap-save transforms)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        implementation = conv_implementation(x, self.kernel_size[0], min(self.in_channels, self.out_channels))
+        stride = self.stride[0]
+        channels = min(self.in_channels * stride, self.out_channels)  # a strided one runs over the phases
+        implementation = conv_implementation(x, self.kernel_size[0], channels, stride)
         if implementation == "fft":
-            if self.stride[0] == 1 and self.dilation[0] == 1 and self.groups == 1 and self.padding_mode == "zeros":
-                return conv1d_as_fft(x, self.weight, self.bias, self.padding[0])
-            implementation = "native"  # strided convolutions (the U-Net's down path) stay PyTorch's
+            if self.dilation[0] == 1 and self.groups == 1 and self.padding_mode == "zeros":
+                return conv1d_as_fft(x, self.weight, self.bias, self.padding[0], stride=stride)
+            implementation = "native"
         if x.dim() != 4:
             if implementation == "gemm":
                 return conv1d_as_gemm(x, self.weight, self.bias, self.stride[0], self.padding[0])

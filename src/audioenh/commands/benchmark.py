@@ -78,12 +78,12 @@ from .options import (
     default="auto",
     show_default=True,
     help="How the built-in networks compute convolutions of 17 taps or more (the U-Net's long kernels): "
-    "auto, the rule (on CUDA under bf16 or fp16 polyphase in channels-last memory, gemm in PyTorch's layout; "
-    "PyTorch's own elsewhere), native "
-    "(PyTorch's: cuDNN, oneDNN), gemm (the input unfolded, one matrix product) or polyphase (a short "
-    "kernel over the input's phases), to measure a formulation on a device; gemm applies to PyTorch's "
-    "layout only, polyphase to either; fft (overlap-save transforms as matrix products) to every stride-1 "
-    "convolution of 7 taps or more (the ResNet's too), in either layout.",
+    "auto, the rules (on CUDA under bf16 or fp16 polyphase in channels-last memory, gemm in PyTorch's layout; "
+    "on a CPU in float32 fft for wide layers; PyTorch's own elsewhere), native "
+    "(PyTorch's: cuDNN, oneDNN), gemm (the input unfolded, one matrix product), polyphase (a short "
+    "kernel over the input's phases) or fft (overlap-save transforms as matrix products), to measure a "
+    "formulation on a device; gemm applies to PyTorch's layout only, polyphase to either, fft to every "
+    "convolution of 7 taps or more (the ResNet's too) in either layout.",
 )
 @json_option("Print JSON: every figure measured, with its settings.")
 @one_line_errors
