@@ -82,13 +82,14 @@ _SPECTRA: dict[int, tuple[tuple, torch.Tensor]] = {}
 SPECTRUM_CACHE_RATIO = 3.5
 
 
-def spectrum_for(weight: torch.Tensor, n_fft: int, stride: int = 1) -> torch.Tensor:
-    """:func:`kernel_spectrum` of ``weight`` (of its :func:`phase_kernel` for a ``stride`` above 1), kept in
-    :data:`_SPECTRA` where no gradient is computed (and dropped when one is, so that training does not
-    hold a stale copy between validations). A change made through ``weight.data`` is one PyTorch does
-    not count (its ``_version`` stays): change weights in place under ``torch.no_grad()``, as optimizers
-    and ``load_state_dict`` do."""
-    kernel = weight if stride == 1 else phase_kernel(weight, stride)
+def spectrum_for(weight: torch.Tensor, n_fft: int, stride: int = 1, kernel: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`kernel_spectrum` of ``weight`` (of its :func:`phase_kernel`, ``kernel`` if the caller has it,
+    for a ``stride`` above 1), kept in :data:`_SPECTRA` where no gradient is computed (and dropped when
+    one is, so that training does not hold a stale copy between validations). A change made through
+    ``weight.data`` is one PyTorch does not count (its ``_version`` stays): change weights in place under
+    ``torch.no_grad()``, as optimizers and ``load_state_dict`` do."""
+    if kernel is None:
+        kernel = weight if stride == 1 else phase_kernel(weight, stride)
     if torch.is_grad_enabled():
         _SPECTRA.pop(id(weight), None)
         return kernel_spectrum(kernel, n_fft)
@@ -176,7 +177,8 @@ def conv1d_as_fft(
         n_fft = n_fft or fft_size(kernel.shape[-1])
         outputs = (rows.shape[1] + 2 * padding - weight.shape[-1]) // stride + 1
         phases = phase_rows(rows, padding, stride)
-        y = conv_rows_as_fft(phases, kernel, bias, 0, n_fft, spectrum_for(weight, n_fft, stride))[:, :outputs]
+        spectrum = spectrum_for(weight, n_fft, stride, kernel)
+        y = conv_rows_as_fft(phases, kernel, bias, 0, n_fft, spectrum)[:, :outputs].contiguous()
     if x.dim() == 4:
         return y.unsqueeze(1).permute(0, 3, 1, 2)  # (batch, out, 1, samples), channels-last memory
     return y.transpose(1, 2).contiguous()
