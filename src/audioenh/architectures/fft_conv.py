@@ -135,7 +135,9 @@ def conv_rows_as_fft(
     frames = padded.unfold(0, n_fft, hop).transpose(1, 2)  # (frames, N, channels), a view
     if spectrum is None:
         spectrum = spectrum_for(weight, n_fft)
-    pieces = []
+    # every frame's kept samples, in order, then the spilled frames' place: (batch, per item x hop, out)
+    y = rows.new_empty(batch * per_item, hop, out_channels)
+    y[frames.shape[0] :] = 0
     for start in range(0, frames.shape[0], FRAMES_PER_TILE):
         tile = frames[start : start + FRAMES_PER_TILE]
         count = tile.shape[0]
@@ -143,13 +145,12 @@ def conv_rows_as_fft(
         x = torch.matmul(forward, tile).view(count, 3, bins, channels)
         # k1 = (Re X + Im X) Re W, k2 = Re X (-Re W - Im W), k3 = Im X (Re W - Im W)
         products = [torch.bmm(x[:, i].transpose(0, 1), spectrum[j]) for i, j in ((2, 0), (0, 1), (1, 2))]
+        if bias is not None:  # N x bias on the 0 Hz bin's real part is the bias on every sample
+            products[0] = torch.cat([products[0][:1] + n_fft * bias, products[0][1:]])
         k1, k2, k3 = (p.view(bins, count * out_channels) for p in products)
-        y = torch.addmm(torch.addmm(inverse[0] @ k1, inverse[1], k2), inverse[2], k3)  # (hop, frames x out)
-        pieces.append(y.view(hop, count, out_channels).transpose(0, 1))
-    y = torch.cat(pieces) if len(pieces) > 1 else pieces[0]  # (frames, hop, out)
-    y = y.reshape(-1, out_channels)
-    y = F.pad(y, (0, 0, 0, spill * hop)).view(batch, per_item * hop, out_channels)[:, :outputs]
-    return y + bias if bias is not None else y.contiguous()
+        block = torch.addmm(torch.addmm(inverse[0] @ k1, inverse[1], k2), inverse[2], k3)  # (hop, frames x out)
+        y[start : start + count] = block.view(hop, count, out_channels).transpose(0, 1)
+    return y.view(batch, per_item * hop, out_channels)[:, :outputs].contiguous()  # a copy only for several items
 
 
 def conv1d_as_fft(
