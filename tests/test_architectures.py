@@ -556,7 +556,9 @@ def test_which_formulation_a_long_kernel_gets_in_either_layout():
 
 
 @pytest.mark.parametrize("arch", ["unet:preset=tiny,kernel=33", "resnet:preset=tiny"])
-@pytest.mark.parametrize("layout,conv", [("auto", "auto"), ("channels-last", "polyphase"), ("pytorch", "gemm")])
+@pytest.mark.parametrize(
+    "layout,conv", [("auto", "auto"), ("channels-last", "polyphase"), ("pytorch", "gemm"), ("auto", "fft")]
+)
 def test_torch_compile_traces_the_built_in_networks_in_one_graph(arch, layout, conv):
     """No graph break in the networks under autocast, whichever layout and long-kernel form the rules
     pick: a break at every convolution (as reading a ContextVar made) leaves torch.compile and CUDA
@@ -581,7 +583,7 @@ def test_the_fft_rule_leaves_the_quick_reports_and_the_bundled_models_convolutio
     from audioenh.reports.presets import PRESETS, VARIANTS
 
     def fft_convolutions(model: torch.nn.Module) -> list[int]:
-        """The taps of ``model``'s stride-1 convolutions the rule sends through the FFT form on the CPU,
+        """The (taps, stride) of ``model``'s convolutions the rule sends through the FFT form on the CPU,
         in training or inference."""
         taps = []
         for module in model.modules():
