@@ -92,11 +92,12 @@ FFT_MIN_KERNEL = 7
 #: The rule for overlap-save FFT convolutions (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`) on
 #: the CPU in float32, from ``tools/fft_conv_speed.py`` on a 2-core Intel Xeon VM without bf16 hardware
 #: (docs/performance.md): kernels of at least FFT_LONG_KERNEL taps where taps x channels (the fewer of
-#: in and out) reach FFT_MIN_TAPS_X_CHANNELS ran 1.6-5.2x faster in inference and 1.4-5.8x in training
+#: in and out) reach FFT_MIN_TAPS_X_CHANNELS ran 1.4-11x faster in inference and 1.2-4.5x in training
 #: (17 taps from 128 channels, 33 from 64, 65 from 32); below it they gained too little or lost (64
-#: channels at 17 taps 0.9x, 32 at 33 taps 0.9x in inference: the quick U-Net stays as it is). Shorter
-#: kernels gained only from FFT_SHORT_KERNEL_MIN_CHANNELS and only in inference (7 and 9 taps at 512
-#: channels, the paper ResNet's: 1.6 and 1.8x; in training 1.0 and 1.4x)
+#: channels at 17 taps 1.1 / 1.0x, 32 at 33 taps 1.05 / 1.4x: the quick U-Net stays as it is). Shorter
+#: kernels gain mostly in inference: the rule takes them from FFT_SHORT_KERNEL_MIN_CHANNELS, without
+#: gradients (7 and 9 taps at 512 channels, the paper ResNet's: 1.5 and 2.1x; in training 1.2x, and
+#: the paper ResNet's whole training step no faster)
 FFT_LONG_KERNEL = 17
 FFT_MIN_TAPS_X_CHANNELS = 2048
 FFT_SHORT_KERNEL_MIN_CHANNELS = 512
