@@ -394,20 +394,24 @@ def test_the_conv_rule_rewrites_long_kernels_only_on_cuda_under_reduced_precisio
 
     autocast_type = {"cuda": torch.bfloat16}
     monkeypatch.setattr(layers, "_autocast_dtype", lambda device_type: autocast_type.get(device_type))
-    assert layers.use_gemm(tensor("cuda"), GEMM_MIN_KERNEL) and layers.use_gemm(tensor("cuda"), 65)
-    assert not layers.use_gemm(tensor("cuda"), GEMM_MIN_KERNEL - 1)  # short kernels: cuDNN's are fast
-    assert not layers.use_gemm(tensor("cpu"), 65)  # measured slower on the CPU
+
+    def gemm(x, taps):
+        return layers.conv_implementation(x, taps) == "gemm"
+
+    assert gemm(tensor("cuda"), GEMM_MIN_KERNEL) and gemm(tensor("cuda"), 65)
+    assert not gemm(tensor("cuda"), GEMM_MIN_KERNEL - 1)  # short kernels: cuDNN's are fast
+    assert not gemm(tensor("cpu"), 65)  # measured slower on the CPU
     autocast_type["cuda"] = torch.float16
-    assert layers.use_gemm(tensor("cuda"), 65)
+    assert gemm(tensor("cuda"), 65)
     autocast_type.clear()  # fp32 on CUDA: PyTorch's own
-    assert not layers.use_gemm(tensor("cuda"), 65)
+    assert not gemm(tensor("cuda"), 65)
     with forced_conv("gemm"):
-        assert layers.use_gemm(tensor("cpu"), 65) and not layers.use_gemm(tensor("cpu"), 9)
+        assert gemm(tensor("cpu"), 65) and not gemm(tensor("cpu"), 9)
     autocast_type["cuda"] = torch.bfloat16
     with forced_conv("native"):
-        assert not layers.use_gemm(tensor("cuda"), 65)
+        assert not gemm(tensor("cuda"), 65)
     channels_last = SimpleNamespace(dim=lambda: 4, device=torch.device("cuda"))
-    assert not layers.use_gemm(channels_last, 65)  # the channels-last form runs as conv2d
+    assert not gemm(channels_last, 65)  # the channels-last form runs as conv2d
     # in channels-last memory (CUDA's layout under bf16/fp16): the polyphase form (H200: 86 against 78)
     assert layers.conv_implementation(channels_last, 65) == "polyphase"
     assert layers.conv_implementation(channels_last, GEMM_MIN_KERNEL - 2) == "native"

@@ -79,8 +79,8 @@ def from_channels_last(x: torch.Tensor) -> torch.Tensor:
     return x.squeeze(2).contiguous()
 
 
-#: ways of computing a long-kernel 1-D convolution :func:`forced_conv` accepts: the rule
-#: (:func:`use_gemm`), PyTorch's (cuDNN, oneDNN), one matrix product over the unfolded input
+#: ways of computing a long-kernel 1-D convolution :func:`forced_conv` accepts: the rules
+#: (:func:`conv_implementation`), PyTorch's (cuDNN, oneDNN), one matrix product over the unfolded input
 #: (:func:`conv1d_as_gemm`), a short-kernel convolution over the input's phases
 #: (:func:`conv1d_as_polyphase`), or overlap-save transforms (:func:`~audioenh.architectures.fft_conv.conv1d_as_fft`)
 CONV_IMPLEMENTATIONS = ("auto", "native", "gemm", "polyphase", "fft")
@@ -148,12 +148,6 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
     if x.device.type != "cuda" or _autocast_dtype("cuda") not in (torch.bfloat16, torch.float16):
         return "native"
     return "polyphase" if x.dim() == 4 else "gemm"
-
-
-def use_gemm(x: torch.Tensor, taps: int) -> bool:
-    """Whether a 1-D convolution of ``taps`` taps over ``x`` runs as :func:`conv1d_as_gemm` (the rule:
-    :func:`conv_implementation`)."""
-    return conv_implementation(x, taps) == "gemm"
 
 
 def conv1d_as_gemm(
