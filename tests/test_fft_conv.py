@@ -40,14 +40,23 @@ def test_equals_conv1d_in_both_layouts(channels, out_channels, taps, batch, samp
     close(conv1d_as_fft(x, weight, None, padding), F.conv1d(x, weight, None, padding=padding))
 
 
-@pytest.mark.parametrize("n_fft", [16, 32, 128])
+@pytest.mark.parametrize("n_fft", [15, 16, 32, 128])
 def test_every_transform_length_and_tiling_gives_the_same_convolution(monkeypatch, n_fft):
-    """The frames are cut into tiles of FRAMES_PER_TILE (here 3: several tiles, a short last one), the
-    blocks of every batch item in one row of frames (the frames that straddle two items are dropped)."""
+    """The frames are cut into tiles (here 3 frames: several tiles, a short last one), the blocks of
+    every batch item in one row of frames (the frames that straddle two items are dropped); without
+    gradients the tiles' products share one buffer, with them each tile's are summed by autograd."""
     monkeypatch.setattr(fft_conv, "FRAMES_PER_TILE", 3)
+    monkeypatch.setattr(fft_conv, "FRAMES_PER_TILE_WITH_GRADIENTS", 3)
     torch.manual_seed(1)
     x, weight, bias = torch.randn(3, 4, 211), torch.randn(6, 4, 9), torch.randn(6)
-    close(conv1d_as_fft(x, weight, bias, 4, n_fft), F.conv1d(x, weight, bias, padding=4))
+    expected = F.conv1d(x, weight, bias, padding=4)
+    with torch.no_grad():
+        close(conv1d_as_fft(x, weight, bias, 4, n_fft), expected)
+    bias.requires_grad_(True)  # only the bias learns (a frozen kernel): the tiles' products with gradients
+    y = conv1d_as_fft(x, weight, bias, 4, n_fft)
+    close(y, expected)
+    (gradient,) = torch.autograd.grad(y.sum(), bias)
+    close(gradient, torch.full((6,), float(expected.shape[0] * expected.shape[-1])))
 
 
 def test_gradients_equal_conv1d_s():

@@ -22,8 +22,11 @@ import torch
 import torch.nn.functional as F
 
 #: at most this many blocks (frames) are transformed, mixed and transformed back at once: the frames'
-#: spectra then stay in the CPU's caches (docs/performance.md)
-FRAMES_PER_TILE = 256
+#: spectra then stay in the CPU's caches. Without gradients 128 (the paper ResNet's 512-channel 7-tap
+#: convolution 1.1x faster than with 256, the U-Net's long kernels alike); with them 256 (128 took
+#: 1.15-1.35x longer: autograd keeps every tile's pieces). 2-core Intel Xeon VM, docs/performance.md.
+FRAMES_PER_TILE = 128
+FRAMES_PER_TILE_WITH_GRADIENTS = 256
 
 
 def fft_size(taps: int) -> int:
@@ -34,18 +37,28 @@ def fft_size(taps: int) -> int:
     return max(32, 1 << taps.bit_length())
 
 
+def _complex_bins(n_fft: int) -> slice:
+    """The bins of an ``n_fft``-point real transform whose values may be complex: all but 0 Hz and, for an
+    even ``n_fft``, ``n_fft / 2``, where a real signal's spectrum is real."""
+    bins = n_fft // 2 + 1
+    return slice(1, bins - 1 if n_fft % 2 == 0 else bins)
+
+
 @functools.lru_cache(maxsize=32)
 def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The real matrices (float64, cached per length and taps) of the three-product form (below):
 
     - the input's transform, rows ``(j, f)``: ``Re X_f``, ``Im X_f`` and ``Re X_f + Im X_f`` (3 bins x N);
     - the kernel's, rows ``(j, f)``: ``Re W_f``, ``-Re W_f - Im W_f`` and ``Re W_f - Im W_f`` (3 bins x taps);
-    - the inverse transform of the first ``N - taps + 1`` samples from each of the three products (3 x hop
-      x bins).
+    - the inverse transform of the first ``N - taps + 1`` samples from the three products side by side
+      (hop x (bins + 2 x complex bins)): ``k1`` at every bin, ``k2`` and ``k3`` at the complex ones
+      (:func:`_complex_bins`) only.
 
     ``X conj(W)`` in three real products instead of four: with ``k1 = (Re X + Im X) Re W``, ``k2 = Re X
     (-Re W - Im W)`` and ``k3 = Im X (Re W - Im W)``, its real part is ``k1 - k3`` and its imaginary part
-    ``k1 + k2``; the inverse transform's rows for ``k1``, ``k2`` and ``k3`` combine those."""
+    ``k1 + k2``; the inverse transform's columns for ``k1``, ``k2`` and ``k3`` combine those. At 0 Hz and
+    ``N / 2`` the spectra are real (``Im X = Im W = 0``): ``X conj(W) = k1`` there, so ``k2`` and ``k3``
+    are not computed for those bins (their inverse columns would be 0)."""
     bins = n_fft // 2 + 1
     hop = n_fft - taps + 1
     f = torch.arange(bins, dtype=torch.float64)
@@ -59,8 +72,9 @@ def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torc
         weight[-1] = 1.0
     from_real = (weight[:, None] * cos[:, :hop]).t() / n_fft  # (hop, bins): x_t = sum_f from_real Re + from_imag Im
     from_imag = (-weight[:, None] * sin[:, :hop]).t() / n_fft
-    inverse = torch.stack([from_real + from_imag, from_imag, -from_real])  # for k1, k2, k3
-    return forward, kernel.contiguous(), inverse
+    complex_bins = _complex_bins(n_fft)
+    inverse = torch.cat([from_real + from_imag, from_imag[:, complex_bins], -from_real[:, complex_bins]], 1)
+    return forward, kernel.contiguous(), inverse.contiguous()
 
 
 def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
@@ -105,6 +119,18 @@ def spectrum_for(weight: torch.Tensor, n_fft: int, stride: int = 1, kernel: torc
     return spectrum
 
 
+def padded_rows(rows: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    """``rows`` (batch, samples, channels) with ``before`` and ``after`` zero samples around each item:
+    ``F.pad``'s result, writing the zeros only where they go (``F.pad`` fills all of its output first,
+    a pass over the activations that cost as much as a tenth of a wide convolution's time)."""
+    batch, samples, channels = rows.shape
+    padded = rows.new_empty(batch, before + samples + after, channels)
+    padded[:, :before] = 0
+    padded[:, before + samples :] = 0
+    padded[:, before : before + samples] = rows
+    return padded
+
+
 def conv_rows_as_fft(
     rows: torch.Tensor,
     weight: torch.Tensor,
@@ -131,24 +157,40 @@ def conv_rows_as_fft(
     blocks = -(-outputs // hop)
     spill = -(-(n_fft - hop) // hop)  # frames that reach into the next batch item: computed, not kept
     per_item = blocks + spill
-    padded = F.pad(rows, (0, 0, padding, per_item * hop - samples - padding)).reshape(batch * per_item * hop, channels)
+    padded = padded_rows(rows, padding, per_item * hop - samples - padding).view(batch * per_item * hop, channels)
     frames = padded.unfold(0, n_fft, hop).transpose(1, 2)  # (frames, N, channels), a view
     if spectrum is None:
         spectrum = spectrum_for(weight, n_fft)
     # every frame's kept samples, in order, then the spilled frames' place: (batch, per item x hop, out)
     y = rows.new_empty(batch * per_item, hop, out_channels)
     y[frames.shape[0] :] = 0
-    for start in range(0, frames.shape[0], FRAMES_PER_TILE):
-        tile = frames[start : start + FRAMES_PER_TILE]
+    inner = _complex_bins(n_fft)  # where k2 and k3 are not 0
+    parts = [bins, inner.stop - inner.start, inner.stop - inner.start]  # k1's bins, k2's and k3's: the
+    stacked = sum(parts)  # inverse transform's columns
+    differentiable = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (rows, spectrum, bias))
+    per_tile = FRAMES_PER_TILE_WITH_GRADIENTS if differentiable else FRAMES_PER_TILE
+    buffer = None if differentiable else rows.new_empty(stacked, min(per_tile, frames.shape[0]), out_channels)
+    for start in range(0, frames.shape[0], per_tile):
+        tile = frames[start : start + per_tile]
         count = tile.shape[0]
-        # (frames, 3 x bins, channels): for each of the three, (bins, frames, channels) views, no copy
-        x = torch.matmul(forward, tile).view(count, 3, bins, channels)
+        # (frames, 3 x bins, channels), seen as (3, bins, frames, channels): views, no copy
+        x = torch.matmul(forward, tile).view(count, 3, bins, channels).permute(1, 2, 0, 3)
         # k1 = (Re X + Im X) Re W, k2 = Re X (-Re W - Im W), k3 = Im X (Re W - Im W)
-        products = [torch.bmm(x[:, i].transpose(0, 1), spectrum[j]) for i, j in ((2, 0), (0, 1), (1, 2))]
-        if bias is not None:  # N x bias on the 0 Hz bin's real part is the bias on every sample
-            products[0] = torch.cat([products[0][:1] + n_fft * bias, products[0][1:]])
-        k1, k2, k3 = (p.view(bins, count * out_channels) for p in products)
-        block = torch.addmm(torch.addmm(inverse[0] @ k1, inverse[1], k2), inverse[2], k3)  # (hop, frames x out)
+        factors = ((x[2], spectrum[0]), (x[0, inner], spectrum[1, inner]), (x[1, inner], spectrum[2, inner]))
+        if differentiable:  # autograd takes no out=: three products, three inverse products summed
+            k1, k2, k3 = (torch.bmm(a, b) for a, b in factors)
+            if bias is not None:  # N x bias on the 0 Hz bin's real part is the bias on every sample
+                k1 = torch.cat([k1[:1] + n_fft * bias, k1[1:]])
+            k1, k2, k3 = (k.view(k.shape[0], count * out_channels) for k in (k1, k2, k3))
+            columns = inverse.split(parts, 1)
+            block = torch.addmm(torch.addmm(columns[0] @ k1, columns[1], k2), columns[2], k3)
+        else:  # written side by side into one buffer, reused from tile to tile, and one inverse product
+            k = buffer[:, :count] if count == buffer.shape[1] else rows.new_empty(stacked, count, out_channels)
+            for (a, b), rows_of_k in zip(factors, k.split(parts)):
+                torch.bmm(a, b, out=rows_of_k)
+            if bias is not None:
+                k[0] += n_fft * bias
+            block = inverse @ k.view(stacked, count * out_channels)  # (hop, frames x out)
         y[start : start + count] = block.view(hop, count, out_channels).transpose(0, 1)
     return y.view(batch, per_item * hop, out_channels)[:, :outputs].contiguous()  # a copy only for several items
 
