@@ -161,9 +161,7 @@ def conv_rows_as_fft(
     frames = padded.unfold(0, n_fft, hop).transpose(1, 2)  # (frames, N, channels), a view
     if spectrum is None:
         spectrum = spectrum_for(weight, n_fft)
-    # every frame's kept samples, in order, then the spilled frames' place: (batch, per item x hop, out)
-    y = rows.new_empty(batch * per_item, hop, out_channels)
-    y[frames.shape[0] :] = 0
+    y = rows.new_empty(batch, outputs, out_channels)
     inner = _complex_bins(n_fft)  # where k2 and k3 are not 0
     parts = [bins, inner.stop - inner.start, inner.stop - inner.start]  # k1's bins, k2's and k3's: the
     stacked = sum(parts)  # inverse transform's columns
@@ -191,8 +189,29 @@ def conv_rows_as_fft(
             if bias is not None:
                 k[0] += n_fft * bias
             block = inverse @ k.view(stacked, count * out_channels)  # (hop, frames x out)
-        y[start : start + count] = block.view(hop, count, out_channels).transpose(0, 1)
-    return y.view(batch, per_item * hop, out_channels)[:, :outputs].contiguous()  # a copy only for several items
+        _keep(y, block.view(hop, count, out_channels).transpose(0, 1), start, per_item)
+    return y
+
+
+def _keep(y: torch.Tensor, produced: torch.Tensor, first: int, per_item: int) -> None:
+    """Write the samples each of the frames ``first, first + 1, ...`` (``produced``: (frames, hop, out))
+    keeps into ``y`` (batch, outputs, out): frame ``f`` is frame ``f % per_item`` of item ``f // per_item``
+    and holds its outputs from ``hop`` times that on; what lies beyond an item's outputs (its spilled
+    frames, the last frame's tail) is dropped."""
+    frames, hop, out_channels = produced.shape
+    outputs = y.shape[1]
+    full_frames, remainder = divmod(outputs, hop)
+    frame = first
+    while frame < first + frames:
+        item, j = divmod(frame, per_item)
+        stop = min(first + frames, frame - j + per_item)  # this item's last frame in the tile, plus one
+        at = frame - first
+        whole = max(0, min(stop - frame, full_frames - j))
+        if whole:
+            y[item, j * hop : (j + whole) * hop].view(whole, hop, out_channels).copy_(produced[at : at + whole])
+        if remainder and j + whole == full_frames and frame + whole < stop:
+            y[item, full_frames * hop :].copy_(produced[at + whole, :remainder])
+        frame = stop
 
 
 def conv1d_as_fft(
