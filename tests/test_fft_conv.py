@@ -161,3 +161,18 @@ def test_a_strided_convolution_runs_over_the_inputs_phases(taps, stride, padding
     grads = [torch.autograd.grad(out.square().sum(), (x, weight, bias)) for out in (expected, y)]
     for native, fft in zip(*grads):
         close(fft, native)
+
+
+@pytest.mark.parametrize("gradients", [False, True])
+def test_under_cpu_bf16_autocast_the_products_run_in_bf16(gradients):
+    """``benchmark --conv fft --precision bf16`` (the measurement for CPUs with bf16 hardware): under
+    autocast the transforms and products run in bfloat16, with or without gradients, in both layouts,
+    equal to float32's convolution within bfloat16's rounding (8 significant bits)."""
+    torch.manual_seed(6)
+    x, weight, bias = torch.randn(2, 64, 500), torch.randn(32, 64, 17) * 0.1, torch.randn(32)
+    expected = F.conv1d(x, weight, bias, padding=8)
+    weight.requires_grad_(gradients)
+    with torch.set_grad_enabled(gradients), torch.autocast("cpu", dtype=torch.bfloat16):
+        for y in (conv1d_as_fft(x, weight, bias, 8), conv1d_as_fft(to_channels_last(x), weight, bias, 8).squeeze(2)):
+            error = float((y.float() - expected).norm() / expected.norm())
+            assert 1e-4 < error < 2e-2  # bf16's rounding, not float32's, and no worse than a few of its steps

@@ -167,7 +167,7 @@ def conv_rows_as_fft(
     stacked = sum(parts)  # inverse transform's columns
     differentiable = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (rows, spectrum, bias))
     per_tile = FRAMES_PER_TILE_WITH_GRADIENTS if differentiable else FRAMES_PER_TILE
-    buffer = None if differentiable else rows.new_empty(stacked, min(per_tile, frames.shape[0]), out_channels)
+    buffer = None  # without gradients: the products of one tile, in the transform's dtype (bf16 under autocast)
     for start in range(0, frames.shape[0], per_tile):
         tile = frames[start : start + per_tile]
         count = tile.shape[0]
@@ -183,7 +183,9 @@ def conv_rows_as_fft(
             columns = inverse.split(parts, 1)
             block = torch.addmm(torch.addmm(columns[0] @ k1, columns[1], k2), columns[2], k3)
         else:  # written side by side into one buffer, reused from tile to tile, and one inverse product
-            k = buffer[:, :count] if count == buffer.shape[1] else rows.new_empty(stacked, count, out_channels)
+            if buffer is None or buffer.shape[1] != count:
+                buffer = x.new_empty(stacked, count, out_channels)
+            k = buffer
             for (a, b), rows_of_k in zip(factors, k.split(parts)):
                 torch.bmm(a, b, out=rows_of_k)
             if bias is not None:
