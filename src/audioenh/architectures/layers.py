@@ -96,11 +96,12 @@ FFT_MIN_KERNEL = 7
 #: (17 taps from 128 channels, 33 from 64, 65 from 32); below it they gained too little or lost (64
 #: channels at 17 taps 1.1 / 1.0x, 32 at 33 taps 1.05 / 1.4x: the quick U-Net stays as it is). Shorter
 #: kernels gain mostly in inference: the rule takes them from FFT_SHORT_KERNEL_MIN_CHANNELS, without
-#: gradients (7 and 9 taps at 512 channels, the paper ResNet's: 1.5 and 2.1x; in training 1.2x, and
-#: the paper ResNet's whole training step no faster)
+#: gradients (7 and 9 taps at 512 channels, the paper ResNet's: 1.9 and 2.5x; at 256 channels 1.5-1.7x,
+#: a 256-wide ResNet's runtime rate 1.5x, the `small` U-Net's 1.1x; at 128 channels 1.0-1.1x; in
+#: training 0.9-1.1x, and the paper ResNet's whole training step no faster)
 FFT_LONG_KERNEL = 17
 FFT_MIN_TAPS_X_CHANNELS = 2048
-FFT_SHORT_KERNEL_MIN_CHANNELS = 512
+FFT_SHORT_KERNEL_MIN_CHANNELS = 256
 
 
 def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
