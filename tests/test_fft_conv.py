@@ -78,11 +78,13 @@ def test_gradients_equal_conv1d_s():
 def test_kernel_spectrum_is_the_kernels_discrete_fourier_transform():
     torch.manual_seed(3)
     weight = torch.randn(3, 2, 7, dtype=torch.float64)
-    spectrum = kernel_spectrum(weight, 32)  # (3, bins, in, out): Re W, -Re W - Im W, Re W - Im W
+    spectrum = kernel_spectrum(weight, 32)  # Re W at 17 bins, then -Re W - Im W and Re W - Im W at bins 1-15
     expected = torch.fft.rfft(weight, n=32).permute(2, 1, 0)  # (bins, in, out)
     real, imag = expected.real, expected.imag
-    for part, value in zip(spectrum, (real, -real - imag, real - imag)):
+    assert spectrum.shape == (17 + 15 + 15, 2, 3)
+    for part, value in zip(spectrum.split([17, 15, 15]), (real, (-real - imag)[1:16], (real - imag)[1:16])):
         np.testing.assert_allclose(part, value, atol=1e-12)
+    np.testing.assert_allclose(imag[[0, 16]], 0, atol=1e-12)  # the bins left out: real
 
 
 def test_fft_size_is_the_power_of_two_above_the_kernel():

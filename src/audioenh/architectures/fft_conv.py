@@ -49,7 +49,8 @@ def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torc
     """The real matrices (float64, cached per length and taps) of the three-product form (below):
 
     - the input's transform, rows ``(j, f)``: ``Re X_f``, ``Im X_f`` and ``Re X_f + Im X_f`` (3 bins x N);
-    - the kernel's, rows ``(j, f)``: ``Re W_f``, ``-Re W_f - Im W_f`` and ``Re W_f - Im W_f`` (3 bins x taps);
+    - the kernel's: ``Re W_f`` at every bin, then ``-Re W_f - Im W_f`` and ``Re W_f - Im W_f`` at the complex
+      ones (:func:`_complex_bins`): ((bins + 2 x complex bins) x taps), the factors of ``k1``, ``k2``, ``k3``;
     - the inverse transform of the first ``N - taps + 1`` samples from the three products side by side
       (hop x (bins + 2 x complex bins)): ``k1`` at every bin, ``k2`` and ``k3`` at the complex ones
       (:func:`_complex_bins`) only.
@@ -64,34 +65,36 @@ def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torc
     f = torch.arange(bins, dtype=torch.float64)
     angle = 2 * math.pi * torch.outer(f, torch.arange(n_fft, dtype=torch.float64)) / n_fft  # (bins, N)
     cos, sin = torch.cos(angle), torch.sin(angle)  # X_f = sum_t x_t exp(-2 pi i f t / N): Re = cos, Im = -sin
+    complex_bins = _complex_bins(n_fft)
     forward = torch.cat([cos, -sin, cos - sin])
-    kernel = torch.cat([cos, sin - cos, cos + sin])[:, :taps]
+    kernel = torch.cat([cos, (sin - cos)[complex_bins], (cos + sin)[complex_bins]])[:, :taps]
     weight = torch.full((bins,), 2.0, dtype=torch.float64)  # the bins between 0 and N / 2 stand for two
     weight[0] = 1.0
     if n_fft % 2 == 0:
         weight[-1] = 1.0
     from_real = (weight[:, None] * cos[:, :hop]).t() / n_fft  # (hop, bins): x_t = sum_f from_real Re + from_imag Im
     from_imag = (-weight[:, None] * sin[:, :hop]).t() / n_fft
-    complex_bins = _complex_bins(n_fft)
     inverse = torch.cat([from_real + from_imag, from_imag[:, complex_bins], -from_real[:, complex_bins]], 1)
     return forward, kernel.contiguous(), inverse.contiguous()
 
 
 def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
-    """``weight`` (out, in, taps) transformed: (3, bins, in, out), each bin's ``Re W_f``, ``-Re W_f - Im
-    W_f`` and ``Re W_f - Im W_f`` (:func:`_transforms`), from one matrix product."""
+    """``weight`` (out, in, taps) transformed: (bins + 2 x complex bins, in, out), each bin's ``Re W_f``, then
+    each complex bin's ``-Re W_f - Im W_f``, then its ``Re W_f - Im W_f`` (:func:`_transforms`), from one
+    matrix product. One tensor whose three parts are consecutive: with gradients, the three parts'
+    gradients are joined (one copy) rather than each spread over a zero-filled tensor of the whole."""
     out_channels, channels, taps = weight.shape
     matrix = _transforms(n_fft, taps)[1].to(weight.device, weight.dtype)
     by_tap = weight.permute(2, 1, 0).reshape(taps, channels * out_channels)
-    return (matrix @ by_tap).view(3, n_fft // 2 + 1, channels, out_channels)
+    return (matrix @ by_tap).view(matrix.shape[0], channels, out_channels)
 
 
 #: kernels' spectra kept between calls without gradients (inference: ``enhance`` runs block after block
 #: through the same weights): ``id(weight) -> (key, spectrum)``, the key holding the weight's storage
 #: and ``_version`` (a step of the optimizer or a loaded state changes it), the entry dropped with the
-#: weight. Only for spectra at most SPECTRUM_CACHE_RATIO times the kernel's size (the long kernels: 3
-#: bins x taps / taps); short kernels' are several times their kernel (the paper ResNet's 7 taps: 7x,
-#: 1.6 GB for its 30).
+#: weight. Only for spectra at most SPECTRUM_CACHE_RATIO times the kernel's size (the long kernels: about
+#: 3 bins / taps = 2.8-2.9); short kernels' are several times their kernel (the paper ResNet's 7 taps:
+#: 6.7x, 1.5 GB for its 30).
 _SPECTRA: dict[int, tuple[tuple, torch.Tensor]] = {}
 SPECTRUM_CACHE_RATIO = 3.5
 
@@ -166,6 +169,7 @@ def conv_rows_as_fft(
     parts = [bins, inner.stop - inner.start, inner.stop - inner.start]  # k1's bins, k2's and k3's: the
     stacked = sum(parts)  # inverse transform's columns
     differentiable = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (rows, spectrum, bias))
+    kernel_parts = spectrum.split(parts)  # the factors of k1, k2 and k3
     per_tile = FRAMES_PER_TILE_WITH_GRADIENTS if differentiable else FRAMES_PER_TILE
     buffer = None  # without gradients: the products of one tile, in the transform's dtype (bf16 under autocast)
     for start in range(0, frames.shape[0], per_tile):
@@ -174,7 +178,7 @@ def conv_rows_as_fft(
         # (frames, 3 x bins, channels), seen as (3, bins, frames, channels): views, no copy
         x = torch.matmul(forward, tile).view(count, 3, bins, channels).permute(1, 2, 0, 3)
         # k1 = (Re X + Im X) Re W, k2 = Re X (-Re W - Im W), k3 = Im X (Re W - Im W)
-        factors = ((x[2], spectrum[0]), (x[0, inner], spectrum[1, inner]), (x[1, inner], spectrum[2, inner]))
+        factors = ((x[2], kernel_parts[0]), (x[0, inner], kernel_parts[1]), (x[1, inner], kernel_parts[2]))
         if differentiable:  # autograd takes no out=: three products, three inverse products summed
             k1, k2, k3 = (torch.bmm(a, b) for a, b in factors)
             if bias is not None:  # N x bias on the 0 Hz bin's real part is the bias on every sample
