@@ -48,7 +48,8 @@ def _complex_bins(n_fft: int) -> slice:
 def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The real matrices (float64, cached per length and taps) of the three-product form (below):
 
-    - the input's transform, rows ``(j, f)``: ``Re X_f``, ``Im X_f`` and ``Re X_f + Im X_f`` (3 bins x N);
+    - the input's: ``Re X_f + Im X_f`` at every bin, then ``Re X_f`` and ``Im X_f`` at the complex ones
+      ((bins + 2 x complex bins) x N), the other factors of ``k1``, ``k2``, ``k3``;
     - the kernel's: ``Re W_f`` at every bin, then ``-Re W_f - Im W_f`` and ``Re W_f - Im W_f`` at the complex
       ones (:func:`_complex_bins`): ((bins + 2 x complex bins) x taps), the factors of ``k1``, ``k2``, ``k3``;
     - the inverse transform of the first ``N - taps + 1`` samples from the three products side by side
@@ -66,7 +67,7 @@ def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torc
     angle = 2 * math.pi * torch.outer(f, torch.arange(n_fft, dtype=torch.float64)) / n_fft  # (bins, N)
     cos, sin = torch.cos(angle), torch.sin(angle)  # X_f = sum_t x_t exp(-2 pi i f t / N): Re = cos, Im = -sin
     complex_bins = _complex_bins(n_fft)
-    forward = torch.cat([cos, -sin, cos - sin])
+    forward = torch.cat([cos - sin, cos[complex_bins], -sin[complex_bins]])
     kernel = torch.cat([cos, (sin - cos)[complex_bins], (cos + sin)[complex_bins]])[:, :taps]
     weight = torch.full((bins,), 2.0, dtype=torch.float64)  # the bins between 0 and N / 2 stand for two
     weight[0] = 1.0
@@ -175,24 +176,23 @@ def conv_rows_as_fft(
     for start in range(0, frames.shape[0], per_tile):
         tile = frames[start : start + per_tile]
         count = tile.shape[0]
-        # (frames, 3 x bins, channels), seen as (3, bins, frames, channels): views, no copy
-        x = torch.matmul(forward, tile).view(count, 3, bins, channels).permute(1, 2, 0, 3)
+        # (frames, stacked, channels), its three parts seen as (bins, frames, channels): views, no copy
+        x = torch.matmul(forward, tile).transpose(0, 1).split(parts)
         # k1 = (Re X + Im X) Re W, k2 = Re X (-Re W - Im W), k3 = Im X (Re W - Im W)
-        factors = ((x[2], kernel_parts[0]), (x[0, inner], kernel_parts[1]), (x[1, inner], kernel_parts[2]))
+        factors = tuple(zip(x, kernel_parts))
         if differentiable:  # autograd takes no out=: three products, three inverse products summed
-            k1, k2, k3 = (torch.bmm(a, b) for a, b in factors)
-            if bias is not None:  # N x bias on the 0 Hz bin's real part is the bias on every sample
-                k1 = torch.cat([k1[:1] + n_fft * bias, k1[1:]])
-            k1, k2, k3 = (k.view(k.shape[0], count * out_channels) for k in (k1, k2, k3))
+            k1, k2, k3 = (torch.bmm(a, b).view(-1, count * out_channels) for a, b in factors)
             columns = inverse.split(parts, 1)
-            block = torch.addmm(torch.addmm(columns[0] @ k1, columns[1], k2), columns[2], k3)
+            # the bias, one per frame and output channel, added on every kept sample by the first product
+            first = columns[0] @ k1 if bias is None else torch.addmm(bias.repeat(count), columns[0], k1)
+            block = torch.addmm(torch.addmm(first, columns[1], k2), columns[2], k3)
         else:  # written side by side into one buffer, reused from tile to tile, and one inverse product
             if buffer is None or buffer.shape[1] != count:
-                buffer = x.new_empty(stacked, count, out_channels)
+                buffer = x[0].new_empty(stacked, count, out_channels)
             k = buffer
             for (a, b), rows_of_k in zip(factors, k.split(parts)):
                 torch.bmm(a, b, out=rows_of_k)
-            if bias is not None:
+            if bias is not None:  # N x bias on the 0 Hz bin's real part is the bias on every sample
                 k[0] += n_fft * bias
             block = inverse @ k.view(stacked, count * out_channels)  # (hop, frames x out)
         _keep(y, block.view(hop, count, out_channels).transpose(0, 1), start, per_item)
