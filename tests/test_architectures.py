@@ -357,8 +357,9 @@ def test_a_forced_fft_runs_every_convolution_of_seven_taps_or_more(monkeypatch, 
 
 def test_the_fft_rule_on_the_cpu_follows_the_measured_widths_and_kernels(monkeypatch):
     """conv_implementation on the CPU in float32 (tools/fft_conv_speed.py, docs/performance.md): the FFT
-    form for long kernels from FFT_MIN_TAPS_X_CHANNELS taps x channels, for short ones only in inference
-    from FFT_SHORT_KERNEL_MIN_CHANNELS; never under autocast (unmeasured) or where the width is unknown."""
+    form for long kernels from FFT_MIN_TAPS_X_CHANNELS taps x channels, for short ones from
+    FFT_SHORT_KERNEL_MIN_CHANNELS in inference and FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS in training (the
+    paper ResNet's 512); never under autocast (unmeasured) or where the width is unknown."""
     from audioenh.architectures import layers
 
     x = torch.zeros(1, 4, 16)
@@ -368,7 +369,9 @@ def test_the_fft_rule_on_the_cpu_follows_the_measured_widths_and_kernels(monkeyp
     assert rule(x, layers.FFT_LONG_KERNEL - 2, 256) == "native"
     assert rule(x, 65, 0) == "native"  # width unknown
     assert rule(x.unsqueeze(2), 33, 128) == "fft"  # the channels-last form too
-    assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS) == "native"  # training: no gain measured
+    assert layers.FFT_SHORT_KERNEL_MIN_CHANNELS < layers.FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS <= 512
+    assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS) == "native"  # training: from wider layers only
+    assert rule(x, 7, layers.FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS) == "fft"  # the paper ResNet's training
     with torch.no_grad():
         assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS) == "fft"  # the paper ResNet in inference
         assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS // 2) == "native"

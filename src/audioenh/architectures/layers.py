@@ -95,13 +95,15 @@ FFT_MIN_KERNEL = 7
 #: in and out) reach FFT_MIN_TAPS_X_CHANNELS ran 1.4-11x faster in inference and 1.2-4.5x in training
 #: (17 taps from 128 channels, 33 from 64, 65 from 32); below it they gained too little or lost (64
 #: channels at 17 taps 1.1 / 1.0x, 32 at 33 taps 1.05 / 1.4x: the quick U-Net stays as it is). Shorter
-#: kernels gain mostly in inference: the rule takes them from FFT_SHORT_KERNEL_MIN_CHANNELS, without
-#: gradients (7 and 9 taps at 512 channels, the paper ResNet's: 1.9 and 2.5x; at 256 channels 1.5-1.7x,
-#: a 256-wide ResNet's runtime rate 1.5x, the `small` U-Net's 1.1x; at 128 channels 1.0-1.1x; in
-#: training 0.9-1.1x, and the paper ResNet's whole training step no faster)
+#: kernels gain less: the rule takes them from FFT_SHORT_KERNEL_MIN_CHANNELS without gradients (7 and 9
+#: taps at 512 channels, the paper ResNet's: 1.9 and 2.5x; at 256 channels 1.5-1.7x, a 256-wide ResNet's
+#: runtime rate 1.5x, the `small` U-Net's 1.1x; at 128 channels 1.0-1.1x) and from
+#: FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS with them (7 and 9 taps at 512 channels 1.2 and 1.6x, the
+#: paper ResNet's whole training step 1.4x; at 256 channels 0.9 and 1.2x)
 FFT_LONG_KERNEL = 17
 FFT_MIN_TAPS_X_CHANNELS = 2048
 FFT_SHORT_KERNEL_MIN_CHANNELS = 256
+FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS = 512
 
 
 def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
@@ -124,8 +126,8 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
     :func:`forced_conv` as forced (for kernels of at least
     :data:`GEMM_MIN_KERNEL` taps, "fft" from :data:`FFT_MIN_KERNEL`), else the measured rules
     (docs/performance.md). On the CPU in float32 the FFT form where it was measured faster (the
-    constants above: the paper U-Net's up path, the wide layers of the ``small`` U-Net, the paper
-    ResNet in inference); under CPU autocast PyTorch's (unmeasured with bf16 hardware). On CUDA under
+    constants above: the paper U-Net's long and wide kernels, the wide layers of the ``small`` U-Net, the
+    paper ResNet); under CPU autocast PyTorch's (unmeasured with bf16 hardware). On CUDA under
     bf16 or fp16 autocast, where cuDNN's long-kernel convolutions fall to slow kernels, the polyphase
     form in channels-last memory (the layout :func:`use_channels_last` picks there; the paper U-Net on
     an H200: 86 training steps/s, 78 as GEMMs, 9.7 natively) and GEMMs in PyTorch's layout (78; the
@@ -139,8 +141,8 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
         phase_taps = -(-taps // stride)
         if phase_taps >= FFT_LONG_KERNEL and phase_taps * channels >= FFT_MIN_TAPS_X_CHANNELS:
             return "fft"
-        short = phase_taps >= FFT_MIN_KERNEL and channels >= FFT_SHORT_KERNEL_MIN_CHANNELS
-        if short and not torch.is_grad_enabled():
+        wide = FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS if torch.is_grad_enabled() else FFT_SHORT_KERNEL_MIN_CHANNELS
+        if phase_taps >= FFT_MIN_KERNEL and channels >= wide:
             return "fft"
     if taps < GEMM_MIN_KERNEL:
         return "native"
