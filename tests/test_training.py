@@ -526,3 +526,24 @@ def test_a_compiled_run_trains_like_an_eager_one_and_may_resume_eager(corpus, tm
     assert result.exit_code == 0, result.output
     assert [r["iteration"] for r in read_records(compiled)] == [10, 20, 30]
     assert json.loads((compiled / "config.json").read_text())["compile_mode"] == "off"
+
+
+def test_train_conv_native_keeps_pytorchs_convolutions(corpus, tmp_path, monkeypatch):
+    """``train --conv native`` (less memory than the FFT form) runs every convolution as PyTorch's, where
+    the rule (here made to take the tiny ResNet's 16-channel 3-tap convolutions) would use the FFT form."""
+    from audioenh.architectures import fft_conv, layers
+
+    monkeypatch.setattr(layers, "FFT_MIN_KERNEL", 3)
+    monkeypatch.setattr(layers, "FFT_SHORT_KERNEL_MIN_CHANNELS", 1)
+    monkeypatch.setattr(layers, "FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS", 1)
+    calls = []
+    monkeypatch.setattr(layers, "conv1d_as_fft", lambda *a, **k: calls.append(1) or fft_conv.conv1d_as_fft(*a, **k))
+    counts = {}
+    for conv in ("auto", "native"):
+        calls.clear()
+        args = ["train", "--arch", "resnet:preset=tiny", "--degrade", "cheby1:6", "--data", corpus]
+        result = run_cli(*args, "--output", tmp_path / conv, "--iterations", 10, "--conv", conv, *TRAIN_ARGS)
+        assert result.exit_code == 0, result.output
+        counts[conv] = len(calls)
+    assert counts["auto"] > 0 and counts["native"] == 0
+    assert layers._FORCED["conv"] == "auto"  # the command's choice ends with it
