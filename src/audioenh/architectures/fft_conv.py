@@ -79,15 +79,22 @@ def _transforms(n_fft: int, taps: int) -> tuple[torch.Tensor, torch.Tensor, torc
     return forward, kernel.contiguous(), inverse.contiguous()
 
 
-def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
-    """``weight`` (out, in, taps) transformed: (bins + 2 x complex bins, in, out), each bin's ``Re W_f``, then
-    each complex bin's ``-Re W_f - Im W_f``, then its ``Re W_f - Im W_f`` (:func:`_transforms`), from one
-    matrix product. One tensor whose three parts are consecutive: with gradients, the three parts'
-    gradients are joined (one copy) rather than each spread over a zero-filled tensor of the whole."""
+def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``weight`` (out, in, taps) transformed: the factors of the three products (:func:`_transforms`), each
+    (bins, in, out): ``Re W_f`` at every bin, ``-Re W_f - Im W_f`` and ``Re W_f - Im W_f`` at the complex
+    ones. Three products with the kernel's rows, not one split afterwards: with gradients, each part's
+    gradient then flows straight back to the kernel (a product the kernel's size) instead of being joined
+    into a copy of the whole spectrum first."""
     out_channels, channels, taps = weight.shape
     matrix = _transforms(n_fft, taps)[1].to(weight.device, weight.dtype)
     by_tap = weight.permute(2, 1, 0).reshape(taps, channels * out_channels)
-    return (matrix @ by_tap).view(matrix.shape[0], channels, out_channels)
+    return tuple((rows @ by_tap).view(-1, channels, out_channels) for rows in matrix.split(_parts(n_fft)))
+
+
+def _parts(n_fft: int) -> list[int]:
+    """Rows of each of the three products' factors (:func:`_transforms`): every bin, the complex ones twice."""
+    complex_bins = _complex_bins(n_fft)
+    return [n_fft // 2 + 1] + [complex_bins.stop - complex_bins.start] * 2
 
 
 #: kernels' spectra kept between calls without gradients (inference: ``enhance`` runs block after block
@@ -96,11 +103,13 @@ def kernel_spectrum(weight: torch.Tensor, n_fft: int) -> torch.Tensor:
 #: weight. Only for spectra at most SPECTRUM_CACHE_RATIO times the kernel's size (the long kernels: about
 #: 3 bins / taps = 2.8-2.9); short kernels' are several times their kernel (the paper ResNet's 7 taps:
 #: 6.7x, 1.5 GB for its 30).
-_SPECTRA: dict[int, tuple[tuple, torch.Tensor]] = {}
+_SPECTRA: dict[int, tuple[tuple, tuple[torch.Tensor, ...]]] = {}
 SPECTRUM_CACHE_RATIO = 3.5
 
 
-def spectrum_for(weight: torch.Tensor, n_fft: int, stride: int = 1, kernel: torch.Tensor | None = None) -> torch.Tensor:
+def spectrum_for(
+    weight: torch.Tensor, n_fft: int, stride: int = 1, kernel: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """:func:`kernel_spectrum` of ``weight`` (of its :func:`phase_kernel`, ``kernel`` if the caller has it,
     for a ``stride`` above 1), kept in :data:`_SPECTRA` where no gradient is computed (and dropped when
     one is, so that training does not hold a stale copy between validations). A change made through
@@ -116,7 +125,7 @@ def spectrum_for(weight: torch.Tensor, n_fft: int, stride: int = 1, kernel: torc
     if kept is not None and kept[0] == key:
         return kept[1]
     spectrum = kernel_spectrum(kernel, n_fft)
-    if spectrum.numel() <= SPECTRUM_CACHE_RATIO * weight.numel():
+    if sum(part.numel() for part in spectrum) <= SPECTRUM_CACHE_RATIO * weight.numel():
         if kept is None:
             weakref.finalize(weight, _SPECTRA.pop, id(weight), None)
         _SPECTRA[id(weight)] = (key, spectrum)
@@ -141,7 +150,7 @@ def conv_rows_as_fft(
     bias: torch.Tensor | None,
     padding: int,
     n_fft: int | None = None,
-    spectrum: torch.Tensor | None = None,
+    spectrum: tuple[torch.Tensor, ...] | None = None,
 ) -> torch.Tensor:
     """``conv1d`` (stride 1, zero ``padding`` each side) of ``rows`` (batch, samples, channels; the
     channels contiguous: the channels-last form's samples) by ``weight`` (out, in, taps), returned as
@@ -157,7 +166,6 @@ def conv_rows_as_fft(
     if outputs <= 0:
         raise ValueError(f"input of {samples} samples is shorter than the kernel ({taps} taps, padding {padding})")
     forward, _, inverse = (m.to(rows.device, rows.dtype) for m in _transforms(n_fft, taps))
-    bins = n_fft // 2 + 1
     blocks = -(-outputs // hop)
     spill = -(-(n_fft - hop) // hop)  # frames that reach into the next batch item: computed, not kept
     per_item = blocks + spill
@@ -166,11 +174,9 @@ def conv_rows_as_fft(
     if spectrum is None:
         spectrum = spectrum_for(weight, n_fft)
     y = rows.new_empty(batch, outputs, out_channels)
-    inner = _complex_bins(n_fft)  # where k2 and k3 are not 0
-    parts = [bins, inner.stop - inner.start, inner.stop - inner.start]  # k1's bins, k2's and k3's: the
-    stacked = sum(parts)  # inverse transform's columns
-    differentiable = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (rows, spectrum, bias))
-    kernel_parts = spectrum.split(parts)  # the factors of k1, k2 and k3
+    parts = _parts(n_fft)  # k1's bins, k2's and k3's (the complex ones): the inverse transform's columns
+    stacked = sum(parts)
+    differentiable = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (rows, *spectrum, bias))
     per_tile = FRAMES_PER_TILE_WITH_GRADIENTS if differentiable else FRAMES_PER_TILE
     buffer = None  # without gradients: the products of one tile, in the transform's dtype (bf16 under autocast)
     for start in range(0, frames.shape[0], per_tile):
@@ -179,7 +185,7 @@ def conv_rows_as_fft(
         # (frames, stacked, channels), its three parts seen as (bins, frames, channels): views, no copy
         x = torch.matmul(forward, tile).transpose(0, 1).split(parts)
         # k1 = (Re X + Im X) Re W, k2 = Re X (-Re W - Im W), k3 = Im X (Re W - Im W)
-        factors = tuple(zip(x, kernel_parts))
+        factors = tuple(zip(x, spectrum))
         if differentiable:  # autograd takes no out=: three products, three inverse products summed
             k1, k2, k3 = (torch.bmm(a, b).view(-1, count * out_channels) for a, b in factors)
             columns = inverse.split(parts, 1)
