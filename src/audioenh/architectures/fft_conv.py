@@ -178,6 +178,7 @@ def conv_rows_as_fft(
     stacked = sum(parts)
     differentiable = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (rows, *spectrum, bias))
     per_tile = FRAMES_PER_TILE_WITH_GRADIENTS if differentiable else FRAMES_PER_TILE
+    columns = inverse.split(parts, 1)  # the inverse transform's columns for k1, k2 and k3
     buffer = None  # without gradients: the products of one tile, in the transform's dtype (bf16 under autocast)
     for start in range(0, frames.shape[0], per_tile):
         tile = frames[start : start + per_tile]
@@ -188,7 +189,6 @@ def conv_rows_as_fft(
         factors = tuple(zip(x, spectrum))
         if differentiable:  # autograd takes no out=: three products, three inverse products summed
             k1, k2, k3 = (torch.bmm(a, b).view(-1, count * out_channels) for a, b in factors)
-            columns = inverse.split(parts, 1)
             # the bias, one per frame and output channel, added on every kept sample by the first product
             first = columns[0] @ k1 if bias is None else torch.addmm(bias.repeat(count), columns[0], k1)
             block = torch.addmm(torch.addmm(first, columns[1], k2), columns[2], k3)
@@ -266,8 +266,7 @@ def phase_rows(rows: torch.Tensor, padding: int, stride: int) -> torch.Tensor:
     ``t + j``."""
     batch, samples, channels = rows.shape
     length = -(-(samples + 2 * padding) // stride) * stride
-    padded = F.pad(rows, (0, 0, padding, length - samples - padding))
-    return padded.reshape(batch, length // stride, stride * channels)
+    return padded_rows(rows, padding, length - samples - padding).view(batch, length // stride, stride * channels)
 
 
 def phase_kernel(weight: torch.Tensor, stride: int) -> torch.Tensor:
