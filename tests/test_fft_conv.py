@@ -146,6 +146,22 @@ def test_long_kernels_spectra_are_kept_between_inference_calls_while_the_weights
         fft_conv.kernel_spectrum = original
 
 
+def test_a_kept_spectrum_is_not_reused_in_another_precision():
+    """A spectrum kept from inference under CPU bf16 autocast (bfloat16) is not reused by float32
+    inference afterwards (``precision_accuracy.py``, ``benchmark`` after a bf16 run), nor the reverse:
+    each pass computes in its own type."""
+    torch.manual_seed(7)
+    conv = torch.nn.Conv1d(8, 8, 33, padding=16)
+    x = torch.randn(1, 8, 300)
+    expected = F.conv1d(x, conv.weight, conv.bias, padding=16)
+    with torch.no_grad():
+        for precision in ("bf16", "fp32", "bf16"):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                y = conv1d_as_fft(x, conv.weight, conv.bias, 16)
+            error = float((y.float() - expected).norm() / expected.norm())
+            assert (1e-4 < error < 2e-2) if precision == "bf16" else error < 1e-5
+
+
 @pytest.mark.parametrize(
     "taps,stride,padding,samples", [(33, 2, 16, 1000), (17, 2, 8, 257), (9, 3, 4, 100), (8, 2, 0, 64)]
 )

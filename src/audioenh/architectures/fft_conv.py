@@ -99,10 +99,11 @@ def _parts(n_fft: int) -> list[int]:
 
 #: kernels' spectra kept between calls without gradients (inference: ``enhance`` runs block after block
 #: through the same weights): ``id(weight) -> (key, spectrum)``, the key holding the weight's storage
-#: and ``_version`` (a step of the optimizer or a loaded state changes it), the entry dropped with the
-#: weight. Only for spectra at most SPECTRUM_CACHE_RATIO times the kernel's size (the long kernels: about
-#: 3 bins / taps = 2.8-2.9); short kernels' are several times their kernel (the paper ResNet's 7 taps:
-#: 6.7x, 1.5 GB for its 30).
+#: and ``_version`` (a step of the optimizer or a loaded state changes it) and the type the spectrum is
+#: computed in (bf16 under CPU autocast: float32 inference after bf16 inference must not reuse it),
+#: the entry dropped with the weight. Only for spectra at most SPECTRUM_CACHE_RATIO times the kernel's
+#: size (the long kernels: about 3 bins / taps = 2.8-2.9); short kernels' are several times their kernel
+#: (the paper ResNet's 7 taps: 6.7x, 1.5 GB for its 30).
 _SPECTRA: dict[int, tuple[tuple, tuple[torch.Tensor, ...]]] = {}
 SPECTRUM_CACHE_RATIO = 3.5
 
@@ -120,7 +121,10 @@ def spectrum_for(
     if torch.is_grad_enabled():
         _SPECTRA.pop(id(weight), None)
         return kernel_spectrum(kernel, n_fft)
-    key = (weight.data_ptr(), weight._version, n_fft, stride, weight.dtype, weight.device)
+    from .layers import _autocast_dtype  # layers imports this module
+
+    computed_in = _autocast_dtype(weight.device.type) or weight.dtype
+    key = (weight.data_ptr(), weight._version, n_fft, stride, computed_in, weight.device)
     kept = _SPECTRA.get(id(weight))
     if kept is not None and kept[0] == key:
         return kept[1]
