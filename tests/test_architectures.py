@@ -359,7 +359,8 @@ def test_the_fft_rule_on_the_cpu_follows_the_measured_widths_and_kernels(monkeyp
     """conv_implementation on the CPU in float32 (tools/fft_conv_speed.py, docs/performance.md): the FFT
     form for long kernels from FFT_MIN_TAPS_X_CHANNELS taps x channels, for short ones from
     FFT_SHORT_KERNEL_MIN_CHANNELS in inference and FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS in training (the
-    paper ResNet's 512); never under autocast (unmeasured) or where the width is unknown."""
+    paper ResNet's 512); under bf16 autocast long kernels in inference on CPUs with bf16 hardware only
+    (measured there: the paper U-Net), never where the width is unknown."""
     from audioenh.architectures import layers
 
     x = torch.zeros(1, 4, 16)
@@ -376,9 +377,14 @@ def test_the_fft_rule_on_the_cpu_follows_the_measured_widths_and_kernels(monkeyp
         assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS) == "fft"  # the paper ResNet in inference
         assert rule(x, 7, layers.FFT_SHORT_KERNEL_MIN_CHANNELS // 2) == "native"
         assert rule(x, 5, 1024) == "native"
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert rule(x, 65, 512) == "native"
-    with forced_conv("native"):
+    for bf16_hardware in (False, True):  # under bf16 autocast: long kernels in inference, with bf16 hardware only
+        monkeypatch.setattr(layers, "_cpu_computes_bf16", lambda hardware=bf16_hardware: hardware)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert rule(x, 65, 512) == "native"  # training
+            with torch.no_grad():
+                assert rule(x, 65, 512) == rule(x, 17, 128) == ("fft" if bf16_hardware else "native")
+                assert rule(x, 33, 32) == rule(x, 7, 512) == "native"  # the quick U-Net, the paper ResNet
+    with forced_conv("native"), torch.no_grad():
         assert rule(x, 65, 512) == "native"
     with forced_conv("fft"):
         assert rule(x, 7, 1) == "fft" and rule(x, 5, 512) == "native"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -127,7 +128,10 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
     :data:`GEMM_MIN_KERNEL` taps, "fft" from :data:`FFT_MIN_KERNEL`), else the measured rules
     (docs/performance.md). On the CPU in float32 the FFT form where it was measured faster (the
     constants above: the paper U-Net's long and wide kernels, the wide layers of the ``small`` U-Net, the
-    paper ResNet); under CPU autocast PyTorch's (unmeasured with bf16 hardware). On CUDA under
+    paper ResNet); under CPU bf16 autocast on a CPU with bf16 hardware the FFT form for the long kernels
+    in inference only (:data:`FFT_LONG_KERNEL`; the paper U-Net's runtime rate 2.3x PyTorch's bf16
+    convolutions, its training step 0.8x, the paper ResNet's 7 taps slower in both), PyTorch's
+    elsewhere under autocast (unmeasured without bf16 hardware). On CUDA under
     bf16 or fp16 autocast, where cuDNN's long-kernel convolutions fall to slow kernels, the polyphase
     form in channels-last memory (the layout :func:`use_channels_last` picks there; the paper U-Net on
     an H200: 86 training steps/s, 78 as GEMMs, 9.7 natively) and GEMMs in PyTorch's layout (78; the
@@ -137,12 +141,17 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
     forced = _FORCED["conv"]
     if forced == "fft":
         return "fft" if taps >= FFT_MIN_KERNEL else "native"
-    if forced == "auto" and x.device.type == "cpu" and _autocast_dtype("cpu") is None:
+    if forced == "auto" and x.device.type == "cpu":
         phase_taps = -(-taps // stride)
-        if phase_taps >= FFT_LONG_KERNEL and phase_taps * channels >= FFT_MIN_TAPS_X_CHANNELS:
-            return "fft"
-        wide = FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS if torch.is_grad_enabled() else FFT_SHORT_KERNEL_MIN_CHANNELS
-        if phase_taps >= FFT_MIN_KERNEL and channels >= wide:
+        long_kernel = phase_taps >= FFT_LONG_KERNEL and phase_taps * channels >= FFT_MIN_TAPS_X_CHANNELS
+        reduced = _autocast_dtype("cpu")
+        if reduced is None:
+            if long_kernel:
+                return "fft"
+            wide = FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS if torch.is_grad_enabled() else FFT_SHORT_KERNEL_MIN_CHANNELS
+            if phase_taps >= FFT_MIN_KERNEL and channels >= wide:
+                return "fft"
+        elif long_kernel and reduced == torch.bfloat16 and not torch.is_grad_enabled() and _cpu_computes_bf16():
             return "fft"
     if taps < GEMM_MIN_KERNEL:
         return "native"
@@ -295,6 +304,14 @@ def conv_channels_last_as_polyphase(
     y = F.conv2d(blocks, kernel, phase_bias, 1, (0, left))  # (batch, output phases x out, 1, blocks)
     y = y.permute(0, 2, 3, 1).reshape(batch, blocks_out * out_phases, out_channels)[:, :outputs]
     return y.unsqueeze(1).permute(0, 3, 1, 2)
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_computes_bf16() -> bool:
+    """:func:`~audioenh.precision.cpu_has_native_bf16`, asked once per process."""
+    from ..precision import cpu_has_native_bf16
+
+    return cpu_has_native_bf16()
 
 
 def _autocast_dtype(device_type: str) -> torch.dtype | None:
