@@ -1,11 +1,12 @@
 #!/bin/bash
 # The performance issue's CPU measurements in one command, for a session on a CPU with bf16 hardware
 # (AMX-BF16 or AVX-512-BF16: `grep -o -w -E 'amx_bf16|avx512_bf16' /proc/cpuinfo`), where its CPU
-# targets are stated (`--precision auto`: bf16 for the U-Net there, fp32 for the ResNet) and where the
-# FFT convolutions under bf16 autocast have never been measured (the rule keeps PyTorch's there):
+# targets are stated (`--precision auto`: bf16 for the U-Net there, fp32 for the ResNet); first run
+# on a 2-core AMX Xeon on 2026-11-28 (docs/performance.md, "On a CPU with bf16 hardware (AMX)"):
 #
 #   1. `audioenh benchmark` of the paper U-Net and ResNet in bf16 with PyTorch's convolutions
-#      (`--conv native`) and with the FFT form forced (`--conv fft`), alternating, two rounds;
+#      (`--conv native`), the rule (`--conv auto`: under bf16 the U-Net's long kernels in the FFT form
+#      in inference) and the FFT form forced (`--conv fft`), alternating, two rounds;
 #   2. `tools/reference_speed.py --precision auto` against the paper's reference code (a checkout in
 #      .ref, or REFERENCE=PATH; skipped without one);
 #   3. `tools/precision_accuracy.py --precisions fp32,bf16` (ΔSNR of the bundled models in each).
@@ -38,7 +39,7 @@ flags=$(grep -o -w -E 'amx_bf16|avx512_bf16' /proc/cpuinfo | sort -u | tr '\n' '
 } >"$out/summary.txt"
 for round in $(seq 1 $rounds); do
     for arch in unet resnet; do
-        for conv in native fft; do
+        for conv in native auto fft; do
             args=$unet
             [ $arch = resnet ] && args=$resnet
             json="$out/$arch-bf16-$conv-$round.json"
