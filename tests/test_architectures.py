@@ -382,7 +382,8 @@ def test_the_fft_rule_on_the_cpu_follows_the_measured_widths_and_kernels(monkeyp
         with torch.autocast("cpu", dtype=torch.bfloat16):
             assert rule(x, 65, 512) == "native"  # training
             with torch.no_grad():
-                assert rule(x, 65, 512) == rule(x, 17, 128) == ("fft" if bf16_hardware else "native")
+                assert rule(x, 65, 256) == rule(x, 17, 1024) == ("fft" if bf16_hardware else "native")  # paper U-Net
+                assert rule(x, 17, 128) == rule(x, 33, 64) == "native"  # the `small` U-Net's widths
                 assert rule(x, 33, 32) == rule(x, 7, 512) == "native"  # the quick U-Net, the paper ResNet
     with forced_conv("native"), torch.no_grad():
         assert rule(x, 65, 512) == "native"

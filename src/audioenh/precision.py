@@ -6,7 +6,7 @@ everywhere else (figures and commands in docs/performance.md):
 - U-Net on a CPU that computes bfloat16 natively (AMX tiles or AVX-512 BF16): ``bf16``. On a
   2-core AMD EPYC with AVX-512 BF16 the quick preset's U-Nets trained 1.2x faster with the same
   test ΔSNR (within 0.05 dB), and inference ran 1.6x faster, changing ΔSNR by 0.002 dB. On a 2-core
-  Intel Xeon with AMX the paper U-Net trained at 5.4x and inferred at 5.6-6.8x the paper's reference
+  Intel Xeon with AMX the paper U-Net trained at 4.9-5.4x and inferred at 5.5-6.2x the paper's reference
   code in float32 (its long kernels in the FFT form in inference, ``layers.conv_implementation``).
 - ResNet: ``fp32``. bf16 is faster (training 2x, inference 1.1-1.7x on that CPU) but ruins the
   result: the quick preset's ResNet baseline gained +1.28 dB instead of +4.57 dB when trained in

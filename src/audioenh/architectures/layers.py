@@ -105,6 +105,11 @@ FFT_LONG_KERNEL = 17
 FFT_MIN_TAPS_X_CHANNELS = 2048
 FFT_SHORT_KERNEL_MIN_CHANNELS = 256
 FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS = 512
+#: under CPU bf16 autocast (bf16 hardware, inference only) long kernels need this many taps x channels:
+#: the paper U-Net's three up-path kernels (16,640-17,408) gained 2.3x there; its strided down-path one
+#: (4,352) nothing measurable; the `small` U-Net's (2,112-2,176) lost (runtime rate 0.055 -> 0.058,
+#: bare forward 0.022 -> 0.030; 2-core AMX Xeon, docs/performance.md)
+FFT_BF16_MIN_TAPS_X_CHANNELS = 8192
 
 
 def forced_conv(implementation: str) -> contextlib.AbstractContextManager:
@@ -128,10 +133,10 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
     :data:`GEMM_MIN_KERNEL` taps, "fft" from :data:`FFT_MIN_KERNEL`), else the measured rules
     (docs/performance.md). On the CPU in float32 the FFT form where it was measured faster (the
     constants above: the paper U-Net's long and wide kernels, the wide layers of the ``small`` U-Net, the
-    paper ResNet); under CPU bf16 autocast on a CPU with bf16 hardware the FFT form for the long kernels
-    in inference only (:data:`FFT_LONG_KERNEL`; the paper U-Net's runtime rate 2.3x PyTorch's bf16
-    convolutions, its training step 0.8x, the paper ResNet's 7 taps slower in both), PyTorch's
-    elsewhere under autocast (unmeasured without bf16 hardware). On CUDA under
+    paper ResNet); under CPU bf16 autocast on a CPU with bf16 hardware the FFT form for the widest
+    long kernels in inference only (:data:`FFT_BF16_MIN_TAPS_X_CHANNELS`; the paper U-Net's runtime
+    rate 2.3x PyTorch's bf16 convolutions, its training step 0.8x, the paper ResNet's 7 taps slower in
+    both), PyTorch's elsewhere under autocast (unmeasured without bf16 hardware). On CUDA under
     bf16 or fp16 autocast, where cuDNN's long-kernel convolutions fall to slow kernels, the polyphase
     form in channels-last memory (the layout :func:`use_channels_last` picks there; the paper U-Net on
     an H200: 86 training steps/s, 78 as GEMMs, 9.7 natively) and GEMMs in PyTorch's layout (78; the
@@ -151,7 +156,13 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
             wide = FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS if torch.is_grad_enabled() else FFT_SHORT_KERNEL_MIN_CHANNELS
             if phase_taps >= FFT_MIN_KERNEL and channels >= wide:
                 return "fft"
-        elif long_kernel and reduced == torch.bfloat16 and not torch.is_grad_enabled() and _cpu_computes_bf16():
+        elif (
+            phase_taps >= FFT_LONG_KERNEL
+            and phase_taps * channels >= FFT_BF16_MIN_TAPS_X_CHANNELS
+            and reduced == torch.bfloat16
+            and not torch.is_grad_enabled()
+            and _cpu_computes_bf16()
+        ):
             return "fft"
     if taps < GEMM_MIN_KERNEL:
         return "native"
