@@ -23,9 +23,8 @@ def test_auto_on_the_cpu_is_bf16_only_for_the_unet_with_native_bfloat16(monkeypa
 def test_auto_on_cuda_is_bf16_only_for_the_unet_on_gpus_with_bfloat16(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
     assert resolve_precision("auto", "cuda", "resnet:preset=small") == "fp32"
-    assert (
-        resolve_precision("auto", "cuda", "unet") == "bf16"
-    )  # its long kernels as GEMMs or polyphase (conv_implementation)
+    # its long kernels as GEMMs or polyphase (conv_implementation)
+    assert resolve_precision("auto", "cuda", "unet") == "bf16"
     assert resolve_precision("auto", "cuda", "example-conv") == "fp32"
     assert resolve_precision("fp16", "cuda", "unet") == "fp16"
     assert resolve_precision("bf16", "cuda", "resnet") == "bf16"

@@ -148,22 +148,17 @@ def conv_implementation(x: torch.Tensor, taps: int, channels: int = 0, stride: i
         return "fft" if taps >= FFT_MIN_KERNEL else "native"
     if forced == "auto" and x.device.type == "cpu":
         phase_taps = -(-taps // stride)
-        long_kernel = phase_taps >= FFT_LONG_KERNEL and phase_taps * channels >= FFT_MIN_TAPS_X_CHANNELS
+        long_kernel = phase_taps >= FFT_LONG_KERNEL
         reduced = _autocast_dtype("cpu")
         if reduced is None:
-            if long_kernel:
+            if long_kernel and phase_taps * channels >= FFT_MIN_TAPS_X_CHANNELS:
                 return "fft"
             wide = FFT_SHORT_KERNEL_TRAINING_MIN_CHANNELS if torch.is_grad_enabled() else FFT_SHORT_KERNEL_MIN_CHANNELS
             if phase_taps >= FFT_MIN_KERNEL and channels >= wide:
                 return "fft"
-        elif (
-            phase_taps >= FFT_LONG_KERNEL
-            and phase_taps * channels >= FFT_BF16_MIN_TAPS_X_CHANNELS
-            and reduced == torch.bfloat16
-            and not torch.is_grad_enabled()
-            and _cpu_computes_bf16()
-        ):
-            return "fft"
+        elif long_kernel and phase_taps * channels >= FFT_BF16_MIN_TAPS_X_CHANNELS and reduced == torch.bfloat16:
+            if not torch.is_grad_enabled() and _cpu_computes_bf16():
+                return "fft"
     if taps < GEMM_MIN_KERNEL:
         return "native"
     if forced != "auto":  # the GEMM form takes PyTorch's layout only
