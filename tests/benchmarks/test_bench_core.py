@@ -58,7 +58,7 @@ def train_songs(tmp_path_factory):
         "paper-multi",
         "ellip:order=4..12,cutoff=8000",
         "cheby1:order=4..12,cutoff=9000..13000",
-        "recipe-cheby1-ellip-11k",
+        "recipe-steep-11k",
     ],
 )
 def test_training_batch_16x2048(benchmark, train_songs, spec, whole_songs):

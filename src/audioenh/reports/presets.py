@@ -9,7 +9,7 @@ SEEN = "cheby1:6"
 UNSEEN = "butter:6"
 MULTI = "paper-multi"
 #: audioenh's best training recipe (docs/recipes.md: chosen on the validation split), the grid's fifth variant
-RECIPE = "recipe-cheby1-ellip-11k"
+RECIPE = "recipe-steep-11k"
 
 #: Metrics of the report unless ``--metric`` says otherwise (SNR is always computed: the finding uses it).
 DEFAULT_METRICS = ("snr", "lsd", "lsd-hf")
