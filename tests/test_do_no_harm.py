@@ -12,6 +12,7 @@ from audioenh import plugins
 from audioenh.checkpoint import save_checkpoint
 from audioenh.cli import cli
 from audioenh.data.builtin import generate_song
+from audioenh.evaluation import transients
 from audioenh.evaluation.crossover import BELOW_EDGE_HZ, TRANSITION_HZ, keep_below_edge, restoration_filter
 from audioenh.evaluation.inference import enhance_array
 from audioenh.evaluation.streaming import enhance_file
@@ -87,7 +88,7 @@ def test_safe_mode_blocks_join_without_seams(song, tmp_path):
     src = tmp_path / "in.wav"
     sf.write(src, x.T, SR, subtype="FLOAT")
     edge = 9000.0
-    enhance_file(
+    summary = enhance_file(
         model, checkpoint(model), src, tmp_path / "o.wav", subtype="FLOAT", chunk=1024, edge_hz=edge, progress=False
     )
     streamed = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
@@ -95,7 +96,11 @@ def test_safe_mode_blocks_join_without_seams(song, tmp_path):
     pad = 8192  # beyond the ends the blocks see zeros, and the network's answer to them
     padded = np.pad(x, ((0, 0), (pad, pad)))
     whole = enhance_array(model, padded, chunk=padded.shape[1], context=4096)
-    reference = keep_below_edge(padded, whole, taps)[:, pad:-pad]
+    added = keep_below_edge(np.zeros_like(padded), whole - padded, taps)
+    # the burst limit, with the reference enhance measured on the file's analysis excerpts
+    assert summary["burst_reference_db"] is not None
+    added = transients.limited(padded, added, edge, SR, summary["burst_reference_db"])
+    reference = (padded + added)[:, pad:-pad]
     np.testing.assert_allclose(streamed, reference, rtol=0, atol=2e-6)
 
 
@@ -308,7 +313,8 @@ def test_safe_mode_on_arrays_matches_the_streamed_files(song, tmp_path, self_tes
     whole, info = enhance_array_safely(model, x, SR, ["cheby1:6"], chunk=4096)
     assert info["trust"] == pytest.approx(summary["trust"]) and info["trust"] > 0
     assert info["edge_hz"] == pytest.approx(summary["edge_hz"])
-    margin = len(restoration_filter(info["edge_hz"], SR))
+    margin = len(restoration_filter(info["edge_hz"], SR)) + transients.reach(SR)  # the crossover's and burst limit's
+    assert info["burst_reference_db"] == pytest.approx(summary["burst_reference_db"], abs=0.01)
     np.testing.assert_allclose(streamed[:, margin:-margin], whole[:, margin:-margin], rtol=0, atol=1e-5)
 
 

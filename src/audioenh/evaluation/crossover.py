@@ -1,6 +1,6 @@
 """Do no harm: the network may only add what the input lacks, and only where it was trained to.
 
-In ``enhance``'s default (``safe``) mode the output is ``input + g * L(H(network(input) - input))``:
+In ``enhance``'s default (``safe``) mode the output is ``input + B(g * L(H(network(input) - input)))``:
 
 - ``H`` is a linear-phase (zero-phase, symmetric FIR) high-pass around the input's band edge. The
   band edge (:mod:`audioenh.analysis.bandwidth`) is the centre of the band's final drop, so the
@@ -34,6 +34,8 @@ In ``enhance``'s default (``safe``) mode the output is ``input + g * L(H(network
   and dropped where the input holds more than :data:`NOISE_EXCESS_DB` (20 dB for a response moved
   from a range) above what that filter would have left of the music (noise). An Opus round
   trip of a Butterworth 8 input kept the filter's shape, was trusted, and lost 6 dB without it.
+- ``B`` is the burst limit (:mod:`audioenh.evaluation.transients`): the contribution held, moment by
+  moment, within a margin of its usual ratio to the input's band just below the edge.
 
 When the band edge is at (or within the transition of) the Nyquist frequency there is nothing to
 restore, and the input is returned unchanged.
@@ -47,11 +49,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import ndimage, signal
 
+from . import transients
+
 TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-10+level-limit-3+validated-responses+self-test-pitch-2500"
+SAFE_MODE_RULE = "shape-match-10+level-limit-3+validated-responses+self-test-pitch-2500+burst-limit-15"
 MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
 MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
@@ -420,6 +424,9 @@ class Restoration:
     limit_db: float | None = None
     #: the self-test's gain (dB; ``None``: not run; :mod:`audioenh.evaluation.self_test`)
     self_test_db: float | None = None
+    #: the burst limit's reference: the contribution's usual level relative to the input's band just below
+    #: the edge (dB; ``None``: not measured; :mod:`audioenh.evaluation.transients`)
+    burst_reference_db: float | None = None
 
     @classmethod
     def matched_at(cls, edge_hz: float, sample_rate: int, response: TrainingResponse) -> Restoration | None:
@@ -455,14 +462,27 @@ class Restoration:
             "validated_responses": self.validated_responses,
             "limit_db": self.limit_db,
             "self_test_db": None if self.self_test_db is None else float(self.self_test_db),
+            "burst_reference_db": None if self.burst_reference_db is None else float(self.burst_reference_db),
         }
 
     def apply(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> tuple[np.ndarray, Restoration]:
         """Safe mode's output (float32) for ``inputs`` from the network's answer ``outputs`` to them (at
-        ``sample_rate``): the level limit folded in (:meth:`limited`), then the crossover; with the plan
-        as applied. A plan that skips the network returns ``inputs``."""
+        ``sample_rate``): the level limit folded in (:meth:`limited`), then the crossover and the burst
+        limit (:mod:`audioenh.evaluation.transients`); with the plan as applied. A plan that skips the
+        network returns ``inputs``."""
         plan = self.limited(inputs, outputs, sample_rate)
-        return keep_below_edge(np.asarray(inputs, dtype=np.float32), outputs, plan.taps, plan.gain), plan
+        inputs = np.asarray(inputs, dtype=np.float32)
+        if plan.skip or plan.burst_reference_db is None:
+            return keep_below_edge(inputs, outputs, plan.taps, plan.gain), plan
+        return inputs + plan.contribution(inputs, outputs, sample_rate), plan
+
+    def contribution(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> np.ndarray:
+        """What this (limited) plan adds to ``inputs`` (float32, channels × samples at ``sample_rate``, or a
+        batch of such blocks) from the network's answer ``outputs``: the crossover with the trust, then
+        the burst limit."""
+        inputs = np.asarray(inputs, dtype=np.float32)
+        added = keep_below_edge(np.zeros_like(inputs), outputs - inputs, self.taps, self.gain)
+        return transients.limited(inputs, added, self.edge_hz, sample_rate, self.burst_reference_db)
 
     def limited(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
         """This plan with the level limit folded into its crossover (module constants from
@@ -488,9 +508,18 @@ class Restoration:
         gains = contribution_gains(freqs, input_db, contribution_db, self.edge_hz, response_db, self.fixed_match)
         limiter = limiter_taps(freqs, gains, sample_rate)
         if limiter is None:
-            return replace(self, limit_db=0.0)
-        cut = float(-20 * np.log10(max(float(gains.min()), 1e-5)))
-        return replace(self, taps=np.convolve(self.taps, limiter), limit_db=cut)
+            plan = replace(self, limit_db=0.0)
+        else:
+            cut = float(-20 * np.log10(max(float(gains.min()), 1e-5)))
+            plan = replace(self, taps=np.convolve(self.taps, limiter), limit_db=cut)
+        return plan.with_burst_reference(inputs, outputs, sample_rate)
+
+    def with_burst_reference(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
+        """This plan with the burst limit's reference measured on ``inputs`` and the network's answer
+        ``outputs`` to them (:func:`audioenh.evaluation.transients.reference_db`)."""
+        inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
+        added = keep_below_edge(np.zeros_like(inputs), np.atleast_2d(outputs) - inputs, self.taps, self.gain)
+        return replace(self, burst_reference_db=transients.reference_db(inputs, added, self.edge_hz, sample_rate))
 
 
 def limit_excerpt(audio: np.ndarray, sample_rate: int, seconds: float = LIMIT_SECONDS, pieces: int = 3) -> np.ndarray:

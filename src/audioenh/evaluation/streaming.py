@@ -38,6 +38,7 @@ from ..audio_io import FLOAT_SUBTYPES, AudioInfo, copy_tags, output_format, prob
 from ..checkpoint import training_degradations, validated_gain_db, validated_ranges
 from ..errors import AudioenhError, AudioFileError, CheckpointError
 from ..fileio import atomic_path
+from . import transients
 from .blocks import default_enhance_batch
 from .crossover import Restoration, at_model_rate, keep_below_edge, limit_excerpt, plan_restoration
 from .inference import DEFAULT_CHUNK, DEFAULT_CONTEXT, block_geometry, enhance_blocks, overlap_save
@@ -221,6 +222,8 @@ class _ModelRunner:
         gain: float = 1.0,
         correction: bool = False,
         input_gain: float = 1.0,
+        plan: Restoration | None = None,
+        sample_rate: int = 44100,
     ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
         self.precision = precision
@@ -229,6 +232,9 @@ class _ModelRunner:
         self.gain = gain  # how far the network is trusted (safe mode)
         self.correction = correction  # safe mode: return what is added to the input, not the output
         self.input_gain = input_gain  # the file's samples times this go into the network (model_gain)
+        # safe mode's plan, when its burst limit applies (the blocks are at the model's ``sample_rate``)
+        self.plan = plan if plan is not None and plan.burst_reference_db is not None else None
+        self.sample_rate = sample_rate
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision, self.input_gain)
@@ -257,6 +263,9 @@ class _ModelRunner:
         out = self._network(blocks)
         if self.restore is None:
             return out
+        if self.plan is not None:  # the crossover, then the burst limit, each block on its own
+            added = self.plan.contribution(blocks, out, self.sample_rate)
+            return added if self.correction else (blocks + added).astype(np.float32)
         if self.correction:  # the same crossover and trust, applied to the difference alone
             return keep_below_edge(np.zeros_like(blocks), out - blocks, self.restore, self.gain)
         return keep_below_edge(blocks, out, self.restore, self.gain)
@@ -401,6 +410,8 @@ def enhance_file(
         context = receptive_field(model)
     if taps is not None:
         context += len(taps) // 2  # the crossover's own reach, so blocks still join without seams
+        if plan is not None and plan.burst_reference_db is not None:
+            context += transients.reach(model_rate)  # and the burst limit's
     chunk, context = block_geometry(model, chunk, context)
     skip = plan is not None and plan.skip  # safe mode keeps the input: the network is not run
     input_gain = 1.0
@@ -420,6 +431,8 @@ def enhance_file(
         gain=plan.gain if plan is not None else 1.0,
         correction=additive,
         input_gain=input_gain,
+        plan=plan,
+        sample_rate=model_rate,
     )
     if verbose:
         note = _rate_note(in_rate, model_rate, out_rate, skip, additive)
