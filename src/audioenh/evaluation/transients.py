@@ -48,6 +48,13 @@ def _band(edge_hz: float) -> tuple[float, float]:
     return max(edge_hz - BAND_BELOW_HZ, LOWEST_BAND_HZ), edge_hz - BAND_GAP_HZ
 
 
+def _measurable(edge_hz: float, samples: int) -> bool:
+    """Whether an input of ``samples`` whose band ends at ``edge_hz`` (Hz) has a reference band wide
+    enough (:data:`MIN_BAND_HZ`) and a window's worth of samples."""
+    low, high = _band(edge_hz)
+    return high - low >= MIN_BAND_HZ and samples >= WINDOW
+
+
 @functools.lru_cache(maxsize=64)
 def _band_pass(low: float, high: float, sample_rate: int) -> np.ndarray:
     return signal.butter(BAND_ORDER, [low, high], btype="bandpass", fs=sample_rate, output="sos")
@@ -70,8 +77,7 @@ def reference_db(inputs: np.ndarray, contribution: np.ndarray, edge_hz: float, s
     """The contribution's usual level (dB) relative to the input's reference band: the median of their
     power ratio over the moments where that band is audible (within :data:`ACTIVE_DB` of its median);
     ``None`` when the edge leaves no reference band or the input is too short to measure."""
-    low, high = _band(edge_hz)
-    if high - low < MIN_BAND_HZ or np.shape(inputs)[-1] < WINDOW:
+    if not _measurable(edge_hz, np.shape(inputs)[-1]):
         return None
     added, band = _powers(inputs, contribution, edge_hz, sample_rate)
     step = WINDOW // 4
@@ -102,7 +108,7 @@ def limited(
     """``contribution`` (channels, samples, or a batch of such blocks, each limited on its own; what safe
     mode adds to ``inputs``) under the burst limit for an input whose band ends at ``edge_hz`` (Hz), at
     ``sample_rate``; as it is when ``reference`` is ``None`` (not measured)."""
-    if reference is None or np.shape(inputs)[-1] < WINDOW or np.subtract(*_band(edge_hz)[::-1]) < MIN_BAND_HZ:
+    if reference is None or not _measurable(edge_hz, np.shape(inputs)[-1]):
         return contribution
     gain = gains(inputs, contribution, edge_hz, sample_rate, reference)
     return contribution if np.all(gain == 1.0) else (contribution * gain[..., None, :]).astype(np.float32)
