@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -271,3 +272,21 @@ def test_phase_times_add_up_each_phase_over_its_calls(monkeypatch):
         with phases(name):
             pass
     assert phases.seconds == {"training": 3.0, "matrix": 3.5}
+
+
+def test_a_run_trained_with_other_settings_is_refused_with_what_to_do(smoke_report, tmp_path):
+    """A report folder whose run was trained with settings the preset no longer has (a variant's
+    training set redefined since) stops at that run with one line that says what to do."""
+    out, cmd, env, _ = smoke_report
+    run = out / "runs" / "unet-baseline"  # the grid's first run
+    stale = tmp_path / "runs" / run.name
+    shutil.copytree(run, stale)
+    config = json.loads((stale / "config.json").read_text())
+    config["lr"] = config["lr"] * 2
+    (stale / "config.json").write_text(json.dumps(config))
+    moved = [str(tmp_path) if c == str(out) else c for c in cmd]
+    result = subprocess.run(moved, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    message = result.stderr.strip().splitlines()[-1]
+    assert "was trained with other settings (lr)" in message
+    assert f"delete {stale} to train it again, or report into another --output" in message

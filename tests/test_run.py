@@ -94,7 +94,7 @@ def test_same_settings_compare_resolved_specs(tmp_path):
     run.create(config())
     run.check_same_settings(config(arch="resnet:preset=tiny,width=8", iterations=99, device="auto"))  # same model
     run.check_same_settings(config(degradations=["cheby1:order=6"]))  # same filter, other spelling
-    with pytest.raises(AudioenhError, match=r"other settings \(arch, lr\)"):
+    with pytest.raises(AudioenhError, match=r"other settings \(arch, lr\); train into another --output$"):
         run.check_same_settings(config(arch="resnet:preset=tiny,width=16", lr=1e-3))
     assert differing_settings(config(), config(seed=5)) == ["seed"]
 

@@ -126,7 +126,8 @@ def train_grid(
                     config.precision = run.load_config().precision
                 config.range_group = run.load_config().range_group
                 config.input_level = run.load_config().input_level
-                run.check_same_settings(config)
+                # e.g. a variant's training set redefined since (the recipe): the run is the report's own
+                run.check_same_settings(config, f"delete {run.path} to train it again, or report into another --output")
                 train(
                     None,
                     run.path,

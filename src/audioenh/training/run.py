@@ -110,13 +110,14 @@ class Run:
         self.save_config(config)
         return config
 
-    def check_same_settings(self, config: TrainConfig) -> None:
-        """Refuse to continue this run with ``config`` when a fixed setting differs."""
+    def check_same_settings(self, config: TrainConfig, hint: str = "train into another --output") -> None:
+        """Refuse to continue this run with ``config`` when a fixed setting differs; the error ends with
+        ``hint`` (what to do instead)."""
         if not config.is_resolved:
             config.resolve()
         diff = differing_settings(self.load_config(), config)
         if diff:
-            raise AudioenhError(f"{self.path} was trained with other settings ({', '.join(diff)}); use a new --out")
+            raise AudioenhError(f"{self.path} was trained with other settings ({', '.join(diff)}); {hint}")
 
     # -- records ---------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
