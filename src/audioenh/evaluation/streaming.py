@@ -217,24 +217,18 @@ class _ModelRunner:
         channels: int,
         device: torch.device,
         precision: str = "fp32",
-        restore=None,
-        skip_model: bool = False,
-        gain: float = 1.0,
-        correction: bool = False,
-        input_gain: float = 1.0,
         plan: Restoration | None = None,
         sample_rate: int = 44100,
+        correction: bool = False,
+        input_gain: float = 1.0,
     ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
         self.precision = precision
-        self.restore = restore  # crossover taps (safe mode): only the band above the edge may change
-        self.skip_model = skip_model  # safe mode with nothing to restore: the input itself
-        self.gain = gain  # how far the network is trusted (safe mode)
+        # safe mode's (finished) plan: its crossover taps and trust, its burst limit at the blocks' rate
+        # ``sample_rate`` (the model's); a plan that skips the network returns the input itself
+        self.plan, self.sample_rate = plan, sample_rate
         self.correction = correction  # safe mode: return what is added to the input, not the output
         self.input_gain = input_gain  # the file's samples times this go into the network (model_gain)
-        # safe mode's plan, when its burst limit applies (the blocks are at the model's ``sample_rate``)
-        self.plan = plan if plan is not None and plan.burst_reference_db is not None else None
-        self.sample_rate = sample_rate
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision, self.input_gain)
@@ -258,17 +252,18 @@ class _ModelRunner:
         return self._network(audio[None], run)[0]
 
     def __call__(self, blocks: np.ndarray) -> np.ndarray:  # (batch, channels, samples)
-        if self.skip_model:
+        plan = self.plan
+        if plan is not None and plan.skip:
             return np.asarray(blocks, dtype=np.float32)
         out = self._network(blocks)
-        if self.restore is None:
+        if plan is None:
             return out
-        if self.plan is not None:  # the crossover, then the burst limit, each block on its own
-            added = self.plan.contribution(blocks, out, self.sample_rate)
+        if plan.burst_reference_db is not None:  # the crossover, then the burst limit, each block on its own
+            added = plan.contribution(blocks, out, self.sample_rate)
             return added if self.correction else (blocks + added).astype(np.float32)
         if self.correction:  # the same crossover and trust, applied to the difference alone
-            return keep_below_edge(np.zeros_like(blocks), out - blocks, self.restore, self.gain)
-        return keep_below_edge(blocks, out, self.restore, self.gain)
+            return keep_below_edge(np.zeros_like(blocks), out - blocks, plan.taps, plan.gain)
+        return keep_below_edge(blocks, out, plan.taps, plan.gain)
 
     def _network(self, blocks: np.ndarray, run: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
         """``run`` (default: the blocks' batched forward) on ``blocks`` with the file's channels mapped
@@ -426,13 +421,10 @@ def enhance_file(
         channels,
         device,
         precision,
-        restore=taps,
-        skip_model=skip,
-        gain=plan.gain if plan is not None else 1.0,
-        correction=additive,
-        input_gain=input_gain,
         plan=plan,
         sample_rate=model_rate,
+        correction=additive,
+        input_gain=input_gain,
     )
     if verbose:
         note = _rate_note(in_rate, model_rate, out_rate, skip, additive)
