@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -17,7 +19,10 @@ _user_vggish = os.path.join(
 )
 if os.path.isfile(_user_vggish):
     os.environ.setdefault("AUDIOENH_VGGISH_WEIGHTS", _user_vggish)
-os.environ.setdefault("AUDIOENH_CACHE", tempfile.mkdtemp(prefix="audioenh-test-cache-"))
+if "AUDIOENH_CACHE" not in os.environ:
+    # a fresh cache per test session, removed when it ends (it grows to about 45 MB)
+    os.environ["AUDIOENH_CACHE"] = tempfile.mkdtemp(prefix="audioenh-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["AUDIOENH_CACHE"], ignore_errors=True)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

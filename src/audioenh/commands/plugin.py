@@ -44,6 +44,10 @@ BUILTIN_COMMANDS = {
         "matrix:matrix",
         "Score each model on every degradation of a set, in raw and safe mode: the generalization matrix.",
     ),
+    "matrix-compare": (
+        "matrix_compare:matrix_compare",
+        "Compare two generalization matrices (BEFORE and AFTER: matrix.json, report.json or their folders).",
+    ),
     "cache": (
         "cache:cache",
         "Show what audioenh keeps in its cache folder ($AUDIOENH_CACHE, else ~/.cache/audioenh)",

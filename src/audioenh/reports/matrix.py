@@ -31,9 +31,25 @@ def _values(matrix: Mapping[str, Any], mode: str, metric: str) -> np.ndarray:
     return np.array([[matrix["results"][mode][m][c]["delta"][metric] for c in matrix["cells"]] for m in models])
 
 
-def heatmap(path: Path, matrix: Mapping[str, Any], metric: str = "snr") -> Path:
-    """Models (rows) x cells (columns), one panel per mode, coloured by Δ``metric`` (red: worse)."""
-    _, label, better = HEATMAPS.get(metric, (None, f"Δ{metric}", +1))
+def heatmap(
+    path: Path,
+    matrix: Mapping[str, Any],
+    metric: str = "snr",
+    label: str | None = None,
+    limit_floor: float | None = None,
+    digits: int | None = None,
+) -> Path:
+    """Models (rows) x cells (columns), one panel per mode, coloured by Δ``metric`` (red: worse).
+
+    ``label`` replaces the metric's colour-bar label; the colour scale spans the values' 95th percentile
+    of magnitude, at least ``limit_floor`` (default 0.5 dB for SNR, 0.05 otherwise); cells are labelled with
+    ``digits`` decimals (default 1 for SNR, 2 otherwise)."""
+    _, default_label, better = HEATMAPS.get(metric, (None, f"Δ{metric}", +1))
+    label = label or default_label
+    if limit_floor is None:
+        limit_floor = 0.5 if metric == "snr" else 0.05
+    if digits is None:
+        digits = 1 if metric == "snr" else 2
     models, cells, modes = list(matrix["models"]), list(matrix["cells"]), list(matrix["modes"])
     width = max(8.0, 2.2 + 0.42 * len(cells))
     height = 1.2 + len(modes) * (0.9 + 0.36 * len(models)) + 1.6
@@ -45,14 +61,14 @@ def heatmap(path: Path, matrix: Mapping[str, Any], metric: str = "snr") -> Path:
     fig, axes = plt.subplots(len(modes), 1, figsize=(width, height), squeeze=False, constrained_layout=True)
     values = {mode: _values(matrix, mode, metric) for mode in modes}
     finite = np.concatenate([np.abs(v[np.isfinite(v)]) for v in values.values()] or [np.zeros(1)])
-    limit = float(np.clip(np.percentile(finite, 95) if finite.size else 1.0, 0.5 if metric == "snr" else 0.05, None))
+    limit = float(np.clip(np.percentile(finite, 95) if finite.size else 1.0, limit_floor, None))
     image = None
     for ax, mode in zip(axes[:, 0], modes):
         v = values[mode] * better  # positive is better either way: green
         image = ax.imshow(v, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
         for (i, j), value in np.ndenumerate(values[mode]):
             if np.isfinite(value):
-                text = "0" if value == 0 else f"{value:+.1f}" if metric == "snr" else f"{value:+.2f}"
+                text = "0" if value == 0 else f"{value:+.{digits}f}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=6.5, color="k")
         ax.set_yticks(range(len(models)), models, fontsize=8)
         ax.set_xticks(range(len(cells)), cells, rotation=60, ha="right", fontsize=7)
