@@ -104,6 +104,55 @@ def test_safe_mode_blocks_join_without_seams(song, tmp_path):
     np.testing.assert_allclose(streamed, reference, rtol=0, atol=2e-6)
 
 
+def test_enhance_reports_where_the_burst_limit_cut(song, tmp_path, monkeypatch):
+    """Streamed in small blocks, the passages enhance reports as burst-limited are those the limit cuts
+    when the whole signal is run at once; the CLI says so in one line."""
+    monkeypatch.setattr(transients, "MARGIN_DB", 2.0)  # so that this untrained network's output gets cut
+    model = random_model()
+    x = plugins.degradations().create("ellip:order=8,cutoff=9000")(song[:, : SR * 2], SR).astype(np.float32)
+    src = tmp_path / "in.wav"
+    sf.write(src, x.T, SR, subtype="FLOAT")
+    edge = 9000.0
+    summary = enhance_file(
+        model, checkpoint(model), src, tmp_path / "o.wav", subtype="FLOAT", chunk=1024, edge_hz=edge, progress=False
+    )
+    pad = 8192
+    padded = np.pad(x, ((0, 0), (pad, pad)))
+    whole = enhance_array(model, padded, chunk=padded.shape[1], context=4096)
+    added = keep_below_edge(np.zeros_like(padded), whole - padded, restoration_filter(edge, SR))
+    gain = transients.gains(padded, added, edge, SR, summary["burst_reference_db"])[pad:-pad]
+    spans = transients.cut_spans(gain)
+    assert len(spans) >= 2 and summary["burst_passages"] == len(spans)  # several passages, none split by blocks
+    cut = sum(b - a for a, b, _ in spans) / SR
+    assert summary["burst_limited_seconds"] == pytest.approx(cut, abs=4 / SR) and 0.01 < cut < 1.9
+    assert summary["burst_cut_db"] == pytest.approx(max(d for _, _, d in spans), abs=0.01)
+
+    ckpt = tmp_path / "m.pt"
+    save_checkpoint(ckpt, checkpoint(model))
+    run = CliRunner().invoke(cli, ["enhance", str(ckpt), str(src), "-o", str(tmp_path / "c.flac"), "--edge", "9000"])
+    assert run.exit_code == 0, run.output
+    line = next(line for line in run.output.splitlines() if "burst limit" in line)
+    assert line.startswith(f"{src}: the burst limit held the network down in ") and " dB), where it added" in line
+    # raw mode, and safe mode that keeps the input, report no burst limit
+    raw = enhance_file(model, checkpoint(model), src, tmp_path / "r.wav", mode="raw", progress=False)
+    assert raw["burst_passages"] is None and raw["burst_cut_db"] is None
+
+
+def test_cut_spans_and_their_tally_across_blocks():
+    gain = np.ones(40)
+    gain[5:9] = 0.5  # -6.02 dB
+    gain[20] = 0.95  # -0.45 dB: less than CUT_DB, not counted
+    gain[30:40] = 0.1
+    assert transients.cut_spans(gain, offset=100) == [(105, 109, pytest.approx(6.0206)), (130, 140, 20.0)]
+    tally = transients.BurstTally(chunk=10, context=2)
+    blocks = np.stack([np.pad(gain[i : i + 10], 2, constant_values=0.01) for i in range(0, 40, 10)])
+    tally.recorder(2)(blocks[:2])  # the context (0.01) is not the block's own: not counted
+    tally.recorder(2)(blocks[2:])
+    assert tally.summary(40, 10) == {"burst_passages": 2, "burst_limited_seconds": 1.4, "burst_cut_db": 20.0}
+    assert tally.summary(35, 10) == {"burst_passages": 2, "burst_limited_seconds": 0.9, "burst_cut_db": 20.0}
+    assert tally.summary(8, 10)["burst_passages"] == 1 and tally.summary(8, 10)["burst_cut_db"] == pytest.approx(6.0206)
+
+
 def test_enhance_cli_says_what_it_restores_and_analyze_writes_nothing(song, tmp_path):
     model = random_model()
     ckpt = tmp_path / "m.pt"

@@ -474,6 +474,17 @@ def describe_plan(info: dict, nyquist: float) -> str:
     )
 
 
+def describe_bursts(summary: dict) -> str:
+    """What safe mode's burst limit did to a file (:func:`~audioenh.evaluation.streaming.enhance_file`'s
+    ``burst_*`` keys), in one line."""
+    n = summary["burst_passages"]
+    return (
+        f"the burst limit held the network down in {n} short passage{'' if n == 1 else 's'} "
+        f"({summary['burst_limited_seconds']:.2f} s in all, by up to {summary['burst_cut_db']:.0f} dB), "
+        "where it added far more than the music below the band edge carries"
+    )
+
+
 def _describe(summary: dict, edge_given: bool = False) -> str:
     """:func:`describe_plan` of what :func:`~audioenh.evaluation.streaming.enhance_file` did (saying so
     when ``--edge`` gave the edge, as ``--analyze`` does)."""
@@ -514,6 +525,8 @@ def _report(src: Path, dst: Path, summary: dict, model: str, edge_given: bool = 
     """What enhance did with one file, on stderr."""
     if summary["mode"] == "safe":
         click.echo(f"{src}: {_describe(summary, edge_given)}", err=True)
+    if summary.get("burst_passages"):
+        click.echo(f"{src}: {describe_bursts(summary)}", err=True)
     if summary["clipped_samples"]:
         click.echo(
             f"{dst}: {summary['clipped_samples']} samples went beyond full scale and were clipped; "

@@ -44,6 +44,7 @@ restore, and the input is returned unchanged.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -476,13 +477,19 @@ class Restoration:
             return keep_below_edge(inputs, outputs, plan.taps, plan.gain), plan
         return inputs + plan.contribution(inputs, outputs, sample_rate), plan
 
-    def contribution(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> np.ndarray:
+    def contribution(
+        self,
+        inputs: np.ndarray,
+        outputs: np.ndarray,
+        sample_rate: int,
+        on_cut: Callable[[np.ndarray], None] | None = None,
+    ) -> np.ndarray:
         """What this (limited) plan adds to ``inputs`` (float32, channels × samples at ``sample_rate``, or a
         batch of such blocks) from the network's answer ``outputs``: the crossover with the trust, then
-        the burst limit."""
+        the burst limit (``on_cut`` receives its gains where it cut: :class:`transients.BurstTally`)."""
         inputs = np.asarray(inputs, dtype=np.float32)
         added = keep_below_edge(np.zeros_like(inputs), outputs - inputs, self.taps, self.gain)
-        return transients.limited(inputs, added, self.edge_hz, sample_rate, self.burst_reference_db)
+        return transients.limited(inputs, added, self.edge_hz, sample_rate, self.burst_reference_db, on_cut)
 
     def limited(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
         """This plan with the level limit folded into its crossover (module constants from

@@ -221,6 +221,7 @@ class _ModelRunner:
         sample_rate: int = 44100,
         correction: bool = False,
         input_gain: float = 1.0,
+        bursts: transients.BurstTally | None = None,
     ):
         self.model, self.model_channels, self.channels, self.device = model, model_channels, channels, device
         self.precision = precision
@@ -229,6 +230,7 @@ class _ModelRunner:
         self.plan, self.sample_rate = plan, sample_rate
         self.correction = correction  # safe mode: return what is added to the input, not the output
         self.input_gain = input_gain  # the file's samples times this go into the network (model_gain)
+        self.bursts = bursts  # where the burst limit cut, when given (the blocks must come in order)
 
     def _run(self, blocks: np.ndarray) -> np.ndarray:
         return enhance_blocks(self.model, blocks, self.device, self.precision, self.input_gain)
@@ -259,7 +261,8 @@ class _ModelRunner:
         if plan is None:
             return out
         if plan.burst_reference_db is not None:  # the crossover, then the burst limit, each block on its own
-            added = plan.contribution(blocks, out, self.sample_rate)
+            record = None if self.bursts is None else self.bursts.recorder(len(blocks))
+            added = plan.contribution(blocks, out, self.sample_rate, on_cut=record)
             return added if self.correction else (blocks + added).astype(np.float32)
         if self.correction:  # the same crossover and trust, applied to the difference alone
             return keep_below_edge(np.zeros_like(blocks), out - blocks, plan.taps, plan.gain)
@@ -425,6 +428,7 @@ def enhance_file(
         sample_rate=model_rate,
         correction=additive,
         input_gain=input_gain,
+        bursts=transients.BurstTally(chunk, context) if plan is not None and not skip else None,
     )
     if verbose:
         note = _rate_note(in_rate, model_rate, out_rate, skip, additive)
@@ -515,6 +519,11 @@ def enhance_file(
         "tags": tags,
         **(plan.info() if plan is not None else Restoration.unplanned_info(edge_hz)),
         "restored_hz": None if plan is None or plan.skip else [plan.edge_hz, model_rate / 2],
+        **(
+            run.bursts.summary(round(Fraction(counter.frames * model_rate, in_rate)), model_rate)
+            if run.bursts is not None
+            else dict.fromkeys(("burst_passages", "burst_limited_seconds", "burst_cut_db"))
+        ),
     }
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage, signal
@@ -35,6 +37,7 @@ BAND_SETTLE_SECONDS = 0.018
 MIN_BAND_HZ = 1500.0  # a narrower reference band (an edge below 2.3 kHz) is not measured (Hz)
 ACTIVE_DB = 20.0  # moments whose reference band lies this far below its median do not set the usual level (dB)
 LOWEST_BAND_HZ = 500.0  # the reference band never starts below this (Hz)
+CUT_DB = 1.0  # a moment counts as burst-limited where the gain is this far below 1 (dB), for reports
 
 
 def reach(sample_rate: int) -> int:
@@ -103,12 +106,81 @@ def gains(
 
 
 def limited(
-    inputs: np.ndarray, contribution: np.ndarray, edge_hz: float, sample_rate: int, reference: float | None
+    inputs: np.ndarray,
+    contribution: np.ndarray,
+    edge_hz: float,
+    sample_rate: int,
+    reference: float | None,
+    on_cut: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """``contribution`` (channels, samples, or a batch of such blocks, each limited on its own; what safe
     mode adds to ``inputs``) under the burst limit for an input whose band ends at ``edge_hz`` (Hz), at
-    ``sample_rate``; as it is when ``reference`` is ``None`` (not measured)."""
+    ``sample_rate``; as it is when ``reference`` is ``None`` (not measured). ``on_cut`` receives the
+    gains (..., samples) whenever the limit cut somewhere."""
     if reference is None or not _measurable(edge_hz, np.shape(inputs)[-1]):
         return contribution
     gain = gains(inputs, contribution, edge_hz, sample_rate, reference)
-    return contribution if np.all(gain == 1.0) else (contribution * gain[..., None, :]).astype(np.float32)
+    if np.all(gain == 1.0):
+        return contribution
+    if on_cut is not None:
+        on_cut(gain)
+    return (contribution * gain[..., None, :]).astype(np.float32)
+
+
+def cut_spans(gain: np.ndarray, offset: int = 0) -> list[tuple[int, int, float]]:
+    """Where the 1-D ``gain`` lies more than :data:`CUT_DB` below 1: ``(start, end, deepest cut in dB)``
+    per span, ``end`` exclusive, positions plus ``offset`` (samples)."""
+    cut = gain < 10 ** (-CUT_DB / 20)
+    if not cut.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], cut.astype(np.int8), [0]])))
+    return [
+        (offset + int(a), offset + int(b), float(-20 * np.log10(max(float(gain[a:b].min()), 1e-10))))
+        for a, b in zip(edges[::2], edges[1::2])
+    ]
+
+
+@dataclass
+class BurstTally:
+    """Where the burst limit cut, over the blocks of an overlap-save stream (each block's own ``chunk``
+    samples after ``context``, blocks in order): for ``enhance``'s report. The last block recorded is
+    kept as gains until the stream's length is known: a stream's final block runs on past its end."""
+
+    chunk: int
+    context: int
+    blocks: int = 0
+    spans: list[tuple[int, int, float]] = field(default_factory=list)
+    last: tuple[int, np.ndarray] | None = None  # (its first sample, its own gains)
+
+    def recorder(self, count: int) -> Callable[[np.ndarray], None]:
+        """For the next ``count`` blocks (one batch): records the gains ``limited`` reports for them."""
+        first, self.blocks = self.blocks, self.blocks + count
+
+        def record(gain: np.ndarray) -> None:
+            if self.last is not None:
+                self.spans += cut_spans(self.last[1], self.last[0])
+            own = np.reshape(gain, (count, -1))[:, self.context : self.context + self.chunk]
+            for i, g in enumerate(own[:-1]):
+                self.spans += cut_spans(g, (first + i) * self.chunk)
+            self.last = ((first + count - 1) * self.chunk, own[-1].copy())
+
+        return record
+
+    def summary(self, samples: int, sample_rate: int) -> dict:
+        """``burst_passages`` (spans cut, joined across block borders), ``burst_limited_seconds`` and
+        ``burst_cut_db`` (the deepest cut; ``None`` without any) within the stream's first ``samples``."""
+        spans = list(self.spans)
+        if self.last is not None:
+            start, gain = self.last
+            spans += cut_spans(gain[: max(0, samples - start)], start)
+        merged: list[list] = []
+        for start, end, depth in sorted(s for s in spans if s[0] < samples):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1], merged[-1][2] = max(merged[-1][1], end), max(merged[-1][2], depth)
+            else:
+                merged.append([start, end, depth])
+        return {
+            "burst_passages": len(merged),
+            "burst_limited_seconds": sum(e - s for s, e, _ in merged) / sample_rate,
+            "burst_cut_db": max((d for _, _, d in merged), default=None),
+        }
