@@ -244,7 +244,7 @@ def test_the_safe_mode_bound_tool_scores_as_the_matrix_does(corpus, monkeypatch,
     """tools/safe_mode_bound.py: raw and safe equal the matrix's; the bound is the matrix's safe score with
     every song fully trusted and no level limit (the most any trust rule could keep)."""
     from audioenh.checkpoint import load_model, training_degradations, validated_gain_db
-    from audioenh.evaluation import crossover, self_test
+    from audioenh.evaluation import crossover, self_test, transients
     from audioenh.evaluation.matrix import _DEGRADED
     from audioenh.pretrained import resolve_model
     from tests.conftest import tool_module
@@ -265,7 +265,8 @@ def test_the_safe_mode_bound_tool_scores_as_the_matrix_does(corpus, monkeypatch,
     expected_raw, expected_safe = scored()
     assert raw == pytest.approx(expected_raw, abs=1e-6) and safe == pytest.approx(expected_safe, abs=1e-6)
     monkeypatch.setattr(crossover, "trust_from_mismatch", lambda mismatch: 1.0)
-    monkeypatch.setattr(crossover.Restoration, "limited", lambda self, inputs, outputs, rate: self)
+    monkeypatch.setattr(crossover.Restoration, "level_limited", lambda self, inputs, outputs, rate: self)
+    monkeypatch.setattr(transients, "reference_db", lambda *args: None)  # nor burst-limited
     monkeypatch.setattr(self_test, "MIN_GAIN_DB", float("-inf"))  # the bound is not self-tested
     assert bound == pytest.approx(scored()[1], abs=1e-6)
     assert abs(bound - safe) > 1e-3 and abs(bound - raw) > 1e-3  # three different outputs

@@ -471,11 +471,24 @@ class Restoration:
         ``sample_rate``): the level limit folded in (:meth:`limited`), then the crossover and the burst
         limit (:mod:`audioenh.evaluation.transients`); with the plan as applied. A plan that skips the
         network returns ``inputs``."""
-        plan = self.limited(inputs, outputs, sample_rate)
+        if self.skip or self.limit_db is not None:  # limited already (its burst reference measured)
+            plan, added = self, None
+        else:  # limit it here, measuring the burst reference on the contribution it then adds
+            plan = self.level_limited(inputs, outputs, sample_rate)
+            added = plan.crossed_over(inputs, outputs)
+            plan = replace(plan, burst_reference_db=transients.reference_db(inputs, added, plan.edge_hz, sample_rate))
         inputs = np.asarray(inputs, dtype=np.float32)
         if plan.skip or plan.burst_reference_db is None:
             return keep_below_edge(inputs, outputs, plan.taps, plan.gain), plan
-        return inputs + plan.contribution(inputs, outputs, sample_rate), plan
+        if added is None:
+            return inputs + plan.contribution(inputs, outputs, sample_rate), plan
+        return inputs + transients.limited(inputs, added, plan.edge_hz, sample_rate, plan.burst_reference_db), plan
+
+    def crossed_over(self, inputs: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+        """The network's contribution (``outputs`` − ``inputs``, float32) through this plan's crossover and
+        trust, before the burst limit."""
+        inputs = np.asarray(inputs, dtype=np.float32)
+        return keep_below_edge(np.zeros_like(inputs), outputs - inputs, self.taps, self.gain)
 
     def contribution(
         self,
@@ -487,15 +500,22 @@ class Restoration:
         """What this (limited) plan adds to ``inputs`` (float32, channels × samples at ``sample_rate``, or a
         batch of such blocks) from the network's answer ``outputs``: the crossover with the trust, then
         the burst limit (``on_cut`` receives its gains where it cut: :class:`transients.BurstTally`)."""
-        inputs = np.asarray(inputs, dtype=np.float32)
-        added = keep_below_edge(np.zeros_like(inputs), outputs - inputs, self.taps, self.gain)
+        added = self.crossed_over(inputs, outputs)
         return transients.limited(inputs, added, self.edge_hz, sample_rate, self.burst_reference_db, on_cut)
 
     def limited(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
+        """This plan with the level limit folded into its crossover (:meth:`level_limited`) and the burst
+        limit's reference measured (:meth:`with_burst_reference`), from the network's answer ``outputs``
+        to ``inputs`` (channels, samples, at the model's rate ``sample_rate``; an excerpt will do). A plan
+        that skips the network, or is limited already, is returned as it is."""
+        if self.skip or self.limit_db is not None:
+            return self
+        return self.level_limited(inputs, outputs, sample_rate).with_burst_reference(inputs, outputs, sample_rate)
+
+    def level_limited(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
         """This plan with the level limit folded into its crossover (module constants from
-        :data:`LIMIT_FROM_DB`): ``outputs`` is the network's answer to ``inputs`` (channels, samples, at the
-        model's rate ``sample_rate``; an excerpt will do). A plan that skips the network is returned as
-        it is."""
+        :data:`LIMIT_FROM_DB`), its burst reference not measured: ``outputs`` is the network's answer
+        to ``inputs``."""
         if self.skip or self.limit_db is not None:
             return self
         from ..analysis.bandwidth import long_term_spectrum
@@ -519,7 +539,7 @@ class Restoration:
         else:
             cut = float(-20 * np.log10(max(float(gains.min()), 1e-5)))
             plan = replace(self, taps=np.convolve(self.taps, limiter), limit_db=cut)
-        return plan.with_burst_reference(inputs, outputs, sample_rate)
+        return plan
 
     def with_burst_reference(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
         """This plan with the burst limit's reference measured on ``inputs`` and the network's answer
