@@ -25,7 +25,7 @@ In ``enhance``'s default (``safe``) mode the output is ``input + B(g * L(H(netwo
   the end of its training (:mod:`audioenh.evaluation.response_validation`) is matched only to the
   responses it was measured to restore on its validation songs, each moved only as far as it was.
 
-- ``L`` is the level limit (:meth:`Restoration.limited`, a zero-phase FIR measured from the network's
+- ``L`` is the level limit (:meth:`Restoration.level_limited`, a zero-phase FIR measured from the network's
   answer to the input or an excerpt of it): where the matched training response attenuates, the
   network amplifies whatever the input holds there by as much, a codec's
   noise as well as the music. There its contribution is held to the music's own level (a line
@@ -81,7 +81,7 @@ MAX_BELOW_EDGE_HZ = 1500.0
 #: bundled model lost up to 3 dB on 13-kHz Bessel and 16-kHz Butterworth inputs matched to its Bessels)
 GENTLE_SPAN_HZ = 5000.0
 
-# The level limit (:meth:`Restoration.limited`): where the matched training response attenuates, the
+# The level limit (:meth:`Restoration.level_limited`): where the matched training response attenuates, the
 # network amplifies whatever the input holds there by as much, a codec's noise or dither as well as the
 # music (an Opus-coded Butterworth 8 input came back 6 dB worse). There its contribution is held to the
 # music's own level and dropped where the input holds more than the matched filter would have left of

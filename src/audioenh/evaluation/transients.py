@@ -1,6 +1,6 @@
 """Safe mode's burst limit: the network's contribution held, moment by moment, near its usual level.
 
-The level limit (:meth:`audioenh.evaluation.crossover.Restoration.limited`) holds the network's
+The level limit (:meth:`audioenh.evaluation.crossover.Restoration.level_limited`) holds the network's
 contribution to the music's level in the *long-term* spectrum. A network can still add short bursts
 far louder than the music: the quick report's ResNet BN, on a jazz song of real recordings low-passed
 by a Butterworth 8 at 11025 Hz, put out 15-22 kHz bursts up to 32 dB above the original in a few
