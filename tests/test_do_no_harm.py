@@ -198,11 +198,21 @@ def test_analyze_says_what_enhance_does_for_an_input_at_another_rate(song, tmp_p
 
 
 def test_trust_follows_the_shape_mismatch():
-    from audioenh.evaluation.crossover import MATCH_DB, MISMATCH_DB, trust_from_mismatch
+    from audioenh.evaluation.crossover import (
+        MATCH_DB,
+        MISMATCH_DB,
+        MOVED_MATCH_DB,
+        MOVED_MISMATCH_DB,
+        trust_from_mismatch,
+    )
 
     assert trust_from_mismatch(MATCH_DB) == 1.0 and trust_from_mismatch(0.0) == 1.0
     assert trust_from_mismatch((MATCH_DB + MISMATCH_DB) / 2) == pytest.approx(0.5)
     assert trust_from_mismatch(MISMATCH_DB) == 0.0 and trust_from_mismatch(float("inf")) == 0.0
+    # a response moved from a range of band edges is held to the tighter match
+    assert (MOVED_MATCH_DB, MOVED_MISMATCH_DB) == (3.0, 4.0) and (MATCH_DB, MISMATCH_DB) == (4.0, 5.0)
+    assert trust_from_mismatch(3.5) == 1.0 and trust_from_mismatch(3.5, moved=True) == pytest.approx(0.5)
+    assert trust_from_mismatch(MOVED_MISMATCH_DB, moved=True) == 0.0 < trust_from_mismatch(MOVED_MISMATCH_DB)
 
 
 @pytest.mark.parametrize(

@@ -264,7 +264,7 @@ def test_the_safe_mode_bound_tool_scores_as_the_matrix_does(corpus, monkeypatch,
 
     expected_raw, expected_safe = scored()
     assert raw == pytest.approx(expected_raw, abs=1e-6) and safe == pytest.approx(expected_safe, abs=1e-6)
-    monkeypatch.setattr(crossover, "trust_from_mismatch", lambda mismatch: 1.0)
+    monkeypatch.setattr(crossover, "trust_from_mismatch", lambda mismatch, moved=False: 1.0)
     monkeypatch.setattr(crossover.Restoration, "level_limited", lambda self, inputs, outputs, rate: self)
     monkeypatch.setattr(transients, "reference_db", lambda *args: None)  # nor burst-limited
     monkeypatch.setattr(self_test, "MIN_GAIN_DB", float("-inf"))  # the bound is not self-tested

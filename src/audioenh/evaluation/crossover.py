@@ -56,9 +56,16 @@ TRANSITION_HZ = 600.0  # width of the crossover's transition band (Hz)
 BELOW_EDGE_HZ = 300.0  # the crossover passes everything above edge - this (Hz)
 STOPBAND_DB = 90.0  # attenuation of the network's contribution below edge - BELOW_EDGE_HZ - TRANSITION_HZ (dB)
 #: changes whenever safe mode's decisions change, so that cached safe-mode scores are recomputed
-SAFE_MODE_RULE = "shape-match-10+level-limit-3+validated-responses+self-test-pitch-2500+burst-limit-15"
-MATCH_DB = 3.0  # full trust when the input's band limit matches a training one within this (dB RMS)
-MISMATCH_DB = 4.0  # no trust from this mismatch on (dB RMS)
+SAFE_MODE_RULE = "shape-match-10+level-limit-3+validated-responses+self-test-pitch-2500+burst-limit-15+fixed-trust-4-5"
+#: full trust when the input's band limit matches a training filter of a fixed band edge within this (dB
+#: RMS); 3 dB, with no trust from 4 dB, until the self-test and the burst limit guarded what trust lets
+#: through (docs/results.md, "A wider shape match")
+MATCH_DB = 4.0
+MISMATCH_DB = 5.0  # no trust from this mismatch on (dB RMS)
+#: the same for a response moved from a range of band edges, which approximates the shape it matches:
+#: wider, a gentle generalist was trusted more on lossy copies of gentle low-passes and lost there
+MOVED_MATCH_DB = 3.0
+MOVED_MISMATCH_DB = 4.0
 EDGE_RANGE_HZ = 1500.0  # a training response is compared when its edge lies this close to the input's (Hz)
 MOVED_EDGE_RANGE_HZ = 400.0  # ... a range's response, moved to the end of its span, this close (Hz)
 TREND_HZ = (4000.0, 1000.0)  # the music's trend is fitted from edge - 4 kHz to edge - 1 kHz
@@ -309,11 +316,13 @@ def shape_mismatch_db(freqs: np.ndarray, level_db: np.ndarray, edge_hz: float, r
     return float(np.sqrt(np.mean((level_db[region] - predicted[region]) ** 2)))
 
 
-def trust_from_mismatch(mismatch_db: float) -> float:
-    """1 within :data:`MATCH_DB`, 0 from :data:`MISMATCH_DB` on, linear between."""
+def trust_from_mismatch(mismatch_db: float, moved: bool = False) -> float:
+    """1 within :data:`MATCH_DB`, 0 from :data:`MISMATCH_DB` on, linear between; for a response ``moved``
+    from a range of band edges, :data:`MOVED_MATCH_DB` and :data:`MOVED_MISMATCH_DB`."""
     if not np.isfinite(mismatch_db):
         return 0.0
-    return float(np.clip((MISMATCH_DB - mismatch_db) / (MISMATCH_DB - MATCH_DB), 0.0, 1.0))
+    full, none = (MOVED_MATCH_DB, MOVED_MISMATCH_DB) if moved else (MATCH_DB, MISMATCH_DB)
+    return float(np.clip((none - mismatch_db) / (none - full), 0.0, 1.0))
 
 
 def best_match(
@@ -614,7 +623,7 @@ def plan_restoration(
         return Restoration(edge, taps, 0.0, None, validated_gain_db=validated_gain_db, validated_responses=0)
     trained = (min(r.edge_hz for r in named), max(r.edge_hz for r in named))
     mismatch, matched = best_match(audio, model_rate, edge, compared)
-    gain = trust_from_mismatch(mismatch)
+    gain = trust_from_mismatch(mismatch, moved=matched is not None and matched.movable)
     if gain > 0 and matched is not None:
         taps = matched_filter(edge, model_rate, matched)
     spec = matched.spec if matched is not None else None
