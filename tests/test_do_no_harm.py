@@ -81,22 +81,28 @@ def test_below_the_edge_the_output_is_the_input(song, tmp_path):
     np.testing.assert_allclose(10 * np.log10(p_safe[:, above]), 10 * np.log10(p_raw[:, above]), atol=1.0)
 
 
-def test_safe_mode_blocks_join_without_seams(song, tmp_path):
-    """Streamed with small blocks, safe mode equals the whole signal run at once and then crossed over."""
-    model = random_model()
+def streamed_and_whole(model, song, tmp_path, edge=9000.0, pad=8192):
+    """A 2-s ``ellip:order=8,cutoff=9000`` input enhanced in safe mode, streamed in blocks of 1024 samples
+    (``enhance_file``: its summary), and what the whole signal, padded by ``pad`` zeros each side, adds
+    through the crossover at ``edge`` (before the burst limit): (input, its file, summary, padded, added)."""
     x = plugins.degradations().create("ellip:order=8,cutoff=9000")(song[:, : SR * 2], SR).astype(np.float32)
     src = tmp_path / "in.wav"
     sf.write(src, x.T, SR, subtype="FLOAT")
-    edge = 9000.0
     summary = enhance_file(
         model, checkpoint(model), src, tmp_path / "o.wav", subtype="FLOAT", chunk=1024, edge_hz=edge, progress=False
     )
-    streamed = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
-    taps = restoration_filter(edge, SR)
-    pad = 8192  # beyond the ends the blocks see zeros, and the network's answer to them
-    padded = np.pad(x, ((0, 0), (pad, pad)))
+    padded = np.pad(x, ((0, 0), (pad, pad)))  # beyond the ends the blocks see zeros, and the network's answer
     whole = enhance_array(model, padded, chunk=padded.shape[1], context=4096)
-    added = keep_below_edge(np.zeros_like(padded), whole - padded, taps)
+    added = keep_below_edge(np.zeros_like(padded), whole - padded, restoration_filter(edge, SR))
+    return x, src, summary, padded, added
+
+
+def test_safe_mode_blocks_join_without_seams(song, tmp_path):
+    """Streamed with small blocks, safe mode equals the whole signal run at once and then crossed over."""
+    model = random_model()
+    edge, pad = 9000.0, 8192
+    _, _, summary, padded, added = streamed_and_whole(model, song, tmp_path, edge, pad)
+    streamed = sf.read(tmp_path / "o.wav", dtype="float32", always_2d=True)[0].T
     # the burst limit, with the reference enhance measured on the file's analysis excerpts
     assert summary["burst_reference_db"] is not None
     added = transients.limited(padded, added, edge, SR, summary["burst_reference_db"])
@@ -109,17 +115,8 @@ def test_enhance_reports_where_the_burst_limit_cut(song, tmp_path, monkeypatch):
     when the whole signal is run at once; the CLI says so in one line."""
     monkeypatch.setattr(transients, "MARGIN_DB", 2.0)  # so that this untrained network's output gets cut
     model = random_model()
-    x = plugins.degradations().create("ellip:order=8,cutoff=9000")(song[:, : SR * 2], SR).astype(np.float32)
-    src = tmp_path / "in.wav"
-    sf.write(src, x.T, SR, subtype="FLOAT")
-    edge = 9000.0
-    summary = enhance_file(
-        model, checkpoint(model), src, tmp_path / "o.wav", subtype="FLOAT", chunk=1024, edge_hz=edge, progress=False
-    )
-    pad = 8192
-    padded = np.pad(x, ((0, 0), (pad, pad)))
-    whole = enhance_array(model, padded, chunk=padded.shape[1], context=4096)
-    added = keep_below_edge(np.zeros_like(padded), whole - padded, restoration_filter(edge, SR))
+    edge, pad = 9000.0, 8192
+    _, src, summary, padded, added = streamed_and_whole(model, song, tmp_path, edge, pad)
     gain = transients.gains(padded, added, edge, SR, summary["burst_reference_db"])[pad:-pad]
     spans = transients.cut_spans(gain)
     assert len(spans) >= 2 and summary["burst_passages"] == len(spans)  # several passages, none split by blocks
