@@ -489,8 +489,7 @@ class Restoration:
         inputs = np.asarray(inputs, dtype=np.float32)
         if plan.skip or plan.burst_reference_db is None:
             return keep_below_edge(inputs, outputs, plan.taps, plan.gain), plan
-        if added is None:
-            return inputs + plan.contribution(inputs, outputs, sample_rate), plan
+        added = plan.crossed_over(inputs, outputs) if added is None else added
         return inputs + transients.limited(inputs, added, plan.edge_hz, sample_rate, plan.burst_reference_db), plan
 
     def crossed_over(self, inputs: np.ndarray, outputs: np.ndarray) -> np.ndarray:
@@ -544,11 +543,9 @@ class Restoration:
         gains = contribution_gains(freqs, input_db, contribution_db, self.edge_hz, response_db, self.fixed_match)
         limiter = limiter_taps(freqs, gains, sample_rate)
         if limiter is None:
-            plan = replace(self, limit_db=0.0)
-        else:
-            cut = float(-20 * np.log10(max(float(gains.min()), 1e-5)))
-            plan = replace(self, taps=np.convolve(self.taps, limiter), limit_db=cut)
-        return plan
+            return replace(self, limit_db=0.0)
+        cut = float(-20 * np.log10(max(float(gains.min()), 1e-5)))
+        return replace(self, taps=np.convolve(self.taps, limiter), limit_db=cut)
 
     def with_burst_reference(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
         """This plan with the burst limit's reference measured on ``inputs`` and the network's answer

@@ -46,6 +46,7 @@ EDGE_LSD = "lsd-edge"  # the matrix's own metric: LSD above the detected band ed
 #: the row ``oracle=True`` adds: the ceiling of safe mode, the original song above each input's
 #: detected band edge (through enhance's crossover) and the input below it
 ORACLE = "oracle"
+HARM_DB = -0.05  # a cell whose ΔSNR lies below this (dB) is harmed
 
 
 @dataclass
@@ -315,17 +316,21 @@ def merge_matrices(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def delta_summary(deltas) -> dict[str, float]:
+    """The worst and mean of the finite ``deltas`` and how many lie below :data:`HARM_DB`
+    (``{"min", "mean", "harmed"}``; NaN for none)."""
+    finite = [float(d) for d in deltas if np.isfinite(d)]
+    return {
+        "min": float(min(finite)) if finite else float("nan"),
+        "mean": float(np.mean(finite)) if finite else float("nan"),
+        "harmed": int(sum(d < HARM_DB for d in finite)),
+    }
+
+
 def matrix_summary(matrix: Mapping[str, Any], metric: str = "snr") -> dict[str, dict[str, dict[str, float]]]:
     """Per mode and model: the worst and mean Δ``metric`` over the cells, and how many cells lose
-    more than 0.05 dB (``{"min", "mean", "harmed"}``)."""
-    out: dict[str, dict[str, dict[str, float]]] = {}
-    for mode, per_model in matrix["results"].items():
-        out[mode] = {}
-        for name, cells in per_model.items():
-            deltas = [c["delta"][metric] for c in cells.values() if np.isfinite(c["delta"][metric])]
-            out[mode][name] = {
-                "min": float(min(deltas)) if deltas else float("nan"),
-                "mean": float(np.mean(deltas)) if deltas else float("nan"),
-                "harmed": int(sum(d < -0.05 for d in deltas)),
-            }
-    return out
+    more than 0.05 dB (:func:`delta_summary`)."""
+    return {
+        mode: {name: delta_summary(c["delta"][metric] for c in cells.values()) for name, cells in per_model.items()}
+        for mode, per_model in matrix["results"].items()
+    }

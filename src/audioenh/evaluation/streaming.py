@@ -522,7 +522,7 @@ def enhance_file(
         **(
             run.bursts.summary(round(Fraction(counter.frames * model_rate, in_rate)), model_rate)
             if run.bursts is not None
-            else dict.fromkeys(("burst_passages", "burst_limited_seconds", "burst_cut_db"))
+            else transients.BurstTally.unmeasured()
         ),
     }
 

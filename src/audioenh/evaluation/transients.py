@@ -166,6 +166,14 @@ class BurstTally:
 
         return record
 
+    #: the keys of :meth:`summary`
+    KEYS = ("burst_passages", "burst_limited_seconds", "burst_cut_db")
+
+    @classmethod
+    def unmeasured(cls) -> dict:
+        """:meth:`summary`'s keys, all ``None``: for a file the burst limit was not applied to."""
+        return dict.fromkeys(cls.KEYS)
+
     def summary(self, samples: int, sample_rate: int) -> dict:
         """``burst_passages`` (spans cut, joined across block borders), ``burst_limited_seconds`` and
         ``burst_cut_db`` (the deepest cut; ``None`` without any) within the stream's first ``samples``."""
@@ -179,8 +187,6 @@ class BurstTally:
                 merged[-1][1], merged[-1][2] = max(merged[-1][1], end), max(merged[-1][2], depth)
             else:
                 merged.append([start, end, depth])
-        return {
-            "burst_passages": len(merged),
-            "burst_limited_seconds": sum(e - s for s, e, _ in merged) / sample_rate,
-            "burst_cut_db": max((d for _, _, d in merged), default=None),
-        }
+        passages = len(merged)
+        seconds = sum(e - s for s, e, _ in merged) / sample_rate
+        return dict(zip(self.KEYS, (passages, seconds, max((d for _, _, d in merged), default=None))))

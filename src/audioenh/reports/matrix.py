@@ -83,7 +83,7 @@ def heatmap(
     return path
 
 
-def _fmt(value: float, digits: int = 2) -> str:
+def format_delta(value: float, digits: int = 2) -> str:
     """Signed with ``digits`` decimals; exactly 0 (the input returned as it is) as "0"; undefined as "–"."""
     if value is None or not np.isfinite(value):
         return "–"
@@ -101,7 +101,7 @@ def matrix_table(matrix: Mapping[str, Any], mode: str, metric: str = "snr") -> t
         row = [f"`{cell}`", f"{inputs['edge_hz'] / 1000:.2f}", f"{inputs[metric]:.2f}"]
         for m in models:
             result = matrix["results"][mode][m][cell]
-            text = _fmt(result["delta"][metric])
+            text = format_delta(result["delta"][metric])
             if mode == "safe" and result["trust"] < 0.999:
                 text += f" (trust {result['trust']:.2f})"
             if mode == "safe" and result.get("used") and result["trust"] > 0:  # a bank: which of its models
@@ -126,7 +126,7 @@ def summary_table(matrix: Mapping[str, Any], metric: str = "snr") -> tuple[list[
         row = [m, trained]
         for mode in summary:
             s = summary[mode][m]
-            row.append(f"{_fmt(s['min'])} / {_fmt(s['mean'])}, {s['harmed']} of {len(matrix['cells'])}")
+            row.append(f"{format_delta(s['min'])} / {format_delta(s['mean'])}, {s['harmed']} of {len(matrix['cells'])}")
         rows.append(row)
     return header, rows
 

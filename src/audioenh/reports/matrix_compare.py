@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import AudioenhError
-from ..evaluation.matrix import EDGE_LSD
+from ..evaluation.matrix import EDGE_LSD, HARM_DB, delta_summary
 from ..fileio import write_json, write_text
 from .markup import html_page, html_table, md_table
+from .matrix import format_delta as _fmt
+from .matrix import heatmap
 
-HARM_DB = -0.05  # a cell whose ΔSNR is below this is harmed (the matrix's own line)
 #: metric -> +1 when a larger Δ is better (SNR), -1 when a smaller one is (LSD)
 BETTER_SIGN = {"snr": +1, EDGE_LSD: -1}
 #: the settings two matrices must share for their cells to be compared
@@ -79,12 +80,8 @@ def _delta(matrix: Mapping, mode: str, model: str, cell: str, metric: str) -> fl
 
 
 def _summary(values: np.ndarray, metric: str) -> dict[str, Any]:
-    finite = values[np.isfinite(values)]
-    return {
-        "min": float(finite.min()) if finite.size else float("nan"),
-        "mean": float(finite.mean()) if finite.size else float("nan"),
-        "harmed": int((finite < HARM_DB).sum()) if metric == "snr" else None,
-    }
+    """:func:`delta_summary` of one side's cells; harmed cells are counted for SNR only."""
+    return delta_summary(values) | ({} if metric == "snr" else {"harmed": None})
 
 
 def compare_matrices(
@@ -168,12 +165,6 @@ def compare_matrices(
 
 def _label(old: str, new: str) -> str:
     return old if old == new else f"{old} → {new}"
-
-
-def _fmt(value: float | None) -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    return "0" if value == 0 else f"{value:+.2f}"
 
 
 def summary_lines(comparison: Mapping[str, Any]) -> list[str]:
@@ -261,8 +252,6 @@ def _summary_rows(comparison: Mapping[str, Any]) -> tuple[list[str], list[list[s
 
 def change_heatmap(path: Path, comparison: Mapping[str, Any]) -> Path:
     """Pairs (rows) × cells (columns), one panel per mode, coloured by the change of Δ``metric``."""
-    from .matrix import heatmap  # the matrix's own heatmap, fed the changes as its values
-
     metric = comparison["metric"]
     as_matrix = {
         "models": {p: {} for p in comparison["pairs"]},
