@@ -163,9 +163,36 @@ def test_full_band_input_comes_back_bit_identical(model, tmp_path, rate):
     result = run(_save(tmp_path, model), src, "-o", dst, "--device", "cpu", "--precision", "fp32")
     assert result.exit_code == 0, result.output
     assert "resampling" not in result.output and "nothing to restore" in result.output
+    # the band is analysed up to the model's Nyquist frequency: the line says the rest is the input's own
+    assert (
+        f"the input is kept; above 22.05 kHz, the model's limit, the {rate // 1000}-kHz input is kept" in result.output
+    )
     info = sf.info(dst)
     assert (info.samplerate, info.frames, info.subtype) == (rate, pcm.shape[0], "PCM_24")
     np.testing.assert_array_equal(sf.read(dst, dtype="int32")[0], pcm)
+
+
+def test_lines_name_the_model_limit_only_where_the_input_reaches_beyond_it(model, cheby_48k, tmp_path):
+    """``--analyze`` and enhance say that a 48 kHz input keeps its band above 22.05 kHz, except where
+    the output is written at the model's rate (``--model-rate``) or in raw mode, which keep nothing of
+    it; a 44.1 kHz input gets no such note."""
+    from audioenh.commands.enhance import beyond_model
+
+    assert beyond_model(SR, SR, SR) == "" and beyond_model(SR, 48000, SR) == "" and beyond_model(SR, 22050, SR) == ""
+    assert beyond_model(SR, 96000, 96000) == "; above 22.05 kHz, the model's limit, the 96-kHz input is kept as it is"
+    src, _ = cheby_48k
+    ckpt = _save(tmp_path, model)
+    note = "above 22.05 kHz, the model's limit, the 48-kHz input is kept as it is"
+    analyzed = run(ckpt, src, "--analyze", "--device", "cpu", "--precision", "fp32", "--edge", "12000")
+    assert analyzed.exit_code == 0, analyzed.output
+    assert "band ends at 12.00 kHz: restoring 12.00–22.05 kHz (given by --edge); " + note in analyzed.output
+    for args, said in (([], True), (["--model-rate"], False), (["--mode", "raw"], False)):
+        analyzed = run(ckpt, src, "--analyze", "--device", "cpu", "--precision", "fp32", *args)
+        assert analyzed.exit_code == 0 and (note in analyzed.output) == said, (args, analyzed.output)
+    written = run(ckpt, src, "-o", tmp_path / "o.wav", "--device", "cpu", "--precision", "fp32", "--edge", "12000")
+    assert written.exit_code == 0 and note in written.output, written.output
+    written = run(ckpt, src, "-o", tmp_path / "m.wav", "--device", "cpu", "--precision", "fp32", "--model-rate")
+    assert written.exit_code == 0 and "above 22.05 kHz" not in written.output, written.output
 
 
 def test_untrusted_48k_input_comes_back_bit_identical(model, tmp_path):

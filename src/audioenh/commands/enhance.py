@@ -190,15 +190,15 @@ def enhance(
     sources, inputs = split_model_argument(paths, model_ref)
     if keep_rate and at_model_rate:
         raise AudioenhError("--keep-rate and --model-rate exclude each other; give one of them")
+    rate = "input" if keep_rate else "model" if at_model_rate else "auto"
     if analyze:
         plots = plot_paths(inputs, plot) if plot is not None else None
-        _analyze(sources, inputs, edge_hz, mode, select_device(device), precision, plots)
+        _analyze(sources, inputs, edge_hz, mode, select_device(device), precision, plots, rate)
         return
     if output is None:
         raise click.UsageError("Missing option '-o' / '--output'.")
     if as_float and bits:
         raise click.UsageError("--float and --bits exclude each other")
-    rate = "input" if keep_rate else "model" if at_model_rate else "auto"
     subtype = "FLOAT" if as_float else (f"PCM_{bits}" if bits else None)
     torch_device = select_device(device)
     pairs = plan_outputs(inputs, output)
@@ -341,6 +341,15 @@ def _khz(hz: float) -> str:
     return f"{hz / 1000:.2f} kHz"
 
 
+def beyond_model(model_rate: float, input_rate: float, output_rate: float) -> str:
+    """What a line about an input at ``input_rate`` (Hz) written at ``output_rate`` adds when both reach
+    beyond ``model_rate``'s Nyquist frequency: the band is analysed and restored as the model sees it,
+    and what lies above is the input's own."""
+    if min(input_rate, output_rate) <= model_rate:
+        return ""
+    return f"; above {_khz(model_rate / 2)}, the model's limit, the {input_rate / 1000:g}-kHz input is kept as it is"
+
+
 LIMIT_DROPPED_DB = 40.0  # a level-limit cut this deep (dB) is reported as dropping the contribution
 
 
@@ -409,13 +418,14 @@ def _analyze(
     device: torch.device,
     precision: str,
     plots: list[Path] | None = None,
+    output_rate_choice: str = "auto",
 ) -> None:
     """``--analyze``: the band edge of each input and what safe mode would restore (with which of a
     bank's models, and how far the level limit would hold it down: the chosen network runs on 20 s
     of the excerpts); no audio written (with ``plots``, each input's spectrum drawn to them)."""
     from ..analysis.bandwidth import band_edges, file_excerpts
     from ..checkpoint import load_model
-    from ..evaluation.streaming import check_input
+    from ..evaluation.streaming import check_input, output_rate
     from ..pretrained import model_label
 
     loaded = [load_model(source, device) for source in sources]
@@ -440,7 +450,10 @@ def _analyze(
             which = f" [{handed_down or model_label(sources[chosen])}]"
         elif len(sources) > 1 and plan.mismatch_db is not None and np.isfinite(plan.mismatch_db):
             which = f" [closest: {model_label(sources[chosen])}]"
-        click.echo(f"{src}: {what}{given}{side}{which}")
+        beyond = ""  # raw mode writes the network's output, resampled: nothing of the input is kept
+        if mode == "safe":
+            beyond = beyond_model(model_rate, rate, output_rate(rate, model_rate, output_rate_choice))
+        click.echo(f"{src}: {what}{given}{side}{which}{beyond}")
         if plots is not None:
             from ..analysis.spectrum_plot import Curve, spectrum_plot
 
@@ -488,7 +501,9 @@ def describe_bursts(summary: dict) -> str:
 def _describe(summary: dict, edge_given: bool = False) -> str:
     """:func:`describe_plan` of what :func:`~audioenh.evaluation.streaming.enhance_file` did (saying so
     when ``--edge`` gave the edge, as ``--analyze`` does)."""
-    return describe_plan(summary, summary["model_rate"] / 2) + (" (given by --edge)" if edge_given else "")
+    given = " (given by --edge)" if edge_given else ""
+    beyond = beyond_model(summary["model_rate"], summary["input_rate"], summary["output_rate"])
+    return describe_plan(summary, summary["model_rate"] / 2) + given + beyond
 
 
 def _plot_enhanced(
