@@ -119,14 +119,24 @@ def test_enhance_keeps_the_checkpoint_first_form_and_takes_model_files(tmp_path,
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "no-such-model", "IN", "-o", "OUT"], "no such file or run directory"),
+        (["--model", "no-such-model", "IN", "-o", "OUT"], "no model 'no-such-model': not a checkpoint file"),
+        (["--model", "resnet-16", "IN", "-o", "OUT"], "did you mean 'resnet-16k'? bundled: auto, resnet-da"),
         (["MODEL"], "is a model; give the INPUT files"),
+        (["SONGS", "-o", "OUT"], "is a folder, not an audio file or a training run (no checkpoints/last.pt)"),
+        (["MODEL", "IN", "SONGS", "-o", "OUT"], "give the files in it (e.g. "),
     ],
 )
 def test_enhance_model_errors_are_one_line(tmp_path, stereo_wav, args, message):
     ckpt = tmp_path / "model.pt"
     ckpt.write_bytes(pretrained.bundled("resnet-da").resource.read_bytes())
-    args = [{"IN": str(stereo_wav), "OUT": str(tmp_path / "o.wav"), "MODEL": str(ckpt)}.get(a, a) for a in args]
+    (tmp_path / "songs").mkdir()
+    names = {
+        "IN": str(stereo_wav),
+        "OUT": str(tmp_path / "o.wav"),
+        "MODEL": str(ckpt),
+        "SONGS": str(tmp_path / "songs"),
+    }
+    args = [names.get(a, a) for a in args]
     result = CliRunner().invoke(cli, ["enhance", *args])
     assert result.exit_code != 0
     assert message in result.output and "Traceback" not in result.output

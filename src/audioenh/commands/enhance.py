@@ -326,8 +326,15 @@ def split_model_argument(
     """The models (several for a bank, its fallback first) and the inputs from ``enhance``'s
     arguments: ``--model`` if given, else the first argument when it is a checkpoint or run folder
     and inputs follow, else the bundled default."""
+    from ..checkpoint import RUN_CHECKPOINT
     from ..pretrained import looks_like_checkpoint, resolve_models
 
+    folder = next((p for p in paths if p.is_dir() and not (p / RUN_CHECKPOINT).is_file()), None)
+    if folder is not None:  # not a training run either: a folder of songs, most likely
+        raise AudioenhError(
+            f"{str(folder)!r} is a folder, not an audio file or a training run (no {RUN_CHECKPOINT.as_posix()}); "
+            f"give the files in it (e.g. {folder / '*.flac'} -o OUTPUT_FOLDER)"
+        )
     if model_ref is not None:
         return resolve_models(model_ref), paths
     if looks_like_checkpoint(paths[0]):
@@ -551,8 +558,9 @@ def _report(src: Path, dst: Path, summary: dict, model: str, edge_given: bool = 
     rate = f"{summary['output_rate']} Hz"
     if summary["output_rate"] != summary["input_rate"]:
         rate += f" (the input is at {summary['input_rate']} Hz)"
+    frames = f"{summary['frames_out']} sample{'' if summary['frames_out'] == 1 else 's'}"
     click.echo(
-        f"wrote {dst} with {model} ({summary['channels']} ch, {rate}, {summary['frames_out']} samples, "
+        f"wrote {dst} with {model} ({summary['channels']} ch, {rate}, {frames}, "
         f"{summary['seconds']:.1f} s of audio in {summary['elapsed']:.1f} s)",
         err=True,
     )

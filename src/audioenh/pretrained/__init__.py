@@ -162,9 +162,24 @@ def resolve_model(reference: str | os.PathLike | None) -> Path | Traversable:
         )
     if text in BUNDLED and not Path(text).exists():
         return bundled(text).resource
+    if not Path(text).exists() and not _path_like(text):  # a bundled name, mistyped
+        import difflib
+
+        names = [*BANKS, *BUNDLED]
+        close = difflib.get_close_matches(text, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise CheckpointError(
+            f"no model {text!r}: not a checkpoint file, a training run folder or a bundled model; "
+            f"{hint}bundled: {', '.join(names)} (audioenh list models)"
+        )
     from ..checkpoint import resolve_checkpoint  # PyTorch: only once a model is wanted
 
     return resolve_checkpoint(text)
+
+
+def _path_like(text: str) -> bool:
+    """``text`` names a file or folder rather than a bundled model: it has a folder or a checkpoint suffix."""
+    return os.sep in text or "/" in text or Path(text).suffix.lower() in (".pt", ".pth", ".ckpt")
 
 
 def bundled_name(source: Path | Traversable) -> str | None:
