@@ -414,6 +414,24 @@ def test_cli_refusals(corpus, tmp_path):
     one_line_error(run_cli("test", tmp_path / "missing.pt", "-d", "cheby1:6", "--data", corpus), "no such file")
 
 
+def test_a_run_that_cannot_start_leaves_no_folder_and_the_fixed_command_trains(corpus, tmp_path):
+    """A new run whose data or network cannot be set up (checked after its config is written) removes
+    what it wrote, so the same command with the mistake fixed starts it; a folder that was there empty
+    stays, empty."""
+    run = tmp_path / "run"
+    args = ["-d", "cheby1:6", "--output", run, "--iterations", 10, *TRAIN_ARGS]
+    one_line_error(run_cli("train", "--arch", "resnet:preset=tiny", "--data", tmp_path / "nothing", *args), "nothing")
+    assert not run.exists()
+    one_line_error(run_cli("train", "--arch", "resnet:width=-3", "--data", corpus, *args), "width must be")
+    assert not run.exists()
+    run.mkdir()
+    one_line_error(run_cli("train", "--arch", "resnet:width=-3", "--data", corpus, *args), "width must be")
+    assert run.is_dir() and not any(run.iterdir())
+    result = run_cli("train", "--arch", "resnet:preset=tiny", "--data", corpus, *args)
+    assert result.exit_code == 0, result.output
+    assert [r["iteration"] for r in read_records(run)] == [10]
+
+
 def test_train_test_enhance_in_real_subprocesses(corpus, tmp_path):
     """The README's walk-through, through the console entry point."""
     import os

@@ -113,6 +113,14 @@ def _open_run(
     return config if place.is_main else run.load_config()
 
 
+def _remove_unstarted_run(run: Run, keep_folder: bool) -> None:
+    """Undo :meth:`Run.create` for a run that failed before its first step: its config, and its folder
+    unless the folder was there (empty) before."""
+    run.config_path.unlink(missing_ok=True)
+    if not keep_folder and run.path.is_dir() and not any(run.path.iterdir()):
+        run.path.rmdir()
+
+
 def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop_after) -> dict[str, Any]:
     run = Run(run_dir)
     if (overrides or {}).get("device"):
@@ -122,14 +130,23 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
     else:
         wanted = run.load_config().device if run.exists() else "auto"
     device = distributed.start(place, select_device(wanted))
+    # a new run whose data or network cannot be set up leaves no run folder behind (retrying with the
+    # mistake fixed would otherwise find "a run" there and refuse to start)
+    folder_was_there = run.path.exists()
+    new_run = not resume and place.is_main and not (folder_was_there and any(run.path.iterdir()))
     config = _open_run(run, config, place, resume, overrides)
     say = (echo or (lambda msg: None)) if place.is_main else (lambda msg: None)
     progress = progress and place.is_main
 
-    corpus = resolve_corpus(config.data, echo=say, progress=progress)
-    corpus.require("train", "val")
-    torch.manual_seed(config.seed)
-    model = architectures().create(config.resolved_arch).to(device)
+    try:
+        corpus = resolve_corpus(config.data, echo=say, progress=progress)
+        corpus.require("train", "val")
+        torch.manual_seed(config.seed)
+        model = architectures().create(config.resolved_arch).to(device)
+    except BaseException:
+        if new_run:
+            _remove_unstarted_run(run, folder_was_there)
+        raise
     # the level the network runs its inputs at (validation here, every checkpoint later): the same
     # songs give the same level on every start and in every process
     level = resolve_input_level(config.input_level, corpus.train)
