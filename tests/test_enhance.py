@@ -474,6 +474,12 @@ def test_several_inputs_refuse_an_input_as_output(tmp_path, identity_ckpt):
     sf.write(clash / "a.wav", signal(500), SR)
     assert_one_line_error(run(identity_ckpt, a, clash / "a.wav", "-o", tmp_path / "o"), "would both be written")
     assert not (tmp_path / "o").exists()
+    # several inputs and an audio file's name (a shell glob that matched more than meant): refused, no
+    # folder named like a file is made
+    assert_one_line_error(
+        run(identity_ckpt, a, b, "-o", tmp_path / "out.flac"), "2 inputs but --output '" + str(tmp_path / "out.flac")
+    )
+    assert not (tmp_path / "out.flac").exists()
 
 
 # -- memory -------------------------------------------------------------------

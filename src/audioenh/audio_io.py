@@ -119,6 +119,15 @@ def _format_of(path: str | os.PathLike) -> tuple[str, str]:
     return fmt, ext
 
 
+def is_audio_file_name(path: str | os.PathLike) -> bool:
+    """True when ``path``'s extension is one audioenh writes audio to (.wav, .flac, .mp3, ...)."""
+    try:
+        _format_of(path)
+    except AudioFileError:
+        return False
+    return True
+
+
 def _holds(fmt: str, ext: str, subtype: str) -> bool:
     only = _EXT_SUBTYPES.get(ext)
     return subtype in only if only else bool(sf.check_format(fmt, subtype))

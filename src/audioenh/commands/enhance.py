@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 import numpy as np
 
-from ..audio_io import output_format, same_file
+from ..audio_io import is_audio_file_name, output_format, same_file
 from ..containers import needs_decoding, readable
 from ..errors import AudioenhError
 from ..evaluation.blocks import CUDA_BATCH, DEFAULT_BATCH
@@ -44,6 +44,11 @@ def plan_outputs(inputs: tuple[Path, ...], output: Path) -> list[tuple[Path, Pat
     else:
         if output.exists() and not output.is_dir():
             raise AudioenhError(f"{str(output)!r} is a file; with several inputs --output must be a folder")
+        if not output.exists() and is_audio_file_name(output):  # a mistake, not a folder to create
+            raise AudioenhError(
+                f"{len(inputs)} inputs but --output {str(output)!r} names one audio file; "
+                "give a folder for their outputs (it is created), or one input"
+            )
         pairs = [(p, output / p.name) for p in inputs]
     seen: dict[Path, Path] = {}
     for src, dst in pairs:
