@@ -236,6 +236,8 @@ def test_model_info_human_and_errors():
         run("model-info", "--arch", "resnett"), "unknown architecture 'resnett'; did you mean 'resnet'"
     )
     assert_one_line_error(run("model-info", "--arch", "unet:width=abc"), "unet")
+    assert_one_line_error(run("model-info", "resnet:width=8"), "is an architecture spec, not a model; give it with -a")
+    assert_one_line_error(run("model-info", "resnet-16"), "did you mean 'resnet-16k'?")
 
 
 def test_help_lists_every_command():

@@ -3,8 +3,11 @@ model (bundled, a run or a checkpoint file) is."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..errors import AudioenhError
 from ..plugins import architectures
 from .options import echo_json, json_option
 
@@ -42,6 +45,8 @@ def model_info(model_ref: str | None, spec: str | None, batch: int, samples: int
     if (model_ref is None) == (spec is None):
         raise click.UsageError("give either a MODEL or -a/--arch SPEC")
     about, bank, members = None, None, []
+    if model_ref is not None and not Path(model_ref).exists() and model_ref.split(":")[0] in architectures():
+        raise AudioenhError(f"{model_ref!r} is an architecture spec, not a model; give it with -a/--arch")
     if model_ref is not None:
         bank = bundled_bank(model_ref)
         members = [describe_model(name) for name in bank.members] if bank else [describe_model(model_ref)]
