@@ -549,9 +549,9 @@ class Restoration:
 
     def with_burst_reference(self, inputs: np.ndarray, outputs: np.ndarray, sample_rate: int) -> Restoration:
         """This plan with the burst limit's reference measured on ``inputs`` and the network's answer
-        ``outputs`` to them (:func:`audioenh.evaluation.transients.reference_db`)."""
-        inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
-        added = keep_below_edge(np.zeros_like(inputs), np.atleast_2d(outputs) - inputs, self.taps, self.gain)
+        ``outputs`` to them (:func:`audioenh.evaluation.transients.reference_db`), on the contribution
+        :meth:`apply` adds (:meth:`crossed_over`)."""
+        added = self.crossed_over(inputs, outputs)
         return replace(self, burst_reference_db=transients.reference_db(inputs, added, self.edge_hz, sample_rate))
 
 
