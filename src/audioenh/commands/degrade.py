@@ -48,7 +48,5 @@ def degrade(input_path: Path, output: Path, specs: tuple[str, ...], seed: int):
     except ValueError as exc:
         raise AudioenhError(f"cannot degrade {str(input_path)!r}: {exc}") from None
     write_audio(output, audio, sample_rate, subtype=info.subtype)
-    click.echo(
-        f"wrote {output} ({info.channels} ch, {sample_rate} Hz, {audio.shape[-1]} samples; {'+'.join(applied)})",
-        err=True,
-    )
+    frames = f"{audio.shape[-1]} sample{'' if audio.shape[-1] == 1 else 's'}"
+    click.echo(f"wrote {output} ({info.channels} ch, {sample_rate} Hz, {frames}; {'+'.join(applied)})", err=True)
