@@ -131,9 +131,9 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
         wanted = run.load_config().device if run.exists() else "auto"
     device = distributed.start(place, select_device(wanted))
     # a new run whose data or network cannot be set up leaves no run folder behind (retrying with the
-    # mistake fixed would otherwise find "a run" there and refuse to start)
+    # mistake fixed would otherwise find "a run" there and refuse to start); Run.create, in _open_run,
+    # takes only a new or empty folder
     folder_was_there = run.path.exists()
-    new_run = not resume and place.is_main and not (folder_was_there and any(run.path.iterdir()))
     config = _open_run(run, config, place, resume, overrides)
     say = (echo or (lambda msg: None)) if place.is_main else (lambda msg: None)
     progress = progress and place.is_main
@@ -144,7 +144,7 @@ def _train(config, run_dir: Path, place, resume, overrides, progress, echo, stop
         torch.manual_seed(config.seed)
         model = architectures().create(config.resolved_arch).to(device)
     except BaseException:
-        if new_run:
+        if not resume and place.is_main:  # the run this process created
             _remove_unstarted_run(run, folder_was_there)
         raise
     # the level the network runs its inputs at (validation here, every checkpoint later): the same
