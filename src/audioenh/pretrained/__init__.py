@@ -20,6 +20,9 @@ from ..errors import CheckpointError
 if TYPE_CHECKING:
     from ..checkpoint import Traversable
 
+#: file suffixes taken for PyTorch checkpoints (``enhance``'s optional first argument, ``--model``)
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
 
 @dataclass(frozen=True)
 class BundledModel:
@@ -179,7 +182,7 @@ def resolve_model(reference: str | os.PathLike | None) -> Path | Traversable:
 
 def _path_like(text: str) -> bool:
     """``text`` names a file or folder rather than a bundled model: it has a folder or a checkpoint suffix."""
-    return os.sep in text or "/" in text or Path(text).suffix.lower() in (".pt", ".pth", ".ckpt")
+    return os.sep in text or "/" in text or Path(text).suffix.lower() in CHECKPOINT_SUFFIXES
 
 
 def bundled_name(source: Path | Traversable) -> str | None:
@@ -217,7 +220,7 @@ def looks_like_checkpoint(path: str | os.PathLike) -> bool:
     p = Path(path)
     if p.is_dir():
         return True
-    if p.suffix.lower() in (".pt", ".pth", ".ckpt"):
+    if p.suffix.lower() in CHECKPOINT_SUFFIXES:
         return True
     try:
         with open(p, "rb") as f:
